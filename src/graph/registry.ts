@@ -1,0 +1,28 @@
+import type { AnyNodeDefinition } from './node-definition';
+
+/** Node types by name. The engine only ever looks types up here; it never switches over kinds. */
+export class NodeRegistry {
+  private readonly byType = new Map<string, AnyNodeDefinition>();
+
+  constructor(definitions: readonly AnyNodeDefinition[]) {
+    for (const def of definitions) {
+      if (this.byType.has(def.type)) throw new Error(`node registry: duplicate node type "${def.type}"`);
+      this.byType.set(def.type, def);
+    }
+  }
+
+  get(type: string): AnyNodeDefinition | undefined {
+    return this.byType.get(type);
+  }
+
+  list(): AnyNodeDefinition[] {
+    return [...this.byType.values()];
+  }
+
+  /** Defaults for a node type's params (every param has one). */
+  defaultParams(type: string): Record<string, unknown> {
+    const def = this.byType.get(type);
+    if (!def) throw new Error(`unknown node type "${type}"`);
+    return def.params.parse({}) as Record<string, unknown>;
+  }
+}

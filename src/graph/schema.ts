@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+/** The current pipeline document version. Bump it only together with a new file in ./migrations. */
+export const PIPELINE_VERSION = 2;
+export const PIPELINE_SCHEMA_ID = 'faceflow/pipeline';
+
+const id = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'must start with a letter or _ and contain only letters, digits, _ and -');
+
+export const PortRefSchema = z.object({ node: id, port: z.string().min(1) });
+
+export const PipelineNodeSchema = z.object({
+  id,
+  type: z.string().min(1),
+  params: z.record(z.string(), z.unknown()).default({}),
+  position: z.object({ x: z.number().finite(), y: z.number().finite() }).default({ x: 0, y: 0 }),
+  label: z.string().optional(),
+});
+
+export const PipelineEdgeSchema = z.object({
+  from: PortRefSchema,
+  to: PortRefSchema,
+});
+
+export const PipelineSchema = z.object({
+  schema: z.literal(PIPELINE_SCHEMA_ID),
+  version: z.literal(PIPELINE_VERSION),
+  name: z.string().min(1),
+  description: z.string().default(''),
+  nodes: z.array(PipelineNodeSchema),
+  edges: z.array(PipelineEdgeSchema).default([]),
+});
+
+export type Pipeline = z.output<typeof PipelineSchema>;
+export type PipelineNode = Pipeline['nodes'][number];
+export type PipelineEdge = Pipeline['edges'][number];
+export type PortRef = z.output<typeof PortRefSchema>;
+
+export function edgeId(e: PipelineEdge): string {
+  return `${e.from.node}.${e.from.port}->${e.to.node}.${e.to.port}`;
+}

@@ -1,0 +1,90 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+
+export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export interface BackendChoice {
+  name: BackendName;
+  /** Why this one: "requested", "auto: ...", or what failed before falling back. */
+  reason: string;
+}
+
+const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined' && typeof self === 'undefined';
+
+/** Software GPU adapters/renderers lose to wasm by 20-100x here, so the automatic choice skips them. */
+const SOFTWARE_GPU = /swiftshader|llvmpipe|softpipe|software|basic render/i;
+
+async function hardwareWebGPU(): Promise<string | undefined> {
+  const gpu = (globalThis.navigator as Navigator & { gpu?: { requestAdapter(): Promise<any> } } | undefined)?.gpu;
+  if (!gpu) return 'no navigator.gpu';
+  const adapter: any = await gpu.requestAdapter().catch(() => null);
+  if (!adapter) return 'no WebGPU adapter';
+  const info = (adapter as { info?: Record<string, unknown> }).info ?? {};
+  const desc = `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.description ?? ''}`;
+  if (adapter.isFallbackAdapter || info.isFallbackAdapter || SOFTWARE_GPU.test(desc)) return `software WebGPU adapter (${desc.trim() || 'fallback'})`;
+  return undefined;
+}
+
+function hardwareWebGL(): string | undefined {
+  if (typeof OffscreenCanvas === 'undefined') return 'no OffscreenCanvas';
+  const gl = new OffscreenCanvas(1, 1).getContext('webgl2') as WebGL2RenderingContext | null;
+  if (!gl) return 'no WebGL2';
+  const ext = gl.getExtension('WEBGL_debug_renderer_info');
+  const renderer = String(ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+  gl.getExtension('WEBGL_lose_context')?.loseContext();
+  if (SOFTWARE_GPU.test(renderer)) return `software WebGL renderer (${renderer})`;
+  return undefined;
+}
+
+async function registerWebGPU(): Promise<void> {
+  if (!tf.engine().registryFactory.webgpu) await import('@tensorflow/tfjs-backend-webgpu');
+}
+
+async function trySet(name: BackendName): Promise<string | undefined> {
+  try {
+    if (name === 'webgpu') await registerWebGPU();
+    if (!tf.engine().registryFactory[name]) return `${name} backend is not available here`;
+    const ok = await tf.setBackend(name);
+    if (!ok) return `${name} failed to initialise`;
+    await tf.ready();
+    return undefined;
+  } catch (e) {
+    return `${name} failed: ${(e as Error).message}`;
+  }
+}
+
+/**
+ * Pick and initialise a backend. With `requested`, use it or fall back down the list
+ * (saying why); without, take the first hardware-accelerated one, else wasm, else cpu.
+ */
+export async function initBackend(requested?: BackendName): Promise<BackendChoice> {
+  const notes: string[] = [];
+  let order: BackendName[];
+  if (requested) {
+    order = [requested, ...BACKENDS.slice(BACKENDS.indexOf(requested) + 1)];
+  } else {
+    order = [];
+    if (!isNode) {
+      const gpuWhyNot = await hardwareWebGPU();
+      if (gpuWhyNot) notes.push(`webgpu skipped: ${gpuWhyNot}`);
+      else order.push('webgpu');
+      const glWhyNot = hardwareWebGL();
+      if (glWhyNot) notes.push(`webgl skipped: ${glWhyNot}`);
+      else order.push('webgl');
+    }
+    order.push('wasm', 'cpu');
+  }
+  for (const name of order) {
+    if (tf.getBackend() === name) return { name, reason: describe(requested, name, notes) };
+    const whyNot = await trySet(name);
+    if (!whyNot) return { name, reason: describe(requested, name, notes) };
+    notes.push(whyNot);
+  }
+  throw new Error(`no tfjs backend could be initialised: ${notes.join('; ')}`);
+}
+
+function describe(requested: BackendName | undefined, name: BackendName, notes: string[]): string {
+  const head = requested === name ? 'requested' : requested ? `fell back from ${requested}` : 'auto';
+  return notes.length ? `${head} (${notes.join('; ')})` : head;
+}
