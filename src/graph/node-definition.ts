@@ -18,6 +18,8 @@ export interface RunItem {
   id: string;
   /** Display name, e.g. the relative file path. */
   name: string;
+  /** A file path (Node) or URL (browser) read through HostIO.readFile when `bytes` and `image` are absent. */
+  path?: string;
   bytes?: Uint8Array;
   image?: ImageValue;
 }

@@ -51,7 +51,8 @@ export class RunAborted extends Error {
 /** A node failed; the message names the node and, for item nodes, the item. */
 export class NodeError extends Error {
   constructor(readonly nodeId: string, message: string, readonly itemName?: string) {
-    super(itemName ? `${itemName}: node "${nodeId}": ${message}` : `node "${nodeId}": ${message}`);
+    const rest = itemName && message.startsWith(`${itemName}: `) ? message.slice(itemName.length + 2) : message;
+    super(itemName ? `${itemName}: node "${nodeId}": ${rest}` : `node "${nodeId}": ${rest}`);
     this.name = 'NodeError';
   }
 }

@@ -1,0 +1,40 @@
+import { HelpShown } from './args';
+import { isUserError } from './errors';
+import { runCommand, runHelp } from './commands/run';
+
+const COMMANDS: Record<string, { help: string; run: (argv: string[]) => Promise<number> }> = {
+  run: { help: runHelp, run: runCommand },
+};
+
+const USAGE = `faceflow <command> [options]
+
+Commands:
+${Object.values(COMMANDS).map((c) => `  ${c.help.split('\n')[0]}`).join('\n')}
+
+Run \`faceflow <command> --help\` for a command's options.`;
+
+/** The CLI entry: returns the exit code (0 ok, 1 internal error, 2 user error). */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`faceflow: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (e instanceof HelpShown) return 0;
+    if (isUserError(e)) {
+      process.stderr.write(`faceflow: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`faceflow: internal error: ${(e as Error).message}\n`);
+    if (process.env.FACEFLOW_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    return 1;
+  }
+}

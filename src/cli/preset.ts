@@ -1,0 +1,46 @@
+import { registry } from '../../nodes';
+import { compilePipeline, GraphError, type Plan } from '../graph/compile';
+import { loadPipelineText } from '../graph/load';
+import type { Pipeline } from '../graph/schema';
+import { readUserFile } from '../io/node-io';
+import { UsageError } from './errors';
+
+/** Read, migrate and validate a preset file; errors name the file. */
+export async function readPreset(file: string): Promise<Pipeline> {
+  const text = new TextDecoder().decode(await readUserFile(file));
+  const loaded = loadPipelineText(text);
+  if (!loaded.ok) throw new UsageError(`${file}: ${loaded.error}`);
+  return loaded.pipeline;
+}
+
+/** Apply `--param nodeId.name=value` overrides (value read as JSON when it parses, else as a string). */
+export function applyParamOverrides(p: Pipeline, overrides: string[]): Pipeline {
+  const nodes = p.nodes.map((n) => ({ ...n, params: { ...n.params } }));
+  for (const o of overrides) {
+    const m = /^([^.=]+)\.([^=]+)=(.*)$/s.exec(o);
+    if (!m) throw new UsageError(`--param ${o}: expected nodeId.name=value`);
+    const [, nodeId, name, raw] = m;
+    const node = nodes.find((n) => n.id === nodeId);
+    if (!node) throw new UsageError(`--param ${o}: no node "${nodeId}" in the preset (nodes: ${nodes.map((n) => n.id).join(', ')})`);
+    const def = registry.get(node.type);
+    const known = def ? Object.keys(def.params.shape) : [];
+    if (!known.includes(name)) throw new UsageError(`--param ${o}: unknown param "${name}" for ${node.type} (params: ${known.join(', ') || 'none'})`);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      /* a bare string such as a path */
+    }
+    node.params[name] = value;
+  }
+  return { ...p, nodes };
+}
+
+export function compileOrExplain(p: Pipeline, file: string): Plan {
+  try {
+    return compilePipeline(p, registry);
+  } catch (e) {
+    if (e instanceof GraphError) throw new UsageError(`${file}: ${e.issues[0].message}${e.issues.length > 1 ? ` (and ${e.issues.length - 1} more)` : ''}`);
+    throw e;
+  }
+}

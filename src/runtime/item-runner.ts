@@ -1,0 +1,38 @@
+import * as tf from '@tensorflow/tfjs';
+import { registry } from '../../nodes';
+import { compilePipeline } from '../graph/compile';
+import type { HostIO, RunItem } from '../graph/node-definition';
+import type { Pipeline } from '../graph/schema';
+import { initBackend, type BackendChoice, type BackendName } from './backend';
+import { Executor, type ItemResult } from './executor';
+
+export interface ItemRunnerInit {
+  backend?: BackendName;
+  modelDir?: string;
+}
+
+/**
+ * What a worker (a worker_thread in the CLI) exposes: initialise once, then run the
+ * per-item phase of a pipeline on a slice of the items.
+ */
+export function createItemRunner(makeIO: (opts: { modelDir?: string }) => HostIO) {
+  const executor = new Executor();
+  let io: HostIO | undefined;
+  let choice: BackendChoice | undefined;
+  return {
+    async init(opts: ItemRunnerInit): Promise<BackendChoice> {
+      choice = await initBackend(opts.backend);
+      io = makeIO({ modelDir: opts.modelDir });
+      return choice;
+    },
+    async runItems(pipeline: Pipeline, items: RunItem[]): Promise<{ results: ItemResult[]; timings: Record<string, { ms: number; runs: number; cached: number }>; numTensors: number }> {
+      if (!io) throw new Error('item runner used before init()');
+      const plan = compilePipeline(pipeline, registry);
+      const timings = {};
+      const results = await executor.runItems(plan, items, { io, retain: 'sinks' }, timings);
+      return { results, timings, numTensors: tf.memory().numTensors };
+    },
+  };
+}
+
+export type ItemRunner = ReturnType<typeof createItemRunner>;

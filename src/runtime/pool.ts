@@ -1,0 +1,69 @@
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import type { RunItem } from '../graph/node-definition';
+import type { Pipeline } from '../graph/schema';
+import type { BackendChoice } from './backend';
+import type { ItemResult, NodeTiming } from './executor';
+import type { ItemRunner, ItemRunnerInit } from './item-runner';
+
+/**
+ * A pool of worker_threads, each with its own tfjs (wasm in Node is single-threaded, so
+ * N workers use N cores). Items are split into contiguous chunks dealt out to idle workers.
+ */
+export class WorkerPool {
+  private readonly workers: Worker[] = [];
+  private readonly runners: Comlink.Remote<ItemRunner>[] = [];
+  backend?: BackendChoice;
+
+  private constructor(readonly size: number) {}
+
+  static async start(size = os.availableParallelism(), init: ItemRunnerInit = {}): Promise<WorkerPool> {
+    const pool = new WorkerPool(Math.max(1, size));
+    for (let i = 0; i < pool.size; i++) {
+      const worker = new Worker(new URL('./node-worker.mjs', import.meta.url));
+      pool.workers.push(worker);
+      pool.runners.push(Comlink.wrap<ItemRunner>(nodeEndpoint(worker)));
+    }
+    try {
+      const choices = await Promise.all(pool.runners.map((r) => r.init(init)));
+      pool.backend = choices[0];
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+    return pool;
+  }
+
+  /** Run the per-item phase over all items; `onItem` is called as each chunk finishes. Results come back in item order. */
+  async runItems(pipeline: Pipeline, items: RunItem[], onItems?: (done: number) => void, chunkSize = 4): Promise<{ results: ItemResult[]; timings: Record<string, NodeTiming> }> {
+    const results: ItemResult[] = new Array(items.length);
+    const timings: Record<string, NodeTiming> = {};
+    let next = 0;
+    let done = 0;
+    const work = async (runner: Comlink.Remote<ItemRunner>) => {
+      while (next < items.length) {
+        const start = next;
+        next = Math.min(items.length, next + chunkSize);
+        const out = await runner.runItems(pipeline, items.slice(start, next));
+        out.results.forEach((r, i) => (results[start + i] = { ...r, index: start + i }));
+        for (const [id, t] of Object.entries(out.timings)) {
+          const acc = (timings[id] ??= { ms: 0, runs: 0, cached: 0 });
+          acc.ms += t.ms;
+          acc.runs += t.runs;
+          acc.cached += t.cached;
+        }
+        done += out.results.length;
+        onItems?.(done);
+      }
+    };
+    await Promise.all(this.runners.map(work));
+    return { results, timings };
+  }
+
+  async close(): Promise<void> {
+    for (const r of this.runners) r[Comlink.releaseProxy]();
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
