@@ -1,13 +1,17 @@
 /**
  * `npm run bench -- <name> [args]`: each benchmark prints a table and writes JSON under bench/results/.
  */
-const BENCHMARKS: Record<string, () => Promise<{ default: (args: string[]) => Promise<void> }>> = {
+type Bench = (args: string[]) => Promise<unknown>;
+
+const BENCHMARKS: Record<string, Bench> = {
+  clahe: async () => (await import('./clahe')).benchClahe(),
 };
 
-const [name, ...args] = process.argv.slice(2);
-const load = name ? BENCHMARKS[name] : undefined;
-if (!load) {
-  console.error(`usage: npm run bench -- <${Object.keys(BENCHMARKS).join('|') || 'name'}> [args]`);
+const [benchName, ...benchArgs] = process.argv.slice(2);
+const bench = benchName ? BENCHMARKS[benchName] : undefined;
+if (!bench) {
+  console.error(`usage: npm run bench -- <${Object.keys(BENCHMARKS).join('|')}> [args]`);
   process.exit(2);
 }
-await (await load()).default(args);
+await bench(benchArgs);
+export {};

@@ -8,7 +8,7 @@ import { chain, testRegistry } from './fixtures';
 describe('pipeline documents', () => {
   it('migrations run from version 1 to the current version with no gaps', () => {
     expect(MIGRATIONS[0].from).toBe(1);
-    MIGRATIONS.forEach((m, i) => expect(m.to).toBe(m.from + 1) && i);
+    for (const m of MIGRATIONS) expect(m.to).toBe(m.from + 1);
     expect(MIGRATIONS.at(-1)!.to).toBe(PIPELINE_VERSION);
   });
 
