@@ -144,7 +144,7 @@ export function readTFLite(bytes: Uint8Array, name = 'model'): TFLiteModel {
 }
 
 /** A float32 constant tensor's values, copied into a fresh (aligned) Float32Array. */
-export function tensorFloat32(model: TFLiteModel, tensor: TFLiteTensor): Float32Array {
+export function tensorFloat32(_model: TFLiteModel, tensor: TFLiteTensor): Float32Array {
   if (tensor.type !== 'float32') throw new Error(`tensor "${tensor.name}" is ${tensor.type}, expected float32`);
   if (!tensor.data) throw new Error(`tensor "${tensor.name}" has no constant data`);
   const count = tensor.shape.reduce((a, b) => a * b, 1);

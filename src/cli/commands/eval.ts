@@ -1,0 +1,85 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PairsFileError } from '../../eval/lfw';
+import { findEmbeddingsOutput } from '../../eval/embed-items';
+import { evalSummary, evaluatePairs, rocCsv } from '../../eval/run-eval';
+import type { SimilarityMetric } from '../../eval/similarity';
+import { BACKENDS } from '../../runtime/backend';
+import { parseCommandArgs } from '../args';
+import { UsageError } from '../errors';
+import { applyParamOverrides, compileOrExplain, readPreset } from '../preset';
+import { progressBar } from '../progress';
+import { parseBackend, parseWorkers } from './run';
+
+export const evalHelp = `faceflow eval <preset.json> --pairs <pairs.txt> --images <dir> --json <file> [options]
+
+LFW-protocol verification: runs the preset once per image the pairs use, takes each image's
+embedding from the preset's Embeddings output, scores every pair and reports k-fold accuracy
+(threshold chosen on the other folds), ROC AUC, EER and TAR at FAR 1e-2 and 1e-3.
+
+  --pairs <file>          pairs.txt in the LFW View 2 format (FOLDS<TAB>N header)
+  --images <dir>          images as <dir>/Name/Name_0001.{jpg,png}
+  --json <file>           where the metrics are written (required)
+  --roc <file.csv>        also write the ROC curve (threshold,far,tar)
+  --metric <m>            cosine (default) | euclidean (on unit vectors)
+  --workers <n>           worker threads (default: number of cores)
+  --backend <name>        ${BACKENDS.join(' | ')} (default: the fastest available)
+  --param node.name=val   override a node's param (repeatable)
+  --models <dir>          read model files from this folder before node_modules`;
+
+export async function evalCommand(argv: string[]): Promise<number> {
+  const { positionals, values } = parseCommandArgs(argv, {
+    pairs: { type: 'string' },
+    images: { type: 'string' },
+    json: { type: 'string' },
+    roc: { type: 'string' },
+    metric: { type: 'string' },
+    workers: { type: 'string' },
+    backend: { type: 'string' },
+    param: { type: 'string', multiple: true },
+    models: { type: 'string' },
+  }, evalHelp);
+  const presetFile = positionals[0];
+  if (!presetFile) throw new UsageError('eval: missing <preset.json>');
+  if (!values.pairs) throw new UsageError('eval: missing --pairs <pairs.txt>');
+  if (!values.images) throw new UsageError('eval: missing --images <dir>');
+  if (!values.json) throw new UsageError('eval: missing --json <file>');
+  const metric = (values.metric ?? 'cosine') as SimilarityMetric;
+  if (metric !== 'cosine' && metric !== 'euclidean') throw new UsageError(`--metric ${values.metric}: expected cosine or euclidean`);
+  const backend = parseBackend(values.backend);
+  const workers = parseWorkers(values.workers);
+
+  const pipeline = applyParamOverrides(await readPreset(presetFile), values.param ?? []);
+  const plan = compileOrExplain(pipeline, presetFile);
+  try {
+    findEmbeddingsOutput(plan);
+  } catch (e) {
+    throw new UsageError(`${presetFile}: ${(e as Error).message}`);
+  }
+  let result;
+  try {
+    result = await evaluatePairs(pipeline, plan, {
+      pairsFile: values.pairs, imagesDir: values.images, backend, workers, modelDir: values.models, metric, onItems: progressBar('eval'),
+    });
+  } catch (e) {
+    if (e instanceof PairsFileError) throw new UsageError(e.message);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && (e as NodeJS.ErrnoException).path === values.pairs) throw new UsageError(`${values.pairs}: no such file`);
+    throw e;
+  }
+  const summary = evalSummary(result, metric);
+  await mkdir(path.dirname(path.resolve(values.json)), { recursive: true });
+  await writeFile(values.json, `${JSON.stringify(summary, null, 2)}\n`);
+  if (values.roc) {
+    await mkdir(path.dirname(path.resolve(values.roc)), { recursive: true });
+    await writeFile(values.roc, rocCsv(result));
+  }
+  const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  process.stderr.write(
+    `faceflow eval: ${summary.pairs} pairs, ${summary.folds} fold(s), ${summary.images} images, model ${summary.model || '?'}: ` +
+      `accuracy ${pct(summary.accuracy.mean)} +- ${pct(summary.accuracy.std)}, AUC ${summary.auc.toFixed(4)}, EER ${pct(summary.eer)}, ` +
+      `TAR@FAR1e-3 ${pct(summary.tar_at_far['0.001'])}, failed detections ${summary.failed_detections}, ` +
+      `${summary.images_per_second.toFixed(1)} images/s on ${summary.backend} x${summary.workers}\n`,
+  );
+  if (result.errors.length) process.stderr.write(`faceflow eval: ${result.errors.length} image(s) failed, e.g. ${result.errors[0].error}\n`);
+  return result.errors.length === summary.images ? 2 : 0;
+}

@@ -1,0 +1,104 @@
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Plan } from '../graph/compile';
+import type { RunItem } from '../graph/node-definition';
+import type { Pipeline } from '../graph/schema';
+import type { BackendName } from '../runtime/backend';
+import type { NodeTiming } from '../runtime/executor';
+import { embedItems } from './embed-items';
+import { readPairsDataset, type ResolvedPairs } from './datasets-node';
+import { verificationMetrics, type VerificationMetrics } from './metrics';
+import { pairScore, type SimilarityMetric } from './similarity';
+
+/**
+ * Node-only LFW-protocol evaluation of a preset: the preset's per-item phase runs once per
+ * unique image (on the worker pool), each image's embedding is read from the preset's sink
+ * Embeddings output, then the pairs are scored and the metrics computed.
+ */
+
+export interface EvalOptions {
+  pairsFile: string;
+  imagesDir: string;
+  backend?: BackendName;
+  workers?: number;
+  modelDir?: string;
+  metric?: SimilarityMetric;
+  onItems?: (done: number, total: number) => void;
+}
+
+export interface EvalResult {
+  dataset: ResolvedPairs;
+  metrics: VerificationMetrics;
+  scores: number[];
+  /** Images whose face is a centre-crop fallback or missing (no detection). */
+  failedDetections: number;
+  /** Images whose pipeline run failed (unreadable file, ...), with the error. */
+  errors: { image: string; error: string }[];
+  embeddingNode: string;
+  model: string;
+  seconds: number;
+  backend: string;
+  workers: number;
+  /** Per node: total ms and runs over all workers (for profiling). */
+  timings: Record<string, NodeTiming>;
+}
+
+/** Lowest possible score for a metric: pairs with a missing embedding are always rejected. */
+const FLOOR: Record<SimilarityMetric, number> = { cosine: -1, euclidean: -2 };
+
+export async function evaluatePairs(pipeline: Pipeline, plan: Plan, opts: EvalOptions): Promise<EvalResult> {
+  const metric = opts.metric ?? 'cosine';
+  const dataset = await readPairsDataset(opts.pairsFile, opts.imagesDir, (p) => readFile(p, 'utf8'));
+  const items: RunItem[] = await Promise.all(dataset.images.map(async (img) => {
+    const s = await stat(img.file);
+    return { id: `${path.resolve(img.file)}:${s.size}:${s.mtimeMs}`, name: img.name, path: img.file };
+  }));
+  const embedded = await embedItems(pipeline, plan, items, { backend: opts.backend, workers: opts.workers, modelDir: opts.modelDir, onItems: opts.onItems });
+  const errors: EvalResult['errors'] = [];
+  embedded.items.forEach((e, i) => e.error && errors.push({ image: items[i].name, error: e.error }));
+  const failedDetections = embedded.items.filter((e) => e.failedDetection).length;
+  const embeddings = embedded.items.map((e) => e.embedding);
+  const scores = dataset.index.map(([a, b]) => {
+    const ea = embeddings[a];
+    const eb = embeddings[b];
+    return ea && eb ? pairScore(ea, eb, metric) : FLOOR[metric];
+  });
+  const metrics = verificationMetrics(scores, dataset.pairs.map((p) => p.same), dataset.pairs.map((p) => p.fold));
+  return {
+    dataset, metrics, scores, failedDetections, errors, embeddingNode: embedded.embeddingNode, model: embedded.model,
+    seconds: embedded.run.seconds, backend: embedded.run.backend.name, workers: embedded.run.workers, timings: embedded.run.timings,
+  };
+}
+
+/** The eval command's JSON: the fields the issue specifies, then a few details. */
+export function evalSummary(r: EvalResult, metric: SimilarityMetric = 'cosine') {
+  const m = r.metrics;
+  return {
+    pairs: m.pairs,
+    folds: m.folds,
+    images: r.dataset.images.length,
+    accuracy: { mean: m.accuracy.mean, std: m.accuracy.std },
+    auc: m.auc,
+    eer: m.eer,
+    tar_at_far: { '0.01': m.tarAtFar['0.01'], '0.001': m.tarAtFar['0.001'] },
+    threshold: m.threshold,
+    failed_detections: r.failedDetections,
+    seconds: r.seconds,
+    images_per_second: r.dataset.images.length / r.seconds,
+    backend: r.backend,
+    workers: r.workers,
+    // details
+    metric,
+    model: r.model,
+    threshold_on_same_pairs: m.accuracy.thresholdOnSamePairs,
+    per_fold: m.accuracy.perFold,
+    histogram: m.histogram,
+    errors: r.errors,
+    // per node, ms per run summed over the workers: where an image's time goes
+    node_ms: Object.fromEntries(Object.entries(r.timings).map(([id, t]) => [id, { ms_per_run: t.runs ? t.ms / t.runs : 0, runs: t.runs, cached: t.cached }])),
+  };
+}
+
+export function rocCsv(r: EvalResult): string {
+  return ['threshold,far,tar', ...r.metrics.roc.map((p) => `${Number.isFinite(p.threshold) ? p.threshold : 'inf'},${p.far},${p.tar}`)].join('\n') + '\n';
+}

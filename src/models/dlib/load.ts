@@ -1,0 +1,52 @@
+import * as tf from '@tensorflow/tfjs';
+import type { HostIO } from '../../graph/node-definition';
+import { holdModelTensors, releaseModelTensors } from '../held-tensors';
+import { verifyAsset, type PinnedAsset } from '../weights';
+import { decodeWeights, type WeightsManifestGroup } from './manifest';
+import { DlibResNet } from './net';
+
+/** npm `@vladmandic/face-api@1.7.15`: dlib's face recognition ResNet as a uint8-quantized tfjs manifest. */
+export const DLIB_ASSETS = {
+  manifest: {
+    packagePath: '@vladmandic/face-api/model/face_recognition_model-weights_manifest.json',
+    sha256: 'cbaffa501b0b9275a12b63357a6843e7e30c054e1c9151e1a5f879b26e32986b',
+  },
+  weights: {
+    packagePath: '@vladmandic/face-api/model/face_recognition_model.bin',
+    sha256: 'b413e420d6840b2775fba32008db6f3cddb07d485967fb42cfcf379c16a8c589',
+  },
+} as const satisfies Record<string, PinnedAsset>;
+
+const cache = new Map<string, Promise<{ net: DlibResNet; tensors: number }>>();
+
+/** Read, verify, dequantize and build the net once per process and backend. */
+export function loadDlibResNet(io: HostIO): Promise<DlibResNet> {
+  const backend = tf.getBackend();
+  let entry = cache.get(backend);
+  if (!entry) {
+    entry = (async () => {
+      const [manifestBytes, bin] = await Promise.all([io.readPackageAsset(DLIB_ASSETS.manifest.packagePath), io.readPackageAsset(DLIB_ASSETS.weights.packagePath)]);
+      await verifyAsset(manifestBytes, DLIB_ASSETS.manifest);
+      await verifyAsset(bin, DLIB_ASSETS.weights);
+      const groups = JSON.parse(new TextDecoder().decode(manifestBytes)) as WeightsManifestGroup[];
+      if (groups.length !== 1) throw new Error(`face_recognition_model manifest: expected 1 weight group, got ${groups.length}`);
+      const weights = decodeWeights(groups[0], bin, 'face_recognition_model.bin');
+      const { value, count } = holdModelTensors(() => new DlibResNet(weights));
+      return { net: value, tensors: count };
+    })();
+    cache.set(backend, entry);
+    entry.catch(() => cache.delete(backend));
+  }
+  return entry.then((e) => e.net);
+}
+
+export async function disposeDlibResNet(): Promise<void> {
+  const entries = [...cache.values()];
+  cache.clear();
+  for (const e of entries) {
+    const loaded = await e.catch(() => undefined);
+    if (!loaded) continue;
+    loaded.net.dispose();
+    releaseModelTensors(loaded.tensors);
+  }
+}
