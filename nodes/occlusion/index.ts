@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { defineNode } from '../../src/graph/node-definition';
+import type { DetectionsValue, FacesValue, ImageValue } from '../../src/graph/values';
+import { hashString } from '../../src/runtime/hash';
+import { Rng } from '../../src/train/rng';
+import { ALIGN_TEMPLATES, templatePoints, type TemplateName } from '../align/templates';
+import { drawOcclusion, type OcclusionKind } from './draw';
+
+const CHOICES = ['surgical-mask', 'cloth-mask', 'sunglasses', 'patch', 'any-mask', 'any'] as const;
+
+export const occlusionParams = z.object({
+  kind: z.enum(CHOICES).default('surgical-mask')
+    .describe('Occluder: a surgical or cloth mask (lower face), sunglasses (eyes), a random patch; any-mask / any pick one at random per face'),
+  probability: z.number().min(0).max(1).default(1).describe('Chance that each face is occluded'),
+  seed: z.number().int().default(0).describe('Seed: with the image id it fixes every random choice, so runs repeat'),
+});
+export type OcclusionParams = z.output<typeof occlusionParams>;
+
+function pick(kind: OcclusionParams['kind'], rng: Rng): OcclusionKind {
+  if (kind === 'any-mask') return rng.uniform() < 0.5 ? 'surgical-mask' : 'cloth-mask';
+  if (kind === 'any') return (['surgical-mask', 'cloth-mask', 'sunglasses', 'patch'] as const)[rng.int(4)];
+  return kind;
+}
+
+/** One generator per (seed, image, face), so a face's occluder does not depend on the others. */
+function faceRng(seed: number, id: string, face: number): Rng {
+  return new Rng(parseInt(hashString(`${id}#${face}`, seed).slice(-8), 16));
+}
+
+/** Occlude the detected faces of an image (a copy); pure. */
+export function occludeImage(image: ImageValue, det: DetectionsValue, p: OcclusionParams, id: string): { image: ImageValue; kinds: (OcclusionKind | null)[] } {
+  if (image.data instanceof Float32Array) throw new Error('occlusion: needs an 8-bit image');
+  const data = Uint8Array.from(image.data);
+  const kinds = det.landmarks.map((lm, i) => {
+    const rng = faceRng(p.seed, id, i);
+    if (lm.length !== 5 || rng.uniform() >= p.probability) return null;
+    const kind = pick(p.kind, rng);
+    drawOcclusion({ width: image.width, height: image.height, channels: image.channels, data }, lm, kind, rng);
+    return kind;
+  });
+  return { image: { ...image, data }, kinds };
+}
+
+/** Occlude aligned faces (a copy), placing occluders on the alignment template's landmarks; pure. */
+export function occludeFaces(faces: FacesValue, p: OcclusionParams, id: string): { faces: FacesValue; kinds: (OcclusionKind | null)[] } {
+  const template: TemplateName = faces.template in ALIGN_TEMPLATES ? (faces.template as TemplateName) : 'arcface-112';
+  const lm = templatePoints(template, faces.size);
+  const data = Uint8Array.from(faces.data);
+  const stride = faces.size * faces.size * 3;
+  const kinds = Array.from({ length: faces.count }, (_, i) => {
+    const rng = faceRng(p.seed, id, i);
+    if (rng.uniform() >= p.probability) return null;
+    const kind = pick(p.kind, rng);
+    drawOcclusion({ width: faces.size, height: faces.size, channels: 3, data, offset: i * stride }, lm, kind, rng);
+    return kind;
+  });
+  return { faces: { ...faces, data }, kinds };
+}
+
+export const occlusionNode = defineNode({
+  type: 'occlusion',
+  title: 'Synthetic occlusion',
+  category: 'Preprocess',
+  doc: 'Draws a surgical/cloth mask, sunglasses or a random patch on each face (from its landmarks), seeded: augmentation and robustness tests.',
+  keywords: ['mask', 'sunglasses', 'occluder', 'augment', 'covid', 'patch', 'robustness'],
+  mode: 'item',
+  inputs: {
+    image: { type: 'Image', doc: 'An image to occlude at its detected faces (needs detections).', optional: true },
+    detections: { type: 'Detections', doc: 'Faces with 5 landmarks in the image.', optional: true },
+    faces: { type: 'Faces', doc: 'Aligned faces to occlude (placed on the alignment template).', optional: true },
+  },
+  outputs: {
+    image: { type: 'Image', doc: 'The image with occluders drawn (null without image + detections).' },
+    faces: { type: 'Faces', doc: 'The aligned faces with occluders drawn (null without faces).' },
+  },
+  params: occlusionParams,
+  kernel({ image, detections, faces }: { image?: ImageValue; detections?: DetectionsValue; faces?: FacesValue }, params, ctx) {
+    if (!faces && !(image && detections)) throw new Error('occlusion: connect faces, or an image with its detections');
+    const id = ctx.item?.id ?? image?.source ?? faces?.source ?? '';
+    const img = image && detections ? occludeImage(image, detections, params, id) : null;
+    const fcs = faces ? occludeFaces(faces, params, id) : null;
+    const kinds = [...(img?.kinds ?? []), ...(fcs?.kinds ?? [])];
+    ctx.report({ occluded: kinds.filter(Boolean).length, faces: kinds.length });
+    return { image: img?.image ?? null, faces: fcs?.faces ?? null };
+  },
+});

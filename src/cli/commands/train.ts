@@ -1,0 +1,303 @@
+import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { ALIGN_TEMPLATES, templatePoints, type TemplateName } from '../../../nodes/align/templates';
+import { OCCLUSION_KINDS } from '../../../nodes/occlusion/draw';
+import { DEFAULT_OCC_CONFIG } from '../../context/occlusion-classifier';
+import { readIdentityFolder, readPairsDataset, type DatasetImage } from '../../eval/datasets-node';
+import { PairsFileError } from '../../eval/lfw';
+import type { RunItem } from '../../graph/node-definition';
+import type { Pipeline } from '../../graph/schema';
+import type { FacesValue } from '../../graph/values';
+import { createNodeIO } from '../../io/node-io';
+import { defaultFusionConfig, initFusion } from '../../models/fusion';
+import { defaultGateConfig, initGate } from '../../models/gate/gate';
+import { loadMobileFaceNetTail } from '../../models/gate/mobilefacenet-tail';
+import { BACKENDS } from '../../runtime/backend';
+import { rowFromOutputs, stackRows, type ItemOutputs } from '../../train/collect';
+import { defaultTrainOptions, trainModule, type EpochLog } from '../../train/loop';
+import { fusionModule, gateModule, type TrainableModule } from '../../train/module';
+import { cachePipeline, findTrainTarget, withOcclusion, type TrainTarget, type TrainTargetKind } from '../../train/prepare';
+import { trainOcclusionClassifier, type FaceCrops } from '../../train/occlusion';
+import { Rng } from '../../train/rng';
+import { defaultMilestones } from '../../train/schedule';
+import { saveWeightsFiles } from '../../train/weights-file-node';
+import { parseCommandArgs } from '../args';
+import { UsageError } from '../errors';
+import { applyParamOverrides, compileOrExplain, readPreset } from '../preset';
+import { progressBar } from '../progress';
+import { runPipeline } from '../run-pipeline';
+import { parseBackend, parseWorkers } from './run';
+
+export const trainHelp = `faceflow train <preset.json> --data <dir> --out <dir> [options]
+
+Trains the preset's attention gate or fusion node with semi-hard triplet loss (margin 0.2) on
+top of the frozen pipeline: every image runs through the preset once (clean, and once more with a
+synthetic occluder on the aligned face) and the gate's feature maps or the fusion's embeddings and
+context vectors are cached; then AdamW (lr 1e-3, weight decay 1e-5), step decay x0.1 at 40/60/80%
+of the epochs, early stopping on validation loss. Writes <out>/<name>.json + .weights.bin (tfjs
+format) and one JSON line per epoch on stdout.
+
+  --data <dir>            training images as <dir>/<identity>/<image>.{jpg,png}
+  --out <dir>             where the weights are written (e.g. next to the preset)
+  --pairs-val <pairs.txt> validation pairs (LFW View 2 format); their identities leave the training set
+  --val-images <dir>      images the validation pairs name (default: --data)
+  --val-fraction <f>      without --pairs-val: share of identities held out for validation (default 0.2)
+  --module <m>            gate | concat | attention | transformer (default: the preset's only one), or
+                          occlusion: the context node's mask / eye-occlusion classifier (cross-entropy on
+                          the preset's aligned faces with synthetic occluders, split by identity as above)
+  --occlude <kind>        ${OCCLUSION_KINDS.join(' | ')} | any-mask | any | none (default any-mask)
+  --epochs <n>            default 30
+  --seed <s>              default 1: initialisation, batches, occluders, the split
+  --batch <n>             rows per batch (default 64), --per-identity <k> images per identity (default 4)
+  --lr <x>                default 0.001;  --patience <n> early-stopping patience (default 8)
+  --name <name>           file name (default: <preset name>.<module>)
+  --log <file.jsonl>      also append the epoch lines to this file
+  --workers <n>           worker threads for the cache pass;  --backend <name> ${BACKENDS.join(' | ')}
+  --param node.name=val   override a node's param (repeatable);  --models <dir> model files folder`;
+
+const MODULES: TrainTargetKind[] = ['gate', 'concat', 'attention', 'transformer', 'occlusion'];
+
+function num(v: string | undefined, name: string, def: number, check: (x: number) => boolean): number {
+  if (v === undefined) return def;
+  const x = Number(v);
+  if (!Number.isFinite(x) || !check(x)) throw new UsageError(`--${name} ${v}: out of range`);
+  return x;
+}
+
+async function items(images: DatasetImage[]): Promise<RunItem[]> {
+  return Promise.all(images.map(async (img) => {
+    const s = await stat(img.file);
+    return { id: `${path.resolve(img.file)}:${s.size}:${s.mtimeMs}`, name: img.name, path: img.file };
+  }));
+}
+
+interface Pass { name: string; pipeline: Pipeline }
+
+type RunOpts = { backend?: ReturnType<typeof parseBackend>; workers?: number; models?: string };
+
+/** Run each pass over the images and collect one row per usable (image, pass). */
+async function collect(passes: Pass[], images: DatasetImage[], labelOf: (img: DatasetImage) => number, t: TrainTarget, run: RunOpts, presetFile: string) {
+  return collectWith(passes, images, presetFile, run, (out, i) => rowFromOutputs(out, t, i, labelOf(images[i])));
+}
+
+async function collectWith<R>(passes: Pass[], images: DatasetImage[], presetFile: string, run: RunOpts, extract: (out: ItemOutputs, image: number) => R | undefined) {
+  const runItems = await items(images);
+  const rows: R[][] = [];
+  let skipped = 0;
+  for (const pass of passes) {
+    const plan = compileOrExplain(pass.pipeline, presetFile);
+    const r = await runPipeline(pass.pipeline, plan, runItems, { backend: run.backend, workers: run.workers, modelDir: run.models, onItems: progressBar(`cache ${pass.name}`) });
+    const passRows: R[] = [];
+    r.items.forEach((it, i) => {
+      const row = extract(it.error ? undefined : it.outputs, i);
+      if (row) passRows.push(row);
+      else skipped++;
+    });
+    rows.push(passRows);
+  }
+  return { rows, skipped };
+}
+
+export async function trainCommand(argv: string[]): Promise<number> {
+  const { positionals, values } = parseCommandArgs(argv, {
+    data: { type: 'string' }, out: { type: 'string' }, 'pairs-val': { type: 'string' }, 'val-images': { type: 'string' },
+    'val-fraction': { type: 'string' }, module: { type: 'string' }, occlude: { type: 'string' }, epochs: { type: 'string' },
+    seed: { type: 'string' }, batch: { type: 'string' }, 'per-identity': { type: 'string' }, lr: { type: 'string' },
+    patience: { type: 'string' }, name: { type: 'string' }, log: { type: 'string' }, workers: { type: 'string' },
+    backend: { type: 'string' }, param: { type: 'string', multiple: true }, models: { type: 'string' },
+  }, trainHelp);
+  const presetFile = positionals[0];
+  if (!presetFile) throw new UsageError('train: missing <preset.json>');
+  if (!values.data) throw new UsageError('train: missing --data <dir>');
+  if (!values.out) throw new UsageError('train: missing --out <dir>');
+  const module = values.module as TrainTargetKind | undefined;
+  if (module && !MODULES.includes(module)) throw new UsageError(`--module ${module}: expected ${MODULES.join(', ')}`);
+  const occlude = values.occlude ?? 'any-mask';
+  if (occlude !== 'none' && ![...OCCLUSION_KINDS, 'any-mask', 'any'].includes(occlude)) throw new UsageError(`--occlude ${occlude}: unknown kind`);
+  const epochs = num(values.epochs, 'epochs', 30, (x) => Number.isInteger(x) && x >= 1 && x <= 1000);
+  const seed = num(values.seed, 'seed', 1, Number.isInteger);
+  const opts = {
+    ...defaultTrainOptions(epochs, seed),
+    batchSize: num(values.batch, 'batch', 64, (x) => Number.isInteger(x) && x >= 4),
+    perIdentity: num(values['per-identity'], 'per-identity', 4, (x) => Number.isInteger(x) && x >= 2),
+    lr: num(values.lr, 'lr', 1e-3, (x) => x > 0 && x < 1),
+    patience: num(values.patience, 'patience', 8, (x) => Number.isInteger(x) && x >= 1),
+    milestones: defaultMilestones(epochs),
+  };
+  const valFraction = num(values['val-fraction'], 'val-fraction', 0.2, (x) => x > 0 && x < 1);
+  const backend = parseBackend(values.backend);
+  const workers = parseWorkers(values.workers);
+
+  const pipeline = applyParamOverrides(await readPreset(presetFile), values.param ?? []);
+  compileOrExplain(pipeline, presetFile);
+  let target: TrainTarget;
+  let cache: Pipeline;
+  try {
+    target = findTrainTarget(pipeline, module);
+    cache = cachePipeline(pipeline, target);
+  } catch (e) {
+    throw new UsageError(`${presetFile}: ${(e as Error).message}`);
+  }
+  const passes: Pass[] = [{ name: 'clean', pipeline: cache }];
+  if (occlude !== 'none' && target.kind !== 'occlusion') {
+    try {
+      passes.push({ name: occlude, pipeline: withOcclusion(cache, { kind: occlude, probability: 1, seed }) });
+    } catch (e) {
+      throw new UsageError(`${presetFile}: ${(e as Error).message}`);
+    }
+  }
+
+  // Identities: training ones from --data; validation from --pairs-val, or a seeded share of --data.
+  let all: DatasetImage[];
+  try {
+    all = await readIdentityFolder(values.data);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  let trainImages: DatasetImage[];
+  let valImages: DatasetImage[];
+  let valPairIndex: [number, number, boolean][] = [];
+  if (values['pairs-val']) {
+    const pairs = await readPairsDataset(values['pairs-val'], values['val-images'] ?? values.data, (p) => readFile(p, 'utf8')).catch((e) => {
+      throw e instanceof PairsFileError || (e as NodeJS.ErrnoException).code === 'ENOENT' ? new UsageError((e as Error).message) : e;
+    });
+    const held = new Set(pairs.images.map((i) => i.identity));
+    trainImages = all.filter((i) => !held.has(i.identity));
+    valImages = pairs.images;
+    valPairIndex = pairs.index.map(([a, b], k) => [a, b, pairs.pairs[k].same]);
+  } else {
+    const ids = new Rng(seed).fork(101).shuffle([...new Set(all.map((i) => i.identity))].sort());
+    const held = new Set(ids.slice(0, Math.max(1, Math.round(valFraction * ids.length))));
+    trainImages = all.filter((i) => !held.has(i.identity));
+    valImages = all.filter((i) => held.has(i.identity));
+  }
+  const idIndex = new Map([...new Set([...trainImages, ...valImages].map((i) => i.identity))].map((id, k) => [id, k]));
+  const labelOf = (img: DatasetImage) => idIndex.get(img.identity)!;
+  const run = { backend, workers, models: values.models };
+
+  if (target.kind === 'occlusion') {
+    return trainOcclusion({ presetFile, argv, target, cache, trainImages, valImages, run, seed, epochs, opts, out: values.out, name: values.name, logFile: values.log });
+  }
+  const trainSet = await collect(passes, trainImages, labelOf, target, run, presetFile);
+  const valSet = await collect(passes, valImages, labelOf, target, run, presetFile);
+  const train = stackRows(trainSet.rows.flat());
+  const val = stackRows(valSet.rows.flat());
+  // Validation pairs: the first image clean, the second occluded when occlusion is on (the robustness case).
+  if (valPairIndex.length) {
+    const rowOf = (pass: number) => new Map(valSet.rows[pass].map((r, k) => [r.image, k + (pass ? valSet.rows[0].length : 0)]));
+    const clean = rowOf(0);
+    const other = rowOf(passes.length - 1);
+    opts.valPairs = valPairIndex.flatMap(([a, b, same]) => (clean.has(a) && other.has(b) ? [{ a: clean.get(a)!, b: other.get(b)!, same }] : []));
+  }
+
+  const io = createNodeIO({ modelDir: values.models });
+  let mod: TrainableModule;
+  let config: object;
+  if (target.kind === 'gate') {
+    const tail = await loadMobileFaceNetTail(io);
+    const cfg = defaultGateConfig(train.featureMaps!.shape[2]);
+    mod = gateModule(cfg, initGate(cfg), (f) => tail.run(f));
+    config = cfg;
+  } else {
+    const cfg = defaultFusionConfig(target.kind, train.embeddings!.dim, train.context!.dim);
+    mod = fusionModule(cfg, initFusion(cfg, new Rng(seed)));
+    config = cfg;
+  }
+
+  const jl = jsonLog(values.log);
+  await jl.start();
+  const log = jl.line;
+  const summary = {
+    module: mod.kind, train_rows: train.labels.length, val_rows: val.labels.length,
+    train_identities: new Set(train.labels).size, val_identities: new Set(val.labels).size,
+    skipped_images: trainSet.skipped + valSet.skipped, val_pairs: opts.valPairs?.length ?? 0, passes: passes.map((p) => p.name),
+  };
+  await log({ event: 'start', ...summary, seed, epochs, lr: opts.lr, milestones: opts.milestones });
+  const bar = progressBar('train');
+  const pending: Promise<void>[] = [];
+  const result = await trainModule(mod, train, val, {
+    ...opts,
+    onProgress: (f) => bar(Math.round(f * 1000), 1000),
+    onEpoch: (l: EpochLog) => pending.push(log({ event: 'epoch', ...l })),
+  });
+  await Promise.all(pending);
+  const best = result.bestEpoch >= 0 ? result.logs[result.bestEpoch] : undefined;
+  const name = values.name ?? `${path.basename(presetFile, '.json')}.${target.kind === 'gate' ? 'gate' : `fusion-${target.kind}`}`;
+  const training = {
+    command: `faceflow train ${argv.join(' ')}`, seed, epochs_run: result.logs.length, best_epoch: result.bestEpoch,
+    stopped_early: result.stoppedEarly, initial: result.initial,
+    best: best ? { val_loss: best.valLoss, val_accuracy: best.valAccuracy } : undefined, ...summary,
+  };
+  const file = await saveWeightsFiles(values.out, name, mod.kind, config, mod.variables as Record<string, tf.Tensor>, training);
+  mod.dispose();
+  await log({ event: 'done', weights: file, best_epoch: result.bestEpoch, initial: result.initial, best: training.best });
+  process.stderr.write(`faceflow train: wrote ${file}; use it with --param ${target.nodeId}.weights=${file}\n`);
+  return 0;
+}
+
+/** Faces of the first face per image, as crops for the occlusion classifier (fallback crops skipped: they are not aligned). */
+function faceCrop(out: ItemOutputs, t: TrainTarget): FacesValue | undefined {
+  const f = out?.[t.sources.faces.node]?.[t.sources.faces.port] as FacesValue | undefined;
+  return f && f.count > 0 && !f.fallback[0] ? f : undefined;
+}
+
+function stackCrops(faces: FacesValue[]): FaceCrops {
+  if (!faces.length) throw new UsageError('no aligned faces found in the images');
+  const size = faces[0].size;
+  const stride = size * size * 3;
+  const data = new Uint8Array(faces.length * stride);
+  faces.forEach((f, i) => data.set(f.data.subarray(0, stride), i * stride));
+  return { size, count: faces.length, data };
+}
+
+async function trainOcclusion(a: {
+  presetFile: string; argv: string[]; target: TrainTarget; cache: Pipeline; trainImages: DatasetImage[]; valImages: DatasetImage[];
+  run: RunOpts; seed: number; epochs: number; opts: { batchSize: number; lr: number; weightDecay: number; patience: number }; out: string; name?: string; logFile?: string;
+}): Promise<number> {
+  const passes: Pass[] = [{ name: 'faces', pipeline: a.cache }];
+  const tr = await collectWith(passes, a.trainImages, a.presetFile, a.run, (o) => faceCrop(o, a.target));
+  const va = await collectWith(passes, a.valImages, a.presetFile, a.run, (o) => faceCrop(o, a.target));
+  const train = stackCrops(tr.rows[0]);
+  const val = stackCrops(va.rows[0]);
+  const template = tr.rows[0][0].template;
+  if (!(template in ALIGN_TEMPLATES)) throw new UsageError(`${a.presetFile}: the occlusion classifier needs landmark-aligned faces (template ${template})`);
+  const landmarks = templatePoints(template as TemplateName, train.size);
+  const log = jsonLog(a.logFile);
+  await log.start();
+  await log.line({ event: 'start', module: 'occlusion-classifier', train_faces: train.count, val_faces: val.count, skipped_images: tr.skipped + va.skipped, template, seed: a.seed, epochs: a.epochs });
+  const pending: Promise<void>[] = [];
+  const r = await trainOcclusionClassifier(train, val, {
+    epochs: a.epochs, seed: a.seed, batchSize: a.opts.batchSize, lr: a.opts.lr, weightDecay: a.opts.weightDecay, patience: a.opts.patience,
+    landmarks, copies: 8, onEpoch: (l) => pending.push(log.line({ event: 'epoch', ...l })),
+  });
+  await Promise.all(pending);
+  const best = r.logs.reduce((x, y) => (y.valLoss < x.valLoss ? y : x), { valLoss: r.initial.valLoss, valAccuracy: r.initial.valAccuracy, epoch: -1 });
+  const training = {
+    command: `faceflow train ${a.argv.join(' ')}`, seed: a.seed, epochs_run: r.logs.length, best_epoch: best.epoch,
+    initial: r.initial, best: { val_loss: best.valLoss, val_accuracy: best.valAccuracy }, train_faces: train.count, val_faces: val.count, template,
+    note: 'validation accuracy is on held-out identities with synthetic occluders, not on real masks',
+  };
+  const name = a.name ?? `${path.basename(a.presetFile, '.json')}.occlusion`;
+  const file = await saveWeightsFiles(a.out, name, 'occlusion-classifier', DEFAULT_OCC_CONFIG, r.weights, training);
+  tf.dispose(Object.values(r.weights));
+  await log.line({ event: 'done', weights: file, best_epoch: best.epoch, initial: r.initial, best: training.best });
+  process.stderr.write(`faceflow train: wrote ${file}; use it with --param ${a.target.nodeId}.occlusionWeights=${file}\n`);
+  return 0;
+}
+
+/** JSON lines on stdout, and in a file when asked. */
+function jsonLog(file?: string) {
+  return {
+    async start() {
+      if (!file) return;
+      await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+      await writeFile(file, '');
+    },
+    async line(obj: Record<string, unknown>) {
+      const text = `${JSON.stringify(obj)}\n`;
+      process.stdout.write(text);
+      if (file) await appendFile(file, text);
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import * as tf from '@tensorflow/tfjs';
+import type { HostIO } from '../../graph/node-definition';
+import type { EmbeddingsValue } from '../../graph/values';
+import type { ContextValue } from '../../context/vector';
+import { Rng } from '../../train/rng';
+import { decodeWeights, readWeightsFiles } from '../../train/weights-file';
+import { holdModelTensors, releaseModelTensors } from '../held-tensors';
+import { checkFusionWeights, defaultFusionConfig, fusedDim, initFusion, type FusionConfig, type FusionKind, type Weights } from '.';
+import { fastFusion, type HostWeights } from './fast';
+
+/** Attention or fusion weights for display (the Weights port's value). */
+export interface WeightsValue {
+  /** What produced them, e.g. "fusion-attention", "gate". */
+  kind: string;
+  shape: number[];
+  data: Float32Array;
+  /** Names of the axes, e.g. ["face", "component"] or ["face", "head", "query", "key"]. */
+  axes: string[];
+  /** Names along the last axis (context components, tokens), when meaningful. */
+  labels?: string[];
+}
+
+export interface LoadedFusion {
+  cfg: FusionConfig;
+  weights: Weights;
+  /** The same weights as float32 arrays, for the per-face inference loops (fast.ts). */
+  host: HostWeights;
+  /** "untrained (seed s)" or the weights file. */
+  origin: string;
+}
+
+const cache = new Map<string, Promise<LoadedFusion>>();
+
+/**
+ * The fusion module for a node: from a weights file written by `faceflow train` (read through
+ * the host, so a path in Node and a URL in the app), or, with no file, freshly initialised from
+ * `seed` (the untrained module, which behaves like the plain embedding). Cached per backend.
+ */
+export function getFusion(io: HostIO, kind: FusionKind, weightsPath: string, embeddingDim: number, contextDim: number, seed: number): Promise<LoadedFusion> {
+  const key = [tf.getBackend(), kind, weightsPath, embeddingDim, contextDim, weightsPath ? '' : seed].join('|');
+  let p = cache.get(key);
+  if (!p) {
+    p = (async (): Promise<LoadedFusion> => {
+      if (!weightsPath) {
+        const cfg = defaultFusionConfig(kind, embeddingDim, contextDim);
+        const weights = holdModelTensors(() => initFusion(cfg, new Rng(seed))).value;
+        return { cfg, weights, host: toHost(weights), origin: `untrained (seed ${seed})` };
+      }
+      const { manifest, bin } = await readWeightsFiles((path) => io.readFile(path), weightsPath);
+      const held = holdModelTensors(() => decodeWeights(manifest, bin));
+      const loaded = held.value;
+      const cfg = loaded.config as FusionConfig;
+      const fail = (why: string): never => {
+        tf.dispose(Object.values(loaded.weights));
+        releaseModelTensors(held.count);
+        throw new Error(`${weightsPath}: ${why}`);
+      };
+      if (loaded.kind !== `fusion-${kind}` || cfg?.kind !== kind) fail(`holds "${loaded.kind}" weights, not fusion-${kind}`);
+      if (cfg.embeddingDim !== embeddingDim) fail(`trained for ${cfg.embeddingDim}-D embeddings, got ${embeddingDim}-D`);
+      if (cfg.contextDim !== contextDim) fail(`trained for ${cfg.contextDim}-D context, got ${contextDim}-D`);
+      try {
+        checkFusionWeights(cfg, loaded.weights);
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      return { cfg, weights: loaded.weights, host: toHost(loaded.weights), origin: weightsPath };
+    })();
+    cache.set(key, p);
+    p.catch(() => cache.delete(key));
+  }
+  return p;
+}
+
+/** Float32 copies of the weights for the inference loops. */
+export function toHost(w: Weights): HostWeights {
+  return Object.fromEntries(Object.entries(w).map(([k, t]) => [k, Float32Array.from(t.dataSync() as Float32Array)]));
+}
+
+/** Fuse one item's embeddings with its context vectors (row i with row i), with the plain-loop inference. */
+export function fuseValues(f: LoadedFusion, emb: EmbeddingsValue, ctx: ContextValue): { embeddings: EmbeddingsValue; weights: WeightsValue } {
+  if (emb.count !== ctx.count) throw new Error(`${emb.count} embeddings but ${ctx.count} context vectors: connect both from the same faces`);
+  const n = emb.count;
+  const r = fastFusion(f.cfg, f.host, emb.data, ctx.data, n);
+  const kind = `fusion-${f.cfg.kind}`;
+  const axes = f.cfg.kind === 'concat' ? ['component'] : f.cfg.kind === 'attention' ? ['face', 'component'] : ['face', 'head', 'query', 'key'];
+  const labels = f.cfg.kind === 'transformer' ? ['embedding', ...ctx.names] : [...ctx.names];
+  return {
+    embeddings: { ...emb, dim: fusedDim(f.cfg), data: r.fused, model: `${emb.model}+${kind}` },
+    weights: { kind, shape: r.weightsShape, data: r.weights, axes, labels },
+  };
+}

@@ -1,0 +1,108 @@
+import type { Pipeline, PipelineEdge, PortRef } from '../graph/schema';
+
+/**
+ * Pipeline surgery for `faceflow train`: find what to train in a preset, and derive the
+ * pipeline that computes the frozen inputs once (the cache pass) and, for augmentation, the same
+ * pipeline with a synthetic occluder drawn on the aligned faces.
+ */
+export type TrainTargetKind = 'gate' | 'concat' | 'attention' | 'transformer' | 'occlusion';
+
+export interface TrainTarget {
+  kind: TrainTargetKind;
+  /** The node whose weights are trained. */
+  nodeId: string;
+  /** Where its frozen inputs come from, by input port (embeddings + context, or features). */
+  sources: Record<string, PortRef>;
+}
+
+const FUSION_TYPES: Record<string, TrainTargetKind> = { 'fusion-concat': 'concat', 'fusion-attention': 'attention', 'fusion-transformer': 'transformer' };
+
+/** The trainable node of the preset: the one of `kind` when given, else the only gate or fusion node. */
+export function findTrainTarget(p: Pipeline, kind?: TrainTargetKind): TrainTarget {
+  if (kind === 'occlusion') return occlusionTarget(p);
+  const candidates = p.nodes.filter((n) => n.type === 'attention-gate' || n.type in FUSION_TYPES)
+    .map((n) => ({ node: n, kind: n.type === 'attention-gate' ? 'gate' as const : FUSION_TYPES[n.type] }));
+  const chosen = kind ? candidates.filter((c) => c.kind === kind) : candidates;
+  if (!chosen.length) {
+    throw new Error(kind ? `the preset has no ${kind === 'gate' ? 'attention-gate' : `fusion-${kind}`} node` : 'the preset has no attention-gate or fusion-* node to train');
+  }
+  if (chosen.length > 1) throw new Error(`the preset has several trainable nodes (${chosen.map((c) => c.node.id).join(', ')}): pick one with --module`);
+  const { node, kind: k } = chosen[0];
+  const ports = k === 'gate' ? ['features'] : ['embeddings', 'context'];
+  const sources: Record<string, PortRef> = {};
+  for (const port of ports) {
+    const e = p.edges.find((x) => x.to.node === node.id && x.to.port === port);
+    if (!e) throw new Error(`node "${node.id}" has no "${port}" input connected`);
+    sources[port] = e.from;
+  }
+  return { kind: k, nodeId: node.id, sources };
+}
+
+/**
+ * The occlusion classifier belongs to the context node and learns from the aligned faces that
+ * feed it, taken before any synthetic occlusion node (the trainer draws its own occluders).
+ */
+function occlusionTarget(p: Pipeline): TrainTarget {
+  const ctx = p.nodes.filter((n) => n.type === 'context');
+  if (ctx.length !== 1) throw new Error(ctx.length ? 'the preset has several context nodes' : 'the preset has no context node (the occlusion classifier is its part)');
+  let src = p.edges.find((e) => e.to.node === ctx[0].id && e.to.port === 'faces')?.from;
+  while (src && p.nodes.find((n) => n.id === src!.node)?.type === 'occlusion') {
+    const up: PortRef | undefined = p.edges.find((e) => e.to.node === src!.node && e.to.port === 'faces')?.from;
+    src = up;
+  }
+  if (!src) throw new Error(`context node "${ctx[0].id}" has no aligned faces connected`);
+  return { kind: 'occlusion', nodeId: ctx[0].id, sources: { faces: src } };
+}
+
+function ancestors(edges: PipelineEdge[], roots: string[]): Set<string> {
+  const seen = new Set(roots);
+  const stack = [...roots];
+  while (stack.length) {
+    const id = stack.pop()!;
+    for (const e of edges) if (e.to.node === id && !seen.has(e.from.node)) {
+      seen.add(e.from.node);
+      stack.push(e.from.node);
+    }
+  }
+  return seen;
+}
+
+/**
+ * The cache pass: only the nodes the target's inputs depend on, so those inputs are the
+ * pipeline's sinks (the runner keeps sink outputs). For the gate, the backbone's feature tap is
+ * switched on.
+ */
+export function cachePipeline(p: Pipeline, t: TrainTarget): Pipeline {
+  const sourceNodes = [...new Set(Object.values(t.sources).map((s) => s.node))];
+  const keep = ancestors(p.edges, sourceNodes);
+  const edges = p.edges.filter((e) => keep.has(e.from.node) && keep.has(e.to.node));
+  for (const s of sourceNodes) {
+    const consumer = edges.find((e) => e.from.node === s);
+    if (consumer) throw new Error(`"${s}" feeds "${consumer.to.node}", which the trained node also depends on: its outputs would not be kept`);
+  }
+  const nodes = p.nodes.filter((n) => keep.has(n.id)).map((n) => (t.kind === 'gate' && n.id === t.sources.features.node ? { ...n, params: { ...n.params, tap: true } } : n));
+  return { ...p, name: `${p.name} (training cache)`, nodes, edges };
+}
+
+/**
+ * The same pipeline with synthetic occlusion on the aligned faces: an existing occlusion node
+ * gets these params; otherwise one is inserted after every align node, and everything that read
+ * the aligned faces reads the occluded ones.
+ */
+export function withOcclusion(p: Pipeline, params: { kind: string; probability: number; seed: number }): Pipeline {
+  if (p.nodes.some((n) => n.type === 'occlusion')) {
+    return { ...p, nodes: p.nodes.map((n) => (n.type === 'occlusion' ? { ...n, params: { ...n.params, ...params } } : n)) };
+  }
+  const aligns = p.nodes.filter((n) => n.type === 'align');
+  if (!aligns.length) throw new Error('synthetic occlusion needs an align node in the preset');
+  const nodes = [...p.nodes];
+  let edges = [...p.edges];
+  for (const a of aligns) {
+    let id = `${a.id}_occlusion`;
+    while (nodes.some((n) => n.id === id)) id += '_';
+    nodes.push({ id, type: 'occlusion', params: { ...params }, position: { x: a.position.x + 120, y: a.position.y + 80 } });
+    edges = edges.map((e) => (e.from.node === a.id && e.from.port === 'faces' ? { ...e, from: { node: id, port: 'faces' } } : e));
+    edges.push({ from: { node: a.id, port: 'faces' }, to: { node: id, port: 'faces' } });
+  }
+  return { ...p, nodes, edges };
+}
