@@ -5,6 +5,9 @@ type Bench = (args: string[]) => Promise<unknown>;
 
 const BENCHMARKS: Record<string, Bench> = {
   clahe: async () => (await import('./clahe')).benchClahe(),
+  detect: async (args) => (await import('./detect')).benchDetect(args),
+  eval: async (args) => (await import('./eval')).benchEval(args),
+  landmarks: async (args) => (await import('./landmarks')).benchLandmarks(args),
 };
 
 const [benchName, ...benchArgs] = process.argv.slice(2);

@@ -6,11 +6,14 @@ import { createNodeIO } from '../io/node-io';
 import { initBackend, type BackendChoice, type BackendName } from '../runtime/backend';
 import { Executor, type ItemResult, type NodeOutputs, type NodeTiming } from '../runtime/executor';
 import { WorkerPool } from '../runtime/pool';
+import { nodeOutputCache } from '../runtime/disk-cache-node';
 
 export interface PipelineRunOptions {
   backend?: BackendName;
   workers?: number;
   modelDir?: string;
+  /** Nodes whose per-item outputs are kept besides the sinks'. */
+  keep?: string[];
   onItems?: (done: number, total: number) => void;
 }
 
@@ -36,7 +39,7 @@ export async function runPipeline(pipeline: Pipeline, plan: Plan, items: RunItem
   const t0 = performance.now();
   const workers = Math.max(1, Math.min(opts.workers ?? defaultWorkers(), items.length || 1));
   const io = createNodeIO({ modelDir: opts.modelDir });
-  const executor = new Executor();
+  const executor = new Executor(nodeOutputCache());
   const backend = await initBackend(opts.backend);
   let itemResults: ItemResult[];
   let timings: Record<string, NodeTiming> = {};
@@ -44,14 +47,14 @@ export async function runPipeline(pipeline: Pipeline, plan: Plan, items: RunItem
     itemResults = [];
     for (let i = 0; i < Math.max(items.length, 1); i++) {
       const slice = items.length ? [items[i]] : [];
-      const [r] = await executor.runItems(plan, slice, { io, retain: 'sinks' }, timings);
+      const [r] = await executor.runItems(plan, slice, { io, retain: 'sinks', keep: opts.keep }, timings);
       itemResults.push({ ...r, index: i });
       opts.onItems?.(i + 1, items.length);
     }
   } else {
     const pool = await WorkerPool.start(workers, { backend: opts.backend, modelDir: opts.modelDir });
     try {
-      ({ results: itemResults, timings } = await pool.runItems(pipeline, items, (done) => opts.onItems?.(done, items.length)));
+      ({ results: itemResults, timings } = await pool.runItems(pipeline, items, (done) => opts.onItems?.(done, items.length), opts.keep));
     } finally {
       await pool.close();
     }

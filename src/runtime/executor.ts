@@ -14,6 +14,8 @@ export interface RunOptions {
   onEvent?: (e: RunEvent) => void;
   /** Keep every node's outputs for every item ('all', for inspection) or only what sinks and aggregates need. */
   retain?: 'all' | 'sinks';
+  /** With retain 'sinks': also keep these nodes' outputs. */
+  keep?: string[];
 }
 
 export interface ItemResult {
@@ -24,6 +26,8 @@ export interface ItemResult {
   /** Cache keys per node id, so the final phase can key aggregates by their inputs. */
   keys: Record<string, string>;
   reports: Record<string, Record<string, unknown>>;
+  /** Milliseconds each node took on this item (0 when cached). */
+  ms: Record<string, number>;
   error?: { nodeId: string; message: string };
 }
 
@@ -81,19 +85,21 @@ export class Executor {
   async runItems(plan: Plan, items: RunItem[], opts: RunOptions, timings: Record<string, NodeTiming> = {}): Promise<ItemResult[]> {
     const steps = plan.steps.filter((s) => s.phase === 'items');
     const runItems: (RunItem | undefined)[] = items.length ? items : [undefined];
-    const needed = neededOutputs(plan, opts.retain ?? 'all');
+    const needed = neededOutputs(plan, opts.retain ?? 'all', opts.keep);
     const results: ItemResult[] = [];
     for (let index = 0; index < runItems.length; index++) {
       const item = runItems[index];
-      const result: ItemResult = { index, name: item?.name ?? '', outputs: {}, keys: {}, reports: {} };
+      const result: ItemResult = { index, name: item?.name ?? '', outputs: {}, keys: {}, reports: {}, ms: {} };
       const live: Record<string, NodeOutputs> = {};
       for (const step of steps) {
         checkAborted(opts.signal);
         const inputs = gatherInputs(step, live);
         const key = cacheKey(step, (ref) => result.keys[ref], item ? `item:${item.id}` : 'noitem');
         result.keys[step.nodeId] = key;
+        const t0 = performance.now();
         try {
           live[step.nodeId] = await this.execute(step, key, inputs, { item, items: runItems.length, index }, opts, timings, result.reports);
+          result.ms[step.nodeId] = performance.now() - t0;
         } catch (e) {
           if (e instanceof RunAborted) throw e;
           const message = (e as Error).message ?? String(e);
@@ -145,7 +151,7 @@ export class Executor {
     reports: Record<string, Record<string, unknown>>,
   ): Promise<NodeOutputs> {
     const timing = (timings[step.nodeId] ??= { ms: 0, runs: 0, cached: 0 });
-    const cached = this.cache.get(key);
+    const cached = this.cache.get(key, step.def.type);
     if (cached) {
       timing.cached++;
       const report = cached.__report as Record<string, unknown> | undefined;
@@ -187,7 +193,7 @@ export class Executor {
     timing.ms += ms;
     timing.runs++;
     if (report) reports[step.nodeId] = report;
-    this.cache.set(key, report ? { ...outputs, __report: report } : outputs);
+    this.cache.set(key, report ? { ...outputs, __report: report } : outputs, step.def.type);
     opts.onEvent?.({ kind: 'done', nodeId: step.nodeId, item: at.index, items: at.items, ms, cached: false });
     return outputs;
   }
@@ -213,8 +219,8 @@ function cacheKey(step: PlanStep, upstreamKey: (nodeId: string) => string, itemK
 }
 
 /** Nodes whose per-item outputs must be kept: all of them, or the sinks plus whatever feeds the final phase. */
-function neededOutputs(plan: Plan, retain: 'all' | 'sinks'): Set<string> {
-  const needed = new Set<string>();
+function neededOutputs(plan: Plan, retain: 'all' | 'sinks', keep: string[] = []): Set<string> {
+  const needed = new Set<string>(keep);
   for (const step of plan.steps) {
     if (retain === 'all' || (step.sink && step.phase === 'items')) needed.add(step.nodeId);
     if (step.phase === 'final') for (const ref of Object.values(step.inputs)) needed.add(ref.node);

@@ -4,6 +4,7 @@ import { compilePipeline } from '../graph/compile';
 import type { HostIO, RunItem } from '../graph/node-definition';
 import type { Pipeline } from '../graph/schema';
 import { initBackend, type BackendChoice, type BackendName } from './backend';
+import type { OutputCache } from './cache';
 import { Executor, type ItemResult } from './executor';
 
 export interface ItemRunnerInit {
@@ -15,8 +16,8 @@ export interface ItemRunnerInit {
  * What a worker (a worker_thread in the CLI) exposes: initialise once, then run the
  * per-item phase of a pipeline on a slice of the items.
  */
-export function createItemRunner(makeIO: (opts: { modelDir?: string }) => HostIO) {
-  const executor = new Executor();
+export function createItemRunner(makeIO: (opts: { modelDir?: string }) => HostIO, cache?: OutputCache) {
+  const executor = new Executor(cache);
   let io: HostIO | undefined;
   let choice: BackendChoice | undefined;
   return {
@@ -25,11 +26,11 @@ export function createItemRunner(makeIO: (opts: { modelDir?: string }) => HostIO
       io = makeIO({ modelDir: opts.modelDir });
       return choice;
     },
-    async runItems(pipeline: Pipeline, items: RunItem[]): Promise<{ results: ItemResult[]; timings: Record<string, { ms: number; runs: number; cached: number }>; numTensors: number }> {
+    async runItems(pipeline: Pipeline, items: RunItem[], keep: string[] = []): Promise<{ results: ItemResult[]; timings: Record<string, { ms: number; runs: number; cached: number }>; numTensors: number }> {
       if (!io) throw new Error('item runner used before init()');
       const plan = compilePipeline(pipeline, registry);
       const timings = {};
-      const results = await executor.runItems(plan, items, { io, retain: 'sinks' }, timings);
+      const results = await executor.runItems(plan, items, { io, retain: 'sinks', keep }, timings);
       return { results, timings, numTensors: tf.memory().numTensors };
     },
   };

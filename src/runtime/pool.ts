@@ -37,7 +37,7 @@ export class WorkerPool {
   }
 
   /** Run the per-item phase over all items; `onItem` is called as each chunk finishes. Results come back in item order. */
-  async runItems(pipeline: Pipeline, items: RunItem[], onItems?: (done: number) => void, chunkSize = 4): Promise<{ results: ItemResult[]; timings: Record<string, NodeTiming> }> {
+  async runItems(pipeline: Pipeline, items: RunItem[], onItems?: (done: number) => void, keep: string[] = [], chunkSize = 4): Promise<{ results: ItemResult[]; timings: Record<string, NodeTiming> }> {
     const results: ItemResult[] = new Array(items.length);
     const timings: Record<string, NodeTiming> = {};
     let next = 0;
@@ -46,7 +46,7 @@ export class WorkerPool {
       while (next < items.length) {
         const start = next;
         next = Math.min(items.length, next + chunkSize);
-        const out = await runner.runItems(pipeline, items.slice(start, next));
+        const out = await runner.runItems(pipeline, items.slice(start, next), keep);
         out.results.forEach((r, i) => (results[start + i] = { ...r, index: start + i }));
         for (const [id, t] of Object.entries(out.timings)) {
           const acc = (timings[id] ??= { ms: 0, runs: 0, cached: 0 });

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { defineNode } from '../../src/graph/node-definition';
+import type { ImageValue } from '../../src/graph/values';
+import { detectFaces, loadMtcnn, toDetectionsValue } from '../../src/models/mtcnn';
+
+export const mtcnnNode = defineNode({
+  type: 'mtcnn',
+  title: 'MTCNN detector',
+  category: 'Detection',
+  doc: 'The whole MTCNN cascade (pyramid, P-Net, R-Net, O-Net with NMS between) in one node: faces with 5 landmarks.',
+  keywords: ['face detection', 'detector', 'landmarks', 'p-net', 'r-net', 'o-net', 'cascade'],
+  mode: 'item',
+  inputs: { image: { type: 'Image', doc: 'The image to search (8-bit RGB or gray).' } },
+  outputs: { detections: { type: 'Detections', doc: 'Face boxes (source pixels), scores and 5 landmarks each.' } },
+  params: z.object({
+    minFaceSize: z.number().min(12).max(4096).default(20).describe('Smallest face to find, in source pixels, 12 or more (smaller = slower)'),
+    scaleFactor: z.number().min(0.3).max(0.95).default(0.709).describe('Size ratio between neighbouring pyramid levels'),
+    pnetThreshold: z.number().min(0).max(1).default(0.6).describe('P-Net face probability for a window to go on'),
+    rnetThreshold: z.number().min(0).max(1).default(0.7).describe('R-Net face probability for a crop to go on'),
+    onetThreshold: z.number().min(0).max(1).default(0.7).describe('O-Net face probability for a detection'),
+  }),
+  async kernel({ image }: { image: ImageValue }, params, ctx) {
+    const nets = await loadMtcnn(ctx.io);
+    const { faces, funnel, ms } = await detectFaces(nets, image, params);
+    ctx.report({ candidatesIn: funnel.pnet, candidatesOut: funnel.onet, funnel, stageMs: ms });
+    return { detections: toDetectionsValue(faces, image.width, image.height) };
+  },
+});
