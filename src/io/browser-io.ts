@@ -73,6 +73,10 @@ async function fetchBytes(url: string, what: string): Promise<Uint8Array> {
     throw new Error(`${what}: cannot fetch (${(e as Error).message})`);
   }
   if (!res.ok) throw new Error(`${what}: HTTP ${res.status} ${res.statusText}`.trim());
+  // Single-page-app servers answer a missing file with index.html: report it as missing.
+  if (res.headers.get('content-type')?.startsWith('text/html') && !/\.html?$/i.test(new URL(url).pathname)) {
+    throw new Error(`${what}: not found (the server sent its HTML page instead)`);
+  }
   return new Uint8Array(await res.arrayBuffer());
 }
 

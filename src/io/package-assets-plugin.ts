@@ -16,9 +16,10 @@ const MIME: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpe
 
 /**
  * Serves files of npm packages at /pkg/... from node_modules in dev (any file, no copies),
- * and copies the listed sets into the build so `vite build` output works on its own.
+ * and copies the listed sets (and `projectDirs`) into the build so its output works on its own.
  */
-export function packageAssets(sets: PackageAssetSet[], root = process.cwd()): Plugin {
+export function packageAssets(sets: PackageAssetSet[], opts: { projectDirs?: string[]; root?: string } = {}): Plugin {
+  const root = opts.root ?? process.cwd();
   const modules = path.resolve(root, 'node_modules');
   const resolve = (rel: string): string | undefined => {
     const file = path.resolve(modules, decodeURIComponent(rel));
@@ -48,6 +49,14 @@ export function packageAssets(sets: PackageAssetSet[], root = process.cwd()): Pl
         if (!existsSync(dir)) this.error(`package asset folder not found: node_modules/${set.dir}`);
         for (const name of readdirSync(dir).filter((n) => set.match.test(n))) {
           this.emitFile({ type: 'asset', fileName: `${PACKAGE_ASSET_PREFIX}${set.dir}/${name}`, source: readFileSync(path.join(dir, name)) });
+        }
+      }
+      // Project folders (e.g. presets/weights, written by `faceflow train`) keep their path; dev serves them from the root.
+      for (const rel of opts.projectDirs ?? []) {
+        const dir = path.join(root, rel);
+        if (!existsSync(dir)) continue;
+        for (const name of readdirSync(dir).filter((n) => statSync(path.join(dir, n)).isFile())) {
+          this.emitFile({ type: 'asset', fileName: `${rel}/${name}`, source: readFileSync(path.join(dir, name)) });
         }
       }
     },

@@ -1,4 +1,3 @@
-/// <reference lib="webworker" />
 // The lab's compute worker: the executor (and its cache) lives here, exposed with comlink.
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
@@ -11,6 +10,7 @@ import { compilePipeline, GraphError } from '../graph/compile';
 import type { HostIO, RunItem } from '../graph/node-definition';
 import type { Pipeline } from '../graph/schema';
 import { createBrowserIO } from '../io/browser-io';
+import { outputPreviews } from '../io/image-preview';
 import { initBackend, type BackendChoice, type BackendName } from './backend';
 import type { RunEvent } from './events';
 import { Executor, NodeError, RunAborted, type NodeOutputs } from './executor';
@@ -29,6 +29,8 @@ export interface RunOutcome {
   /** Outputs per node id for the run's item (internal keys such as __report removed). */
   outputs: Record<string, NodeOutputs>;
   reports: Record<string, Record<string, unknown>>;
+  /** Downscaled bitmaps of the image outputs (node id -> port), made here so the page only draws them. */
+  previews: Record<string, Record<string, ImageBitmap>>;
   /** The failing node (status 'error') or the graph problems (status 'invalid'). */
   error?: { nodeId?: string; message: string };
   ms: number;
@@ -47,7 +49,7 @@ function publicOutputs(outputs: NodeOutputs): NodeOutputs {
 async function runOnce(pipeline: Pipeline, item: RunItem | undefined, onEvent: (e: RunEvent) => void, signal: AbortSignal): Promise<RunOutcome> {
   if (!io || !backend) throw new Error('worker used before init()');
   const t0 = performance.now();
-  const base = { backend: backend.name, outputs: {}, reports: {} };
+  const base = { backend: backend.name, outputs: {}, reports: {}, previews: {} };
   const finish = (o: Omit<RunOutcome, 'ms' | 'numTensors'>): RunOutcome => ({ ...o, ms: performance.now() - t0, numTensors: tf.memory().numTensors });
   let plan;
   try {
@@ -94,9 +96,13 @@ const api = {
     const done = runOnce(pipeline, item, onEvent, controller.signal);
     current = { controller, done };
     try {
-      return await done;
+      const outcome = await done;
+      outcome.previews = await outputPreviews(outcome.outputs);
+      return Comlink.transfer(outcome, Object.values(outcome.previews).flatMap((ports) => Object.values(ports)));
     } finally {
       if (current?.done === done) current = undefined;
+      // The callback is a comlink proxy from the page: free its message port.
+      (onEvent as unknown as Partial<Comlink.Remote<unknown>>)[Comlink.releaseProxy]?.();
     }
   },
 

@@ -92,6 +92,7 @@ export class Executor {
       const result: ItemResult = { index, name: item?.name ?? '', outputs: {}, keys: {}, reports: {}, ms: {} };
       const live: Record<string, NodeOutputs> = {};
       for (const step of steps) {
+        await yieldToEventLoop();
         checkAborted(opts.signal);
         const inputs = gatherInputs(step, live);
         const key = cacheKey(step, (ref) => result.keys[ref], item ? `item:${item.id}` : 'noitem');
@@ -122,6 +123,7 @@ export class Executor {
     const okItems = ok.map((r) => items[r.index]).filter((x): x is RunItem => !!x);
     const finalKeys: Record<string, string> = {};
     for (const step of plan.steps.filter((s) => s.phase === 'final')) {
+      await yieldToEventLoop();
       checkAborted(opts.signal);
       const inputs: Record<string, unknown> = {};
       const upstreamKeys: Record<string, string> = {};
@@ -197,6 +199,22 @@ export class Executor {
     opts.onEvent?.({ kind: 'done', nodeId: step.nodeId, item: at.index, items: at.items, ms, cached: false });
     return outputs;
   }
+}
+
+/**
+ * Let queued messages run between nodes: kernels on wasm/cpu rarely yield to the event loop,
+ * so without this a cancel sent to a worker would only arrive after the whole run.
+ */
+function yieldToEventLoop(): Promise<void> {
+  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
 }
 
 function checkAborted(signal?: AbortSignal) {

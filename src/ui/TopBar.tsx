@@ -1,0 +1,47 @@
+import { BACKENDS } from '../runtime/backend';
+import type { BackendSetting } from '../runtime/browser-worker';
+import { layout } from './editor/commands';
+import { setBackend } from './run/runner';
+import { lab, redoEdit, undoEdit, useLab } from './state/store';
+import { modName } from './shortcuts';
+
+/** Title, history buttons, layout/fit/help, and the backend switch with what is in use and why. */
+export function TopBar({ fitView }: { fitView: () => void }) {
+  const name = useLab((s) => s.history.present.name);
+  const canUndo = useLab((s) => s.history.past.length > 0);
+  const canRedo = useLab((s) => s.history.future.length > 0);
+  const setting = useLab((s) => s.backendSetting);
+  const backend = useLab((s) => s.backend);
+  const backendError = useLab((s) => s.backendError);
+  return (
+    <header className="topbar">
+      <div className="brand">
+        <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+          <circle cx="6" cy="12" r="3" fill="#4f9cf7" /><circle cx="18" cy="6" r="3" fill="#5de39a" /><circle cx="18" cy="18" r="3" fill="#f78c4f" />
+          <path d="M9 12 C13 12 13 6 15 6 M9 12 C13 12 13 18 15 18" stroke="#8b98a9" strokeWidth="1.5" fill="none" />
+        </svg>
+        <span className="brand-name">FaceFlow Lab</span>
+        <span className="doc-name" data-testid="doc-name">{name}</span>
+      </div>
+      <div className="toolbar">
+        <button className="icon-btn" data-testid="undo" disabled={!canUndo} onClick={undoEdit} title={`Undo (${modName}+Z)`}>↶</button>
+        <button className="icon-btn" data-testid="redo" disabled={!canRedo} onClick={redoEdit} title={`Redo (Shift+${modName}+Z)`}>↷</button>
+        <span className="sep" />
+        <button className="icon-btn" onClick={layout} title="Auto-layout (L)">⊞</button>
+        <button className="icon-btn" onClick={fitView} title="Fit view (F)">⤢</button>
+        <button className="icon-btn" data-testid="help-button" onClick={() => lab.set({ helpOpen: true })} title="Shortcuts (?)">?</button>
+      </div>
+      <div className="backend">
+        <label htmlFor="backend-select">Backend</label>
+        <select id="backend-select" data-testid="backend-select" value={setting} onChange={(e) => void setBackend(e.target.value as BackendSetting)}>
+          <option value="auto">auto</option>
+          {BACKENDS.map((b) => <option key={b} value={b}>{b}</option>)}
+        </select>
+        <span className={`backend-badge${backendError ? ' error' : ''}`} data-testid="backend-in-use" data-backend={backend?.name ?? ''} title={backendError ?? backend?.reason ?? 'starting…'}>
+          {backendError ? 'error' : backend?.name ?? '…'}
+        </span>
+        <span className="backend-reason" title={backend?.reason}>{backendError ?? backend?.reason ?? 'initialising'}</span>
+      </div>
+    </header>
+  );
+}

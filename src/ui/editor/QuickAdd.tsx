@@ -1,0 +1,79 @@
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { registry } from '../../../nodes';
+import { PORT_TYPES } from '../../graph/ports';
+import { lab, useLab } from '../state/store';
+import { CATEGORY_COLORS } from './categories';
+import { addNodeAt } from './commands';
+import { searchNodes } from './search';
+
+/** Search-to-add popup (/, Space, double-click on the canvas, or a wire dropped on empty canvas). */
+export function QuickAdd() {
+  const state = useLab((s) => s.quickAdd);
+  const [query, setQuery] = useState('');
+  const [active, setActive] = useState(0);
+  const input = useRef<HTMLInputElement>(null);
+  const results = useMemo(() => searchNodes(registry.list(), query, state?.wire), [query, state]);
+
+  useEffect(() => {
+    setQuery('');
+    setActive(0);
+    if (state) input.current?.focus();
+  }, [state]);
+  if (!state) return null;
+
+  const close = () => lab.set({ quickAdd: undefined });
+  const pick = (type: string) => {
+    close();
+    addNodeAt(type, state.flow, state.wire);
+  };
+  const left = Math.min(state.screen.x, window.innerWidth - 340);
+  const top = Math.min(state.screen.y, window.innerHeight - 380);
+  return (
+    <div className="quick-add-backdrop" onMouseDown={(e) => e.target === e.currentTarget && close()}>
+      <div className="quick-add" style={{ left, top }} role="dialog" aria-label="Add node">
+        <input
+          ref={input}
+          data-testid="quick-add-input"
+          placeholder={state.wire ? `Add a node taking ${state.wire.side === 'out' ? 'an input' : 'an output'} of type ${state.wire.type}…` : 'Search nodes…'}
+          value={query}
+          onChange={(e) => {
+            setQuery(e.target.value);
+            setActive(0);
+          }}
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') close();
+            else if (e.key === 'ArrowDown') setActive((a) => Math.min(a + 1, results.length - 1));
+            else if (e.key === 'ArrowUp') setActive((a) => Math.max(a - 1, 0));
+            else if (e.key === 'Enter' && results[active]) pick(results[active].type);
+            else return;
+            e.preventDefault();
+          }}
+        />
+        {state.wire && (
+          <div className="quick-add-filter">
+            only nodes with {state.wire.side === 'out' ? 'an input' : 'an output'} of type{' '}
+            <span style={{ color: PORT_TYPES[state.wire.type].color }}>{state.wire.type}</span>
+          </div>
+        )}
+        <ul className="quick-add-list">
+          {results.map((d, i) => (
+            <li
+              key={d.type}
+              className={i === active ? 'active' : ''}
+              data-testid="quick-add-item"
+              data-node-type={d.type}
+              onMouseEnter={() => setActive(i)}
+              onClick={() => pick(d.type)}
+            >
+              <span className="dot" style={{ background: CATEGORY_COLORS[d.category] }} />
+              <span className="qa-title">{d.title}</span>
+              <span className="qa-cat">{d.category}</span>
+              <span className="qa-doc">{d.doc}</span>
+            </li>
+          ))}
+          {!results.length && <li className="empty">No node matches{state.wire ? ' this wire' : ''}.</li>}
+        </ul>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,100 @@
+import { registry } from '../../../nodes';
+import type { PortType } from '../../graph/ports';
+import { checkConnection } from '../../graph/validate';
+import type { PortRef } from '../../graph/schema';
+import { doc, edit, lab, select, toast } from '../state/store';
+import { addNode, connect, copyFragment, pasteFragment, removeElements, autoLayout, type Fragment } from './graph-ops';
+
+/** A wire dragged from a port and dropped on empty canvas: the node picked next is connected to it. */
+export interface PendingWire {
+  /** The port the wire started at. */
+  ref: PortRef;
+  /** 'out' when it started at an output (so the new node needs a fitting input). */
+  side: 'in' | 'out';
+  type: PortType;
+}
+
+export interface QuickAdd {
+  screen: { x: number; y: number };
+  flow: { x: number; y: number };
+  wire?: PendingWire;
+}
+
+/** Add a node (and connect a pending wire to its first fitting port) as one undo step, and select it. */
+export function addNodeAt(type: string, flow: { x: number; y: number }, wire?: PendingWire): void {
+  const def = registry.get(type);
+  if (!def) return;
+  const added = addNode(doc(), registry, type, { x: flow.x - 20, y: flow.y - 16 });
+  let next = added.doc;
+  if (wire) {
+    const ports = Object.entries(wire.side === 'out' ? def.inputs : def.outputs);
+    const port = ports.find(([, spec]) => spec.type === wire.type)?.[0];
+    if (port) {
+      const self = { node: added.id, port };
+      const [from, to] = wire.side === 'out' ? [wire.ref, self] : [self, wire.ref];
+      const reason = checkConnection(next, registry, from, to);
+      if (reason) toast(`Cannot connect: ${reason}`, 'error');
+      else next = connect(next, from, to);
+    }
+  }
+  edit(next);
+  select([added.id]);
+}
+
+/** Try to connect; refuse with a visible reason. */
+export function tryConnect(from: PortRef, to: PortRef): boolean {
+  const reason = checkConnection(doc(), registry, from, to);
+  if (reason) {
+    toast(`Cannot connect ${from.node}.${from.port} → ${to.node}.${to.port}: ${reason}`, 'error');
+    return false;
+  }
+  edit((d) => connect(d, from, to));
+  return true;
+}
+
+export function deleteSelection(): void {
+  const { selectedNodes, selectedEdges } = lab.get();
+  edit((d) => removeElements(d, selectedNodes, selectedEdges));
+  select([]);
+}
+
+let clipboard: Fragment | undefined;
+let pasteCount = 0;
+
+export function copySelection(): void {
+  const ids = lab.get().selectedNodes;
+  if (!ids.length) return;
+  clipboard = copyFragment(doc(), ids);
+  pasteCount = 0;
+  navigator.clipboard?.writeText(JSON.stringify(clipboard, null, 2)).catch(() => undefined);
+  toast(`Copied ${ids.length} node${ids.length > 1 ? 's' : ''}`);
+}
+
+export function cutSelection(): void {
+  copySelection();
+  deleteSelection();
+}
+
+export function paste(): void {
+  if (!clipboard?.nodes.length) return;
+  pasteCount++;
+  const r = pasteFragment(doc(), clipboard, { x: 40 * pasteCount, y: 40 * pasteCount });
+  edit(r.doc);
+  select(r.ids);
+}
+
+export function duplicateSelection(): void {
+  const ids = lab.get().selectedNodes;
+  if (!ids.length) return;
+  const r = pasteFragment(doc(), copyFragment(doc(), ids), { x: 40, y: 40 });
+  edit(r.doc);
+  select(r.ids);
+}
+
+export function selectAll(): void {
+  select(doc().nodes.map((n) => n.id));
+}
+
+export function layout(): void {
+  edit(autoLayout);
+}

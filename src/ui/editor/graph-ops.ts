@@ -1,0 +1,112 @@
+import type { NodeRegistry } from '../../graph/registry';
+import { edgeId, type Pipeline, type PipelineEdge, type PipelineNode, type PortRef } from '../../graph/schema';
+
+/** Pure edits of the pipeline document. Each returns a new document; the store records it in the history. */
+
+export function freshId(doc: Pipeline, type: string): string {
+  const stem = /^[A-Za-z_]/.test(type) ? type.replace(/[^A-Za-z0-9_-]/g, '_') : `n_${type.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  const taken = new Set(doc.nodes.map((n) => n.id));
+  if (!taken.has(stem)) return stem;
+  let i = 2;
+  while (taken.has(`${stem}${i}`)) i++;
+  return `${stem}${i}`;
+}
+
+export function addNode(doc: Pipeline, registry: NodeRegistry, type: string, position: { x: number; y: number }): { doc: Pipeline; id: string } {
+  const id = freshId(doc, type);
+  const node: PipelineNode = { id, type, params: registry.defaultParams(type), position: roundPos(position) };
+  return { doc: { ...doc, nodes: [...doc.nodes, node] }, id };
+}
+
+/** Connect an output to an input, replacing whatever fed that input before. */
+export function connect(doc: Pipeline, from: PortRef, to: PortRef): Pipeline {
+  const edges = doc.edges.filter((e) => !(e.to.node === to.node && e.to.port === to.port));
+  return { ...doc, edges: [...edges, { from, to }] };
+}
+
+export function removeElements(doc: Pipeline, nodeIds: Iterable<string>, edgeIds: Iterable<string> = []): Pipeline {
+  const nodes = new Set(nodeIds);
+  const edges = new Set(edgeIds);
+  if (!nodes.size && !edges.size) return doc;
+  return {
+    ...doc,
+    nodes: doc.nodes.filter((n) => !nodes.has(n.id)),
+    edges: doc.edges.filter((e) => !edges.has(edgeId(e)) && !nodes.has(e.from.node) && !nodes.has(e.to.node)),
+  };
+}
+
+export function moveNodes(doc: Pipeline, positions: Map<string, { x: number; y: number }>): Pipeline {
+  return { ...doc, nodes: doc.nodes.map((n) => (positions.has(n.id) ? { ...n, position: roundPos(positions.get(n.id)!) } : n)) };
+}
+
+export function updateNode(doc: Pipeline, id: string, patch: (n: PipelineNode) => PipelineNode): Pipeline {
+  return { ...doc, nodes: doc.nodes.map((n) => (n.id === id ? patch(n) : n)) };
+}
+
+export function setParam(doc: Pipeline, id: string, key: string, value: unknown): Pipeline {
+  return updateNode(doc, id, (n) => ({ ...n, params: { ...n.params, [key]: value } }));
+}
+
+/** The selected nodes and the edges between them: what copy puts on the clipboard. */
+export interface Fragment {
+  kind: 'faceflow/fragment';
+  nodes: PipelineNode[];
+  edges: PipelineEdge[];
+}
+
+export function copyFragment(doc: Pipeline, nodeIds: Iterable<string>): Fragment {
+  const ids = new Set(nodeIds);
+  return {
+    kind: 'faceflow/fragment',
+    nodes: doc.nodes.filter((n) => ids.has(n.id)),
+    edges: doc.edges.filter((e) => ids.has(e.from.node) && ids.has(e.to.node)),
+  };
+}
+
+/** Paste a fragment with fresh ids (clahe -> clahe2), shifted by `offset`; returns the new node ids. */
+export function pasteFragment(doc: Pipeline, frag: Fragment, offset: { x: number; y: number }): { doc: Pipeline; ids: string[] } {
+  let next = doc;
+  const rename = new Map<string, string>();
+  for (const n of frag.nodes) {
+    const id = freshId(next, n.id.replace(/\d+$/, ''));
+    rename.set(n.id, id);
+    next = { ...next, nodes: [...next.nodes, { ...n, id, position: roundPos({ x: n.position.x + offset.x, y: n.position.y + offset.y }) }] };
+  }
+  const edges = frag.edges.map((e) => ({ from: { ...e.from, node: rename.get(e.from.node)! }, to: { ...e.to, node: rename.get(e.to.node)! } }));
+  return { doc: { ...next, edges: [...next.edges, ...edges] }, ids: [...rename.values()] };
+}
+
+/** Layered layout: each node's column is its longest path from a source; rows keep document order. */
+export function autoLayout(doc: Pipeline, gap = { x: 300, y: 200 }): Pipeline {
+  const rank = new Map(doc.nodes.map((n) => [n.id, 0]));
+  for (let pass = 0; pass < doc.nodes.length; pass++) {
+    let changed = false;
+    for (const e of doc.edges) {
+      const r = (rank.get(e.from.node) ?? 0) + 1;
+      if (r > (rank.get(e.to.node) ?? 0)) {
+        rank.set(e.to.node, r);
+        changed = true;
+      }
+    }
+    if (!changed) break;
+  }
+  const rows = new Map<number, number>();
+  return {
+    ...doc,
+    nodes: doc.nodes.map((n) => {
+      const col = rank.get(n.id) ?? 0;
+      const row = rows.get(col) ?? 0;
+      rows.set(col, row + 1);
+      return { ...n, position: { x: col * gap.x, y: row * gap.y } };
+    }),
+  };
+}
+
+/** A stable string of what affects results (not positions or labels): a change means a re-run. */
+export function runSignature(doc: Pipeline): string {
+  return JSON.stringify([doc.nodes.map((n) => [n.id, n.type, n.params]), doc.edges.map(edgeId)]);
+}
+
+function roundPos(p: { x: number; y: number }) {
+  return { x: Math.round(p.x), y: Math.round(p.y) };
+}

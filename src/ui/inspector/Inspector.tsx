@@ -1,0 +1,66 @@
+import { registry } from '../../../nodes';
+import { PORT_TYPES } from '../../graph/ports';
+import { updateNode } from '../editor/graph-ops';
+import { CATEGORY_COLORS } from '../editor/categories';
+import { edit, useLab } from '../state/store';
+import { ParamForm } from './ParamForm';
+
+function PipelineInfo() {
+  const pipeline = useLab((s) => s.history.present);
+  return (
+    <div className="inspector-body">
+      <h2 className="panel-title">Pipeline</h2>
+      <label className="field-label">Name</label>
+      <input data-testid="pipeline-name" value={pipeline.name} onChange={(e) => e.target.value.trim() && edit({ ...pipeline, name: e.target.value }, 'pipeline-name')} />
+      <label className="field-label">Description</label>
+      <textarea rows={4} value={pipeline.description} onChange={(e) => edit({ ...pipeline, description: e.target.value }, 'pipeline-description')} />
+      <p className="muted small">{pipeline.nodes.length} nodes · {pipeline.edges.length} edges. Select a node to edit its parameters.</p>
+    </div>
+  );
+}
+
+/** The selected node: docs, label, params form, ports and its last report. */
+export function Inspector() {
+  const selected = useLab((s) => s.selectedNodes);
+  const pipeline = useLab((s) => s.history.present);
+  const reports = useLab((s) => s.reports);
+  if (selected.length > 1) return <div className="inspector-body"><h2 className="panel-title">{selected.length} nodes selected</h2><p className="muted">Copy, duplicate or delete them together; drag to move.</p></div>;
+  const node = pipeline.nodes.find((n) => n.id === selected[0]);
+  if (!node) return <PipelineInfo />;
+  const def = registry.get(node.type);
+  const report = reports[node.id];
+  return (
+    <div className="inspector-body" data-testid="inspector">
+      <div className="inspector-head">
+        <h2 className="panel-title">{def?.title ?? node.type}</h2>
+        {def && <span className="chip" style={{ borderColor: CATEGORY_COLORS[def.category], color: CATEGORY_COLORS[def.category] }}>{def.category}</span>}
+      </div>
+      <p className="doc">{def?.doc ?? `Unknown node type “${node.type}”: it is not in this build's registry.`}</p>
+      <div className="kv"><span>id</span><code>{node.id}</code></div>
+      <label className="field-label">Label</label>
+      <input value={node.label ?? ''} placeholder={node.id}
+        onChange={(e) => edit((d) => updateNode(d, node.id, (n) => ({ ...n, label: e.target.value || undefined })), `label:${node.id}`)} />
+      {def && (
+        <>
+          <h3 className="section-title">Parameters</h3>
+          <ParamForm nodeId={node.id} schema={def.params} params={node.params} />
+          <h3 className="section-title">Ports</h3>
+          <ul className="port-list">
+            {Object.entries(def.inputs).map(([name, p]) => (
+              <li key={`in-${name}`}><span className="port-dot" style={{ background: PORT_TYPES[p.type].color }} />in <b>{name}</b> <i>{p.type}{p.optional ? ', optional' : ''}</i><div className="muted small">{p.doc}</div></li>
+            ))}
+            {Object.entries(def.outputs).map(([name, p]) => (
+              <li key={`out-${name}`}><span className="port-dot" style={{ background: PORT_TYPES[p.type].color }} />out <b>{name}</b> <i>{p.type}</i><div className="muted small">{p.doc}</div></li>
+            ))}
+          </ul>
+        </>
+      )}
+      {report && (
+        <>
+          <h3 className="section-title">Report</h3>
+          <pre className="report">{JSON.stringify(report, null, 2)}</pre>
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,51 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { ReactFlowProvider } from '@xyflow/react';
+import '@xyflow/react/dist/style.css';
+import './styles.css';
+import { App } from './App';
+import { defaultPreset } from './presets/bundled';
+import { readAutosave, writeAutosave } from './presets/storage';
+import { SAMPLES, setBackend, startAutoRun } from './run/runner';
+import { createLabStore, initHistory, lab } from './state/store';
+
+// Restore the last session (graph, sample, backend) or land on the default preset and sample.
+const saved = readAutosave();
+createLabStore({
+  history: initHistory(saved?.doc ?? defaultPreset()),
+  selectedNodes: [],
+  selectedEdges: [],
+  statuses: {},
+  outputs: {},
+  reports: {},
+  running: false,
+  pending: false,
+  runs: 0,
+  backendSetting: saved?.backend ?? 'auto',
+  input: { kind: 'sample', name: saved?.sample && SAMPLES.includes(saved.sample) ? saved.sample : SAMPLES[0] },
+  autoRun: saved?.autoRun ?? true,
+  toasts: [],
+  helpOpen: false,
+});
+
+function autosave(): void {
+  const s = lab.get();
+  writeAutosave({ doc: s.history.present, sample: s.input.kind === 'sample' ? s.input.name : undefined, backend: s.backendSetting, autoRun: s.autoRun });
+}
+let timer: ReturnType<typeof setTimeout> | undefined;
+lab.subscribe(() => {
+  clearTimeout(timer);
+  timer = setTimeout(autosave, 300);
+});
+addEventListener('pagehide', autosave);
+
+startAutoRun();
+void setBackend(lab.get().backendSetting);
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <ReactFlowProvider>
+      <App />
+    </ReactFlowProvider>
+  </StrictMode>,
+);

@@ -1,0 +1,69 @@
+import { registry } from '../../../nodes';
+import { loadPipelineText } from '../../graph/load';
+import type { Pipeline } from '../../graph/schema';
+import { validatePipeline } from '../../graph/validate';
+import { doc, loadDocument, toast } from '../state/store';
+import { readUserPresets, writeUserPresets, type UserPreset } from './storage';
+
+export function slug(name: string): string {
+  return name.trim().toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'pipeline';
+}
+
+export function downloadPipeline(p: Pipeline): void {
+  const blob = new Blob([`${JSON.stringify(p, null, 2)}\n`], { type: 'application/json' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = `${slug(p.name)}.json`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+/**
+ * Parse, migrate and check a preset file; on any problem return the message and change nothing.
+ * Node types this build does not know are refused too (they could not run or be edited).
+ */
+export function parsePresetFile(name: string, text: string): { ok: true; pipeline: Pipeline; note?: string } | { ok: false; error: string } {
+  const r = loadPipelineText(text);
+  if (!r.ok) return { ok: false, error: `${name}: ${r.error}` };
+  const unknown = validatePipeline(r.pipeline, registry).filter((i) => i.field === 'type');
+  if (unknown.length) return { ok: false, error: `${name}: ${unknown.map((i) => i.message).join('; ')}` };
+  return { ok: true, pipeline: r.pipeline, note: r.migratedFrom ? `migrated from version ${r.migratedFrom}` : undefined };
+}
+
+export async function importPresetFile(file: File): Promise<string | undefined> {
+  const r = parsePresetFile(file.name, await file.text());
+  if (!r.ok) {
+    toast(`Import failed: ${r.error}`, 'error');
+    return r.error;
+  }
+  loadDocument(r.pipeline);
+  toast(`Imported “${r.pipeline.name}”${r.note ? ` (${r.note})` : ''}`);
+  return undefined;
+}
+
+/** Save the working pipeline under `name` (replacing a preset of that name). */
+export function savePresetAs(name: string): UserPreset[] {
+  const trimmed = name.trim();
+  const pipeline = { ...doc(), name: trimmed };
+  const list = readUserPresets().filter((p) => p.name !== trimmed);
+  const next = [...list, { name: trimmed, savedAt: Date.now(), pipeline }].sort((a, b) => a.name.localeCompare(b.name));
+  writeUserPresets(next);
+  if (doc().name !== trimmed) loadDocument(pipeline);
+  return next;
+}
+
+export function renamePreset(from: string, to: string): UserPreset[] {
+  const list = readUserPresets();
+  const trimmed = to.trim();
+  if (!trimmed || trimmed === from) return list;
+  if (list.some((p) => p.name === trimmed)) throw new Error(`a preset named “${trimmed}” already exists`);
+  const next = list.map((p) => (p.name === from ? { ...p, name: trimmed, pipeline: { ...p.pipeline, name: trimmed } } : p));
+  writeUserPresets(next);
+  return next;
+}
+
+export function deletePreset(name: string): UserPreset[] {
+  const next = readUserPresets().filter((p) => p.name !== name);
+  writeUserPresets(next);
+  return next;
+}

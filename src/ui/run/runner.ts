@@ -1,0 +1,159 @@
+import * as Comlink from 'comlink';
+import { registry } from '../../../nodes';
+import type { RunItem } from '../../graph/node-definition';
+import { validatePipeline } from '../../graph/validate';
+import { isImageValue } from '../../graph/values';
+import { setPreview } from '../views/image';
+import type { BackendSetting, LabWorkerApi } from '../../runtime/browser-worker';
+import type { RunEvent } from '../../runtime/events';
+import { runSignature } from '../editor/graph-ops';
+import { doc, lab, toast, type InputChoice, type NodeStatus } from '../state/store';
+
+/** Where the bundled sample photos are served from (see the package-assets plugin). */
+export const SAMPLE_DIR = 'pkg/@vladmandic/face-api/demo/';
+export const SAMPLES = ['sample1.jpg', 'sample2.jpg', 'sample3.jpg', 'sample4.jpg', 'sample5.jpg', 'sample6.jpg'];
+export const BASE_URL = new URL(import.meta.env.BASE_URL, location.href).href;
+
+const worker = new Worker(new URL('../../runtime/browser-worker.ts', import.meta.url), { type: 'module', name: 'faceflow-compute' });
+const api = Comlink.wrap<LabWorkerApi>(worker);
+
+let ready: Promise<unknown> = Promise.resolve();
+let runSeq = 0;
+
+export function itemFor(input: InputChoice): RunItem {
+  if (input.kind === 'sample') return { id: `sample:${input.name}`, name: input.name, path: `${SAMPLE_DIR}${input.name}` };
+  return { id: input.id, name: input.name, bytes: input.bytes };
+}
+
+/** Switch the tfjs backend in the worker (which clears its cache) and re-run. */
+export function setBackend(setting: BackendSetting): Promise<void> {
+  lab.set({ backendSetting: setting, backendError: undefined });
+  const step = ready.then(async () => {
+    try {
+      const choice = await api.init({ backend: setting, baseUrl: BASE_URL });
+      lab.set({ backend: choice });
+    } catch (e) {
+      const message = (e as Error).message;
+      lab.set({ backendError: message });
+      toast(`Backend: ${message}`, 'error');
+    }
+  });
+  ready = step;
+  return step.then(() => runNow());
+}
+
+function nextStatus(prev: NodeStatus | undefined, e: RunEvent): NodeStatus {
+  if (e.kind === 'start') return { state: 'running', progress: 0 };
+  if (e.kind === 'progress') return { ...prev, state: 'running', progress: e.fraction };
+  if (e.kind === 'done') return { state: e.cached ? 'cached' : 'done', ms: e.ms };
+  return { state: 'error', message: e.message };
+}
+
+/** Events are applied once per frame, so a burst of them (cached nodes) costs one render. */
+let queued: RunEvent[] = [];
+function flushEvents(): void {
+  if (!queued.length) return;
+  const events = queued;
+  queued = [];
+  lab.set((s) => {
+    const statuses = { ...s.statuses };
+    for (const e of events) statuses[e.nodeId] = nextStatus(statuses[e.nodeId], e);
+    return { statuses };
+  });
+}
+function queueEvent(e: RunEvent): void {
+  if (!queued.length) requestAnimationFrame(flushEvents);
+  queued.push(e);
+}
+
+/** Validate, then run the document on the current input; statuses stream in per node. */
+export async function runNow(): Promise<void> {
+  clearTimeout(timer);
+  lab.set({ pending: false });
+  await ready;
+  const seq = ++runSeq;
+  const pipeline = doc();
+  const issues = validatePipeline(pipeline, registry);
+  if (issues.length) {
+    void api.cancel();
+    const statuses: Record<string, NodeStatus> = {};
+    for (const n of pipeline.nodes) statuses[n.id] = { state: 'idle' };
+    for (const i of issues) if (i.nodeId) statuses[i.nodeId] = { state: 'invalid', message: statuses[i.nodeId]?.message ?? i.message };
+    lab.set((s) => ({ runs: s.runs + 1, statuses, running: false, lastRun: { status: 'invalid', ms: 0, message: issues.map((i) => i.message).join('\n') } }));
+    return;
+  }
+  if (!pipeline.nodes.length) {
+    lab.set((s) => ({ runs: s.runs + 1, statuses: {}, outputs: {}, lastRun: { status: 'empty', ms: 0, message: 'the pipeline has no nodes: add one from the palette' } }));
+    return;
+  }
+  queued = [];
+  lab.set({ running: true, statuses: Object.fromEntries(pipeline.nodes.map((n) => [n.id, { state: 'queued' as const }])) });
+  const onEvent = Comlink.proxy((e: RunEvent) => {
+    if (seq === runSeq) queueEvent(e);
+  });
+  try {
+    const outcome = await api.run(pipeline, itemFor(lab.get().input), onEvent);
+    if (seq !== runSeq) return;
+    flushEvents();
+    for (const [nodeId, ports] of Object.entries(outcome.previews)) {
+      for (const [port, bitmap] of Object.entries(ports)) {
+        const value = outcome.outputs[nodeId]?.[port];
+        if (isImageValue(value)) setPreview(value, bitmap);
+      }
+    }
+    const leftover: NodeStatus['state'] = outcome.status === 'cancelled' ? 'idle' : 'skipped';
+    const statuses = Object.fromEntries(
+      Object.entries(lab.get().statuses).map(([id, st]) => [id, st.state === 'queued' || st.state === 'running' ? { state: leftover } : st]),
+    );
+    lab.set({ statuses });
+    // Previews and views render in the next task, so the status update paints first.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    if (seq !== runSeq) return;
+    lab.set((s) => ({
+      runs: s.runs + 1,
+      running: false,
+      outputs: outcome.outputs,
+      reports: outcome.reports,
+      lastRun: { status: outcome.status, ms: outcome.ms, message: outcome.error?.message },
+    }));
+  } catch (e) {
+    if (seq !== runSeq) return;
+    const message = (e as Error).message;
+    lab.set((s) => ({ runs: s.runs + 1, running: false, lastRun: { status: 'error', ms: 0, message } }));
+    toast(`Run failed: ${message}`, 'error');
+  }
+}
+
+/** Drop every cached node output in the worker and run again from scratch (e.g. to time every node). */
+export async function rerunFromScratch(): Promise<void> {
+  await api.clearCache();
+  await runNow();
+}
+
+export async function cancelRun(): Promise<void> {
+  await api.cancel();
+}
+
+let timer: ReturnType<typeof setTimeout> | undefined;
+export function scheduleRun(delayMs = 250): void {
+  clearTimeout(timer);
+  lab.set({ pending: true });
+  timer = setTimeout(() => void runNow(), delayMs);
+}
+
+/** Re-run (debounced) whenever something that affects results changes: the graph's params/edges or the input. */
+export function startAutoRun(): () => void {
+  let last = '';
+  const key = () => {
+    const s = lab.get();
+    const input = s.input.kind === 'sample' ? s.input.name : s.input.id;
+    return `${runSignature(s.history.present)}|${input}`;
+  };
+  last = key();
+  return lab.subscribe(() => {
+    const k = key();
+    if (k === last) return;
+    last = k;
+    if (lab.get().autoRun) scheduleRun();
+  });
+}

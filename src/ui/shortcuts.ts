@@ -1,0 +1,54 @@
+import { copySelection, cutSelection, deleteSelection, duplicateSelection, layout, paste, selectAll } from './editor/commands';
+import { cancelRun, runNow } from './run/runner';
+import { lab, redoEdit, undoEdit } from './state/store';
+
+export interface Shortcut {
+  /** How the help panel shows it ("Mod" = Ctrl, or Cmd on a Mac). */
+  keys: string[];
+  label: string;
+  match(e: KeyboardEvent, mod: boolean): boolean;
+  run(): void;
+}
+
+/** Opens the search popup at the pointer (or the canvas centre). */
+let pointer = { x: innerWidth / 2, y: innerHeight / 2 };
+window.addEventListener('pointermove', (e: PointerEvent) => (pointer = { x: e.clientX, y: e.clientY }), { passive: true });
+
+/** One record per command: the key handler and the help panel both read this list. */
+export function shortcuts(toFlow: (p: { x: number; y: number }) => { x: number; y: number }, fitView: () => void): Shortcut[] {
+  const k = (e: KeyboardEvent) => e.key.toLowerCase();
+  return [
+    { keys: ['Mod+Z'], label: 'Undo', match: (e, m) => m && !e.shiftKey && k(e) === 'z', run: undoEdit },
+    { keys: ['Shift+Mod+Z', 'Mod+Y'], label: 'Redo', match: (e, m) => m && ((e.shiftKey && k(e) === 'z') || k(e) === 'y'), run: redoEdit },
+    { keys: ['Mod+C'], label: 'Copy selected nodes', match: (e, m) => m && k(e) === 'c', run: copySelection },
+    { keys: ['Mod+X'], label: 'Cut selected nodes', match: (e, m) => m && k(e) === 'x', run: cutSelection },
+    { keys: ['Mod+V'], label: 'Paste', match: (e, m) => m && k(e) === 'v', run: paste },
+    { keys: ['Mod+D'], label: 'Duplicate selected nodes', match: (e, m) => m && k(e) === 'd', run: duplicateSelection },
+    { keys: ['Mod+A'], label: 'Select all nodes', match: (e, m) => m && k(e) === 'a', run: selectAll },
+    { keys: ['Delete', 'Backspace'], label: 'Delete selection', match: (e, m) => !m && (e.key === 'Delete' || e.key === 'Backspace'), run: deleteSelection },
+    { keys: ['/'], label: 'Search to add a node', match: (e, m) => !m && e.key === '/', run: () => lab.set({ quickAdd: { screen: pointer, flow: toFlow(pointer) } }) },
+    { keys: ['Mod+Enter'], label: 'Run now', match: (e, m) => m && e.key === 'Enter', run: () => void runNow() },
+    { keys: ['Escape'], label: 'Cancel the run / close popups', match: (e) => e.key === 'Escape', run: () => (lab.get().helpOpen ? lab.set({ helpOpen: false }) : void cancelRun()) },
+    { keys: ['F'], label: 'Fit the pipeline in view', match: (e, m) => !m && k(e) === 'f', run: fitView },
+    { keys: ['L'], label: 'Auto-layout', match: (e, m) => !m && k(e) === 'l', run: layout },
+    { keys: ['?'], label: 'Show this help', match: (e) => e.key === '?', run: () => lab.set((s) => ({ helpOpen: !s.helpOpen })) },
+  ];
+}
+
+/** Mouse gestures for the help panel (xyflow handles them). */
+export const GESTURES: [string, string][] = [
+  ['Drag from a port', 'Connect; drop on empty canvas to add a fitting node'],
+  ['Double-click canvas', 'Search to add a node'],
+  ['Shift+drag', 'Box-select'],
+  ['Mod+click', 'Add to / remove from selection'],
+  ['Scroll / pinch', 'Zoom'],
+  ['Drag canvas', 'Pan'],
+];
+
+export function isEditable(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  return !!el && (el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName));
+}
+
+export const isMac = /Mac|iPhone|iPad/.test(navigator.platform);
+export const modName = isMac ? '⌘' : 'Ctrl';

@@ -1,0 +1,48 @@
+import { registry } from '../../../nodes';
+import { useLab } from '../state/store';
+import { exportOutput } from './export';
+import { NODE_VIEWS, portViewFor } from './index';
+import { upstreamImage } from './upstream';
+
+/** The larger side view: the selected node's outputs (or, with nothing selected, the pipeline's last node with results). */
+export function OutputView() {
+  const pipeline = useLab((s) => s.history.present);
+  const selected = useLab((s) => s.selectedNodes);
+  const outputs = useLab((s) => s.outputs);
+  const reports = useLab((s) => s.reports);
+  const sinks = pipeline.nodes.filter((n) => !pipeline.edges.some((e) => e.from.node === n.id) && outputs[n.id]);
+  const node = selected.length === 1 ? pipeline.nodes.find((n) => n.id === selected[0]) : sinks[sinks.length - 1];
+  const def = node && registry.get(node.type);
+  const values = node && outputs[node.id];
+  const image = node && upstreamImage(pipeline.edges, outputs, node.id);
+  return (
+    <div className="output-view" data-testid="output-view">
+      <h2 className="panel-title">Output {node && <span className="muted">· {node.label ?? node.id}</span>}</h2>
+      {!node || !def ? (
+        <p className="muted">Select a node to see its output.</p>
+      ) : !values ? (
+        <p className="muted">No output yet: run the pipeline.</p>
+      ) : NODE_VIEWS[node.type] ? (
+        (() => {
+          const View = NODE_VIEWS[node.type];
+          return <View nodeId={node.id} nodeType={node.type} params={node.params} outputs={values} report={reports[node.id]} size="full" image={image} />;
+        })()
+      ) : (
+        Object.entries(def.outputs).map(([port, spec]) => {
+          const View = portViewFor(spec.type);
+          return (
+            <div key={port} className="output-port">
+              <div className="output-port-name">
+                {port} <span className="muted">{spec.type}</span>
+                {values[port] != null && (
+                  <button className="link save-output" data-testid="save-output" data-port={port} onClick={() => exportOutput(node.id, port, values[port])}>save</button>
+                )}
+              </div>
+              <View value={values[port]} nodeId={node.id} port={port} portType={spec.type} size="full" image={image} />
+            </div>
+          );
+        })
+      )}
+    </div>
+  );
+}

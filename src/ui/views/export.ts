@@ -1,0 +1,24 @@
+import { isImageValue } from '../../graph/values';
+import { imageCanvas } from './image';
+
+function download(blob: Blob, name: string): void {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+/** Typed arrays become plain arrays so the JSON holds every number. */
+function plain(_key: string, value: unknown): unknown {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView) ? Array.from(value as unknown as ArrayLike<number>) : value;
+}
+
+/** Save one output: images as PNG, anything else as JSON. */
+export function exportOutput(nodeId: string, port: string, value: unknown): void {
+  if (isImageValue(value) && value.data instanceof Uint8Array) {
+    imageCanvas(value).toBlob((blob) => blob && download(blob, `${nodeId}.${port}.png`), 'image/png');
+    return;
+  }
+  download(new Blob([JSON.stringify(value, plain)], { type: 'application/json' }), `${nodeId}.${port}.json`);
+}

@@ -1,0 +1,29 @@
+import type { PortType } from '../../graph/ports';
+import { CandidatesView, DetectionsView } from './boxes';
+import { EmbeddingsView, FacesView } from './faces';
+import { ImageView } from './image';
+import type { NodeView, PortView } from './types';
+import { ValueSummaryView } from './value-summary';
+
+/**
+ * The UI's list of views. A port type's view shows any output of that type; a node type's
+ * view (nodes/<name>/view.tsx, imported only here) replaces the per-port views for that node.
+ */
+export const PORT_VIEWS: Partial<Record<PortType, PortView>> = {
+  Image: ImageView,
+  Detections: DetectionsView,
+  Candidates: CandidatesView,
+  Faces: FacesView,
+  Embeddings: EmbeddingsView,
+};
+
+export const NODE_VIEWS: Record<string, NodeView> = {};
+
+export function portViewFor(type: PortType): PortView {
+  return PORT_VIEWS[type] ?? ValueSummaryView;
+}
+
+/** Port types worth a thumbnail on the node itself. */
+export function hasPortView(type: PortType): boolean {
+  return type in PORT_VIEWS;
+}

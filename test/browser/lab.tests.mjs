@@ -1,0 +1,398 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ARTIFACTS, assert } from './harness.mjs';
+
+const shot = (page, name) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+const nodes = (page) => page.locator('[data-testid=node]');
+const node = (page, id) => page.locator(`.react-flow__node[data-id="${id}"] [data-testid=node]`);
+const handle = (page, id, side, port) => page.locator(`.react-flow__node[data-id="${id}"] .react-flow__handle.${side === 'out' ? 'source' : 'target'}[data-handleid="${port}"]`);
+/** The number of finished runs, once nothing is scheduled or running (so the next run is the one an action causes). */
+async function runs(page) {
+  await page.waitForFunction(() => {
+    const el = document.querySelector('[data-testid=run-result]');
+    return el && el.dataset.pending === 'false' && el.dataset.status !== 'running';
+  }, null, { polling: 100 });
+  return page.locator('[data-testid=run-result]').getAttribute('data-runs').then(Number);
+}
+const mod = process.platform === 'darwin' ? 'Meta' : 'Control';
+
+/** Wait until a run finishes after `before` runs, and return its status. */
+async function nextRun(page, before, timeout = 60_000) {
+  await page.waitForFunction((n) => {
+    const el = document.querySelector('[data-testid=run-result]');
+    return el && Number(el.dataset.runs) > n && el.dataset.status !== 'running' && el.dataset.pending === 'false';
+  }, before, { timeout, polling: 100 });
+  return page.locator('[data-testid=run-result]').getAttribute('data-status');
+}
+
+/** The run panel's message (why a run failed), or '' when there is none; never waits. */
+async function runMessage(page) {
+  const el = page.locator('[data-testid=run-message]');
+  return (await el.count()) ? el.innerText() : '';
+}
+
+async function statuses(page) {
+  return page.$$eval('[data-testid=node]', (els) => Object.fromEntries(els.map((e) => [e.dataset.nodeId, e.dataset.status])));
+}
+
+/** A fresh lab: clear storage from a non-app page of the same origin (the app autosaves when it is left), then load. */
+async function freshLab(page, url) {
+  await page.goto(`${url}pkg/@vladmandic/face-api/package.json`);
+  await page.evaluate(() => localStorage.clear());
+  await page.goto(url);
+  await nextRun(page, 0, 90_000);
+}
+
+async function drag(page, from, to) {
+  const a = await from.boundingBox();
+  const b = await to.boundingBox();
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
+  await page.mouse.up();
+}
+
+/** An empty spot on the canvas (top-left area, away from the fitted nodes). */
+async function emptyCanvasPoint(page) {
+  const box = await page.locator('.react-flow__pane').boundingBox();
+  return { x: box.x + 80, y: box.y + 60 };
+}
+
+async function addFromSearch(page, query, type) {
+  const p = await emptyCanvasPoint(page);
+  await page.mouse.click(p.x, p.y);
+  await page.keyboard.press('/');
+  await page.locator('[data-testid=quick-add-input]').fill(query);
+  await page.locator(`[data-testid=quick-add-item][data-node-type="${type}"]`).waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator(`.react-flow__node[data-id="${type}"]`).waitFor();
+  await page.keyboard.press('f'); // fit view, so every port is on screen
+  await page.waitForTimeout(400);
+}
+
+async function importPreset(page, name, json) {
+  await page.locator('[data-testid=tab-presets]').click();
+  await page.locator('[data-testid=import-file]').setInputFiles({ name, mimeType: 'application/json', buffer: Buffer.from(json) });
+}
+
+async function saveOutput(page, nodeId, port) {
+  await node(page, nodeId).click();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator(`[data-testid=save-output][data-port="${port}"]`).click()]);
+  return JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+}
+
+const EMBED_GRAPH = {
+  schema: 'faceflow/pipeline', version: 2, name: 'Embed centre crop', description: 'image -> centre crop -> MobileFaceNet',
+  nodes: [
+    { id: 'input', type: 'image-input', params: {}, position: { x: 0, y: 0 } },
+    { id: 'align', type: 'align', params: { mode: 'center' }, position: { x: 300, y: 0 } },
+    { id: 'embed', type: 'mobilefacenet', params: { tap: false }, position: { x: 600, y: 0 } },
+  ],
+  edges: [
+    { from: { node: 'input', port: 'image' }, to: { node: 'align', port: 'image' } },
+    { from: { node: 'align', port: 'faces' }, to: { node: 'embed', port: 'faces' } },
+  ],
+};
+
+export const tests = [
+  {
+    name: 'app loads the default preset, already run, with the image output shown',
+    async run({ page, url }) {
+      await freshLab(page, url);
+      const st = await statuses(page);
+      assert(Object.keys(st).length >= 2, `expected the default preset's nodes, got ${JSON.stringify(st)}`);
+      assert(Object.values(st).every((s) => s === 'done'), `every node should be done: ${JSON.stringify(st)}`);
+      const canvases = await page.locator('.react-flow [data-testid=image-output]').count();
+      assert(canvases >= 1, 'no image preview on the nodes');
+      const size = await page.locator('[data-testid=output-view] canvas').evaluate((c) => [c.width, c.height]);
+      assert(size[0] > 100 && size[1] > 100, `side view image too small: ${size}`);
+      const backend = await page.locator('[data-testid=backend-in-use]').getAttribute('data-backend');
+      assert(['wasm', 'webgl', 'webgpu', 'cpu'].includes(backend), `backend shown: ${backend}`);
+      await shot(page, 'landing');
+    },
+  },
+  {
+    name: 'search adds a node; undo and redo cover it',
+    async run({ page }) {
+      const before = await nodes(page).count();
+      await addFromSearch(page, 'gray', 'grayscale');
+      await page.locator('.react-flow__node[data-id="grayscale"]').waitFor();
+      assert((await nodes(page).count()) === before + 1, 'node not added');
+      await shot(page, 'node-added');
+      await page.keyboard.press(`${mod}+z`);
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid=node]').length === n, before, { polling: 100 });
+      await page.keyboard.press(`Shift+${mod}+z`);
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid=node]').length === n, before + 1, { polling: 100 });
+      const redone = await page.locator('[data-testid=undo]').isEnabled();
+      assert(redone, 'undo should be available again after redo');
+    },
+  },
+  {
+    name: 'dragging between two ports connects them and re-runs',
+    async run({ page }) {
+      const edges = await page.locator('.react-flow__edge').count();
+      const r = await runs(page);
+      await drag(page, handle(page, 'clahe', 'out', 'image'), handle(page, 'grayscale', 'in', 'image'));
+      await page.waitForFunction((n) => document.querySelectorAll('.react-flow__edge').length === n, edges + 1, { polling: 100 });
+      assert((await nextRun(page, r)) === 'done', 'run after connecting did not finish');
+      const st = await statuses(page);
+      assert(st.grayscale === 'done' && st.input === 'cached' && st.clahe === 'cached', `statuses after connect: ${JSON.stringify(st)}`);
+      await shot(page, 'connected');
+    },
+  },
+  {
+    name: 'an invalid connection is refused with a reason',
+    async run({ page }) {
+      await addFromSearch(page, 'mobilefacenet', 'mobilefacenet');
+      await page.locator('.react-flow__node[data-id="mobilefacenet"]').waitFor();
+      const edges = await page.locator('.react-flow__edge').count();
+      await drag(page, handle(page, 'grayscale', 'out', 'image'), handle(page, 'mobilefacenet', 'in', 'faces'));
+      const toast = page.locator('[data-testid=toast-error]').last();
+      await toast.waitFor();
+      const text = await toast.innerText();
+      assert(/cannot connect Image to Faces/.test(text), `reason not shown: ${text}`);
+      assert((await page.locator('.react-flow__edge').count()) === edges, 'edge was added despite the type mismatch');
+      await shot(page, 'connection-refused');
+      await drag(page, handle(page, 'grayscale', 'out', 'image'), handle(page, 'clahe', 'in', 'image'));
+      await page.locator('[data-testid=toast-error]', { hasText: 'would create a cycle' }).waitFor();
+      await page.keyboard.press(`${mod}+z`); // remove the mobilefacenet node again
+      await page.waitForFunction(() => !document.querySelector('.react-flow__node[data-id="mobilefacenet"]'), null, { polling: 100 });
+    },
+  },
+  {
+    name: 'a wire dropped on empty canvas offers only fitting nodes and connects the pick',
+    async run({ page }) {
+      const edges = await page.locator('.react-flow__edge').count();
+      const from = await handle(page, 'grayscale', 'out', 'image').boundingBox();
+      const pane = await page.locator('.react-flow__pane').boundingBox();
+      await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(pane.x + pane.width - 260, pane.y + 40, { steps: 12 });
+      await page.mouse.up();
+      await page.locator('[data-testid=quick-add-input]').waitFor();
+      const offered = await page.$$eval('[data-testid=quick-add-item]', (els) => els.map((e) => e.dataset.nodeType));
+      assert(offered.includes('clahe') && !offered.includes('image-input') && !offered.includes('mobilefacenet'), `offered: ${offered}`);
+      await shot(page, 'wire-search');
+      await page.locator('[data-testid=quick-add-input]').fill('clahe');
+      await page.keyboard.press('Enter');
+      await page.locator('.react-flow__node[data-id="clahe2"]').waitFor();
+      assert((await page.locator('.react-flow__edge').count()) === edges + 1, 'the picked node was not connected to the wire');
+      // Copy/paste it, then undo both steps.
+      await node(page, 'clahe2').click();
+      await page.keyboard.press(`${mod}+c`);
+      await page.keyboard.press(`${mod}+v`);
+      await page.locator('.react-flow__node[data-id="clahe3"]').waitFor();
+      await page.keyboard.press(`${mod}+z`);
+      await page.keyboard.press(`${mod}+z`);
+      await page.waitForFunction(() => !document.querySelector('.react-flow__node[data-id="clahe2"]'), null, { polling: 100 });
+      assert((await page.locator('.react-flow__edge').count()) === edges, 'undo did not remove the wire-added node and its edge');
+    },
+  },
+  {
+    name: 'editing a param re-runs only the nodes downstream of it',
+    async run({ page }) {
+      await node(page, 'clahe').click();
+      const field = page.locator('[data-testid=param-clipLimit]');
+      await field.waitFor();
+      const r = await runs(page);
+      await field.fill('3.5');
+      await field.press('Enter');
+      assert((await nextRun(page, r)) === 'done', 'run after the edit did not finish');
+      const st = await statuses(page);
+      assert(st.input === 'cached', `upstream input should be cached, was ${st.input}`);
+      assert(st.clahe === 'done' && st.grayscale === 'done', `edited node and downstream should re-run: ${JSON.stringify(st)}`);
+      await shot(page, 'inspector');
+      const r2 = await runs(page);
+      await page.locator('.react-flow__pane').click({ position: { x: 40, y: 40 } });
+      await page.keyboard.press(`${mod}+z`);
+      await nextRun(page, r2);
+      assert((await page.locator('[data-testid=node-status]').first().count()) === 1, 'statuses missing');
+      await node(page, 'clahe').click();
+      assert((await field.inputValue()) === '2', `undo should restore clipLimit 2, got ${await field.inputValue()}`);
+    },
+  },
+  {
+    name: 'save as, export and import a preset; a bad file changes nothing',
+    async run({ page }) {
+      await page.locator('[data-testid=tab-presets]').click();
+      await page.locator('[data-testid=save-as-name]').fill('My pipeline');
+      await page.locator('[data-testid=save-as]').click();
+      await page.locator('[data-testid=user-preset][data-name="My pipeline"]').waitFor();
+      await page.locator('[data-testid=rename]').first().click();
+      await page.locator('[data-testid=rename-input]').fill('Renamed pipeline');
+      await page.keyboard.press('Enter');
+      await page.locator('[data-testid=user-preset][data-name="Renamed pipeline"]').waitFor();
+      const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=export]').click()]);
+      const exported = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+      assert(exported.schema === 'faceflow/pipeline' && exported.nodes.length === 3 && exported.edges.length === 2, 'exported JSON does not match the graph');
+      await shot(page, 'presets');
+
+      const before = await nodes(page).count();
+      await importPreset(page, 'broken.json', '{"schema":"faceflow/pipeline","version":2,"name":"x","nodes":[{"id":"a","type":"no-such-node"}]}');
+      const err = await page.locator('[data-testid=import-error]').innerText();
+      assert(/unknown node type "no-such-node"/.test(err), `bad import message: ${err}`);
+      await importPreset(page, 'truncated.json', '{"schema":"faceflow/pip');
+      assert(/not valid JSON/.test(await page.locator('[data-testid=import-error]').innerText()), 'truncated file message');
+      assert((await nodes(page).count()) === before, 'a bad import changed the graph');
+
+      const v1 = { schema: 'faceflow/pipeline', version: 1, name: 'Old gray', nodes: [{ id: 'src', type: 'image-input' }, { id: 'g', type: 'grayscale', position: { x: 300, y: 0 } }], edges: ['src.image -> g.image'] };
+      const r = await runs(page);
+      await importPreset(page, 'old.json', JSON.stringify(v1));
+      await page.locator('[data-testid=doc-name]', { hasText: 'Old gray' }).waitFor();
+      assert((await nextRun(page, r)) === 'done', 'imported (migrated) preset did not run');
+      assert((await nodes(page).count()) === 2 && (await page.locator('.react-flow__edge').count()) === 1, 'imported graph shape');
+      await page.locator('[data-testid=user-preset][data-name="Renamed pipeline"] .preset-name').click();
+      await page.locator('[data-testid=doc-name]', { hasText: 'Renamed pipeline' }).waitFor();
+    },
+  },
+  {
+    name: 'a reload keeps the work',
+    async run({ page }) {
+      await page.locator('[data-testid=tab-nodes]').click();
+      const count = await nodes(page).count();
+      const name = await page.locator('[data-testid=doc-name]').innerText();
+      await page.waitForTimeout(500);
+      await page.reload();
+      await nextRun(page, 0, 90_000);
+      assert((await nodes(page).count()) === count, 'node count changed across reload');
+      assert((await page.locator('[data-testid=doc-name]').innerText()) === name, 'pipeline name changed across reload');
+      await page.locator('[data-testid=tab-presets]').click();
+      await page.locator('[data-testid=user-preset][data-name="Renamed pipeline"]').waitFor();
+      await page.locator('[data-testid=tab-nodes]').click();
+    },
+  },
+  {
+    name: 'the MTCNN preset finds faces on a sample photo and draws the boxes',
+    async run({ page }) {
+      await page.locator('[data-testid=tab-presets]').click();
+      const r = await runs(page);
+      await page.locator('[data-testid=bundled-preset][data-id="mtcnn"]').click();
+      const status = await nextRun(page, r, 120_000);
+      assert(status === 'done', `MTCNN run: ${status} ${await runMessage(page)}`);
+      await node(page, 'onet').click();
+      const count = await page.locator('[data-testid=output-view] [data-testid=detections-count]').innerText();
+      const faces = parseInt(count, 10);
+      assert(faces >= 1, `no faces found: ${count}`);
+      const drawn = await page.locator('[data-testid=output-view] [data-testid=detections-output]').evaluate((c) => {
+        // The box colour (#f78c4f) must appear on the canvas.
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let hits = 0;
+        for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - 247) < 8 && Math.abs(d[i + 1] - 140) < 10 && Math.abs(d[i + 2] - 79) < 10) hits++;
+        return hits;
+      });
+      assert(drawn > 50, `boxes not drawn (${drawn} box-coloured pixels)`);
+      await page.keyboard.press('f');
+      await page.waitForTimeout(400);
+      await shot(page, 'mtcnn');
+      await page.locator('[data-testid=tab-nodes]').click();
+    },
+  },
+  {
+    name: 'the UI keeps painting (a frame within 100 ms) during a run',
+    async run({ page }) {
+      await page.evaluate(() => {
+        window.__frames = { gaps: [], on: true, long: [] };
+        new PerformanceObserver((l) => window.__frames.long.push(...l.getEntries().map((e) => Math.round(e.duration)))).observe({ type: 'longtask' });
+        let last = performance.now();
+        const loop = (t) => {
+          window.__frames.gaps.push(t - last);
+          last = t;
+          if (window.__frames.on) requestAnimationFrame(loop);
+        };
+        requestAnimationFrame(loop);
+      });
+      const r = await runs(page);
+      const t0 = Date.now();
+      await page.locator('[data-testid=sample]').nth(3).click();
+      assert((await nextRun(page, r)) === 'done', 'run on a new sample failed');
+      const ms = Date.now() - t0;
+      const gaps = await page.evaluate(() => {
+        window.__frames.on = false;
+        console.log(`long tasks: ${window.__frames.long.join(', ')}`);
+        return window.__frames.gaps.slice(1);
+      });
+      const worst = Math.max(...gaps);
+      console.log(`       run took ${ms} ms; ${gaps.length} frames, worst gap ${worst.toFixed(0)} ms`);
+      assert(ms > 300, `the run was too short (${ms} ms) to measure responsiveness`);
+      assert(worst < 100, `a frame took ${worst.toFixed(0)} ms`);
+    },
+  },
+  {
+    name: 'a corrupt image gives a clear error on the input node; a good file then runs',
+    async run({ page }) {
+      const r = await runs(page);
+      const junk = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(2000, 7)]);
+      await page.locator('[data-testid=image-file]').setInputFiles({ name: 'broken.jpg', mimeType: 'image/jpeg', buffer: junk });
+      assert((await nextRun(page, r)) === 'error', 'a corrupt file should fail the run');
+      const msg = await page.locator('.react-flow__node[data-id="input"] [data-testid=node-message]').innerText();
+      assert(/broken\.jpg: node "input": corrupt or unreadable JPEG/.test(msg), `message on the node: ${msg}`);
+      assert((await node(page, 'input').getAttribute('data-status')) === 'error', 'input node should show the error state');
+      await shot(page, 'corrupt-image');
+      const r2 = await runs(page);
+      const good = fs.readFileSync('node_modules/@vladmandic/face-api/demo/sample2.jpg');
+      await page.locator('[data-testid=image-file]').setInputFiles({ name: 'dropped.jpg', mimeType: 'image/jpeg', buffer: good });
+      assert((await nextRun(page, r2)) === 'done', 'a good file after the bad one should run');
+    },
+  },
+  {
+    name: 'a run can be cancelled',
+    async run({ page }) {
+      const r = await runs(page);
+      await page.locator('[data-testid=sample]').nth(4).click();
+      await page.locator('[data-testid=cancel]').click();
+      const status = await nextRun(page, r);
+      assert(status === 'cancelled', `status after cancel: ${status}`);
+      const st = await statuses(page);
+      assert(Object.values(st).some((x) => x === 'idle'), `nodes after the cancelled node should be idle: ${JSON.stringify(st)}`);
+      const r2 = await runs(page);
+      await page.locator('[data-testid=run]').click();
+      assert((await nextRun(page, r2)) === 'done', 'run after cancel');
+    },
+  },
+  {
+    name: 'webgpu gives the same embeddings as wasm',
+    async run({ page }) {
+      const r = await runs(page);
+      await importPreset(page, 'embed.json', JSON.stringify(EMBED_GRAPH));
+      const wasmStatus = await nextRun(page, r, 120_000);
+      assert(wasmStatus === 'done', `wasm run: ${wasmStatus} ${await runMessage(page)}`);
+      const wasm = await saveOutput(page, 'embed', 'embeddings');
+      const r2 = await runs(page);
+      await page.locator('[data-testid=backend-select]').selectOption('webgpu');
+      const status = await nextRun(page, r2, 240_000);
+      const backend = await page.locator('[data-testid=backend-in-use]').getAttribute('data-backend');
+      assert(backend === 'webgpu', `backend in use: ${backend} (${await page.locator('[data-testid=backend-in-use]').getAttribute('title')})`);
+      assert(status === 'done', `webgpu run: ${status} ${await runMessage(page)}`);
+      const st = await statuses(page);
+      assert(st.embed === 'done', `the embedding node should be recomputed on webgpu, was ${st.embed}`);
+      const gpu = await saveOutput(page, 'embed', 'embeddings');
+      await shot(page, 'webgpu');
+      const a = JSON.stringify(wasm).match(/-?\d+(\.\d+)?(e-?\d+)?/g).map(Number);
+      const b = JSON.stringify(gpu).match(/-?\d+(\.\d+)?(e-?\d+)?/g).map(Number);
+      assert(a.length === b.length && a.length >= 128, `embedding sizes differ: ${a.length} vs ${b.length}`);
+      const diff = Math.max(...a.map((v, i) => Math.abs(v - b[i])));
+      console.log(`       ${a.length} numbers, max |wasm - webgpu| = ${diff.toExponential(2)}`);
+      assert(diff < 1e-3, `webgpu differs from wasm by ${diff}`);
+      const r3 = await runs(page);
+      await page.locator('[data-testid=backend-select]').selectOption('wasm');
+      await nextRun(page, r3, 120_000);
+    },
+  },
+  {
+    name: 'help panel lists the shortcuts',
+    async run({ page }) {
+      await page.locator('[data-testid=help-button]').click();
+      const text = await page.locator('[data-testid=help]').innerText();
+      assert(/Undo/.test(text) && /Redo/.test(text) && /Search to add a node/.test(text), 'help panel content');
+      await shot(page, 'help');
+      await page.keyboard.press('Escape');
+      await page.locator('[data-testid=help]').waitFor({ state: 'detached' });
+    },
+  },
+  {
+    name: 'no console errors',
+    async run({ consoleErrors }) {
+      assert(consoleErrors.length === 0, `console errors:\n${consoleErrors.join('\n')}`);
+    },
+  },
+];
