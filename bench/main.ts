@@ -7,6 +7,7 @@ const BENCHMARKS: Record<string, Bench> = {
   clahe: async () => (await import('./clahe')).benchClahe(),
   detect: async (args) => (await import('./detect')).benchDetect(args),
   eval: async (args) => (await import('./eval')).benchEval(args),
+  fusion: async (args) => (await import('./fusion')).benchFusion(args),
   landmarks: async (args) => (await import('./landmarks')).benchLandmarks(args),
 };
 

@@ -18,11 +18,12 @@ export const dlibResNetNode = defineNode({
   },
   params: z.object({
     tap: z.boolean().default(true).describe('Read back the tapped feature map (turn off in large evaluations)'),
+    flip: z.boolean().default(false).describe('Add the mirror image\'s embedding to each face\'s (test-time flip; twice the compute)'),
     tapLayer: z.enum(DLIB_BLOCKS as unknown as [DlibTap, ...DlibTap[]]).default('conv256_2').describe('Residual block whose output is the feature-map tap'),
   }),
   async kernel({ faces }: { faces: FacesValue }, params, ctx) {
     const net = await loadDlibResNet(ctx.io);
-    const out = await embedFaces(faces, 'dlib-resnet', net.inputSize, net.embeddingSize, (x) => net.forward(x, params.tapLayer), { layer: params.tapLayer, keep: params.tap });
+    const out = await embedFaces(faces, 'dlib-resnet', net.inputSize, net.embeddingSize, (x) => net.forward(x, params.tapLayer), { layer: params.tapLayer, keep: params.tap }, params.flip);
     ctx.report({ faces: faces.count });
     return out;
   },

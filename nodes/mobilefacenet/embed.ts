@@ -11,7 +11,9 @@ export function facesTensor(faces: FacesValue, size: number): tf.Tensor4D {
 
 /**
  * Run a backbone on every face of one image in one batch: L2-normalised embeddings and,
- * when asked, the tapped feature map. No tensor outlives the call.
+ * when asked, the tapped feature map (of the unflipped faces). With `flip`, each face's
+ * embedding is the sum of its own and its mirror image's raw embeddings (the test-time
+ * flip of the InsightFace / MobileFaceNet_TF verification protocol). No tensor outlives the call.
  */
 export async function embedFaces(
   faces: FacesValue,
@@ -20,14 +22,19 @@ export async function embedFaces(
   dim: number,
   forward: (x: tf.Tensor4D) => { embeddings: tf.Tensor2D; featureMap: tf.Tensor4D },
   tap: { layer: string; keep: boolean },
+  flip = false,
 ): Promise<{ embeddings: EmbeddingsValue; features: FeatureMapValue | null }> {
   if (!faces.count) {
     return { embeddings: { dim, count: 0, data: new Float32Array(0), model, fallback: [], source: faces.source }, features: null };
   }
   const [emb, fmap] = tf.tidy(() => {
-    const out = forward(facesTensor(faces, inputSize));
-    const unit = tf.div(out.embeddings, tf.maximum(tf.norm(out.embeddings, 'euclidean', 1, true), 1e-12));
-    return tap.keep ? [unit, out.featureMap] : [unit];
+    const x = facesTensor(faces, inputSize);
+    const out = forward(flip ? tf.concat([x, tf.reverse(x, 2)]) : x);
+    const n = faces.count;
+    const raw = flip ? tf.add(tf.slice(out.embeddings, [0, 0], [n, dim]), tf.slice(out.embeddings, [n, 0], [n, dim])) : out.embeddings;
+    const unit = tf.div(raw, tf.maximum(tf.norm(raw, 'euclidean', 1, true), 1e-12));
+    const fmap = flip ? tf.slice(out.featureMap, 0, n) : out.featureMap;
+    return tap.keep ? [unit, fmap] : [unit];
   });
   try {
     const data = (await emb.data()) as Float32Array;

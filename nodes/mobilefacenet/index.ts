@@ -18,10 +18,11 @@ export const mobileFaceNetNode = defineNode({
   },
   params: z.object({
     tap: z.boolean().default(true).describe('Read back the 7x7x512 feature map (turn off in large evaluations: 100 KB per face)'),
+    flip: z.boolean().default(false).describe('Add the mirror image\'s embedding to each face\'s (test-time flip; twice the compute)'),
   }),
   async kernel({ faces }: { faces: FacesValue }, params, ctx) {
     const net = await loadMobileFaceNet(ctx.io);
-    const out = await embedFaces(faces, 'mobilefacenet', net.inputSize, net.embeddingSize, (x) => net.forward(x), { layer: net.tapName, keep: params.tap });
+    const out = await embedFaces(faces, 'mobilefacenet', net.inputSize, net.embeddingSize, (x) => net.forward(x), { layer: net.tapName, keep: params.tap }, params.flip);
     ctx.report({ faces: faces.count });
     return out;
   },

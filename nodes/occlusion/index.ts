@@ -6,7 +6,9 @@ import { Rng } from '../../src/train/rng';
 import { ALIGN_TEMPLATES, templatePoints, type TemplateName } from '../align/templates';
 import { drawOcclusion, type OcclusionKind } from './draw';
 
-const CHOICES = ['surgical-mask', 'cloth-mask', 'sunglasses', 'patch', 'any-mask', 'any'] as const;
+/** The occluders a node (or `faceflow eval --occlude-second`) can draw. */
+export const OCCLUSION_CHOICES = ['surgical-mask', 'cloth-mask', 'sunglasses', 'patch', 'any-mask', 'any'] as const;
+const CHOICES = OCCLUSION_CHOICES;
 
 export const occlusionParams = z.object({
   kind: z.enum(CHOICES).default('surgical-mask')

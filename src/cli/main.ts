@@ -1,9 +1,19 @@
 import { HelpShown } from './args';
 import { isUserError } from './errors';
 import { runCommand, runHelp } from './commands/run';
+import { detectCommand, detectHelp } from './commands/detect';
+import { evalCommand, evalHelp } from './commands/eval';
+import { enrollCommand, enrollHelp } from './commands/enroll';
+import { identifyCommand, identifyHelp } from './commands/identify';
+import { trainCommand, trainHelp } from './commands/train';
 
 const COMMANDS: Record<string, { help: string; run: (argv: string[]) => Promise<number> }> = {
   run: { help: runHelp, run: runCommand },
+  detect: { help: detectHelp, run: detectCommand },
+  eval: { help: evalHelp, run: evalCommand },
+  enroll: { help: enrollHelp, run: enrollCommand },
+  identify: { help: identifyHelp, run: identifyCommand },
+  train: { help: trainHelp, run: trainCommand },
 };
 
 const USAGE = `faceflow <command> [options]

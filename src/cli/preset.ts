@@ -1,16 +1,23 @@
+import path from 'node:path';
 import { registry } from '../../nodes';
 import { compilePipeline, GraphError, type Plan } from '../graph/compile';
 import { loadPipelineText } from '../graph/load';
+import { resolvePresetPaths } from '../graph/preset-paths';
 import type { Pipeline } from '../graph/schema';
 import { readUserFile } from '../io/node-io';
 import { UsageError } from './errors';
 
-/** Read, migrate and validate a preset file; errors name the file. */
+/**
+ * Read, migrate and validate a preset file; errors name the file. Relative weights paths in
+ * it (src/graph/preset-paths.ts) are resolved against the preset's folder; `--param` values
+ * applied afterwards stay relative to the working directory.
+ */
 export async function readPreset(file: string): Promise<Pipeline> {
   const text = new TextDecoder().decode(await readUserFile(file));
   const loaded = loadPipelineText(text);
   if (!loaded.ok) throw new UsageError(`${file}: ${loaded.error}`);
-  return loaded.pipeline;
+  const dir = path.dirname(path.resolve(file));
+  return resolvePresetPaths(loaded.pipeline, (ref) => path.resolve(dir, ref));
 }
 
 /** Apply `--param nodeId.name=value` overrides (value read as JSON when it parses, else as a string). */

@@ -37,7 +37,21 @@ export interface RunOutcome {
   numTensors: number;
 }
 
+/** What a dataset run hands back: the verify node's outputs and how the items went. */
+export interface DatasetOutcome {
+  status: 'done' | 'error' | 'cancelled';
+  backend: string;
+  /** The final (aggregate) outputs per node id, e.g. the verify node's { scores, metrics }. */
+  final: Record<string, NodeOutputs>;
+  items: number;
+  failed: { name: string; message: string }[];
+  error?: string;
+  ms: number;
+}
+
 const executor = new Executor();
+/** The dataset run in flight: interactive runs wait for it (one executor, one tfjs backend). */
+let dataset: { controller: AbortController; done: Promise<unknown> } | undefined;
 let io: HostIO | undefined;
 let backend: BackendChoice | undefined;
 let current: { controller: AbortController; done: Promise<unknown> } | undefined;
@@ -92,6 +106,7 @@ const api = {
   /** Run a pipeline on one item (or on none: sources then use their own params). A new run cancels the one in flight. */
   async run(pipeline: Pipeline, item: RunItem | undefined, onEvent: (e: RunEvent) => void): Promise<RunOutcome> {
     await api.cancel();
+    await dataset?.done.catch(() => undefined);
     const controller = new AbortController();
     const done = runOnce(pipeline, item, onEvent, controller.signal);
     current = { controller, done };
@@ -112,6 +127,68 @@ const api = {
     if (!running) return;
     running.controller.abort();
     await running.done.catch(() => undefined);
+  },
+
+  /**
+   * Run a pipeline over a dataset: the per-item phase on every item (items read by URL, e.g.
+   * blob: URLs of picked files), then the aggregate nodes. Progress: items finished so far.
+   */
+  async runDataset(pipeline: Pipeline, items: RunItem[], onProgress: (done: number, total: number, failed: number) => void): Promise<DatasetOutcome> {
+    if (!io || !backend) throw new Error('worker used before init()');
+    await api.cancel();
+    await dataset?.done.catch(() => undefined);
+    const controller = new AbortController();
+    const t0 = performance.now();
+    const name = backend.name;
+    const work = (async (): Promise<DatasetOutcome> => {
+      const base = { backend: name, final: {}, items: items.length, failed: [] };
+      let plan;
+      try {
+        plan = compilePipeline(pipeline, registry);
+      } catch (e) {
+        return { ...base, status: 'error', error: (e as Error).message, ms: 0 };
+      }
+      let done = 0;
+      let failed = 0;
+      let last = 0;
+      const onEvent = (e: RunEvent) => {
+        if (e.kind === 'progress' || e.item === undefined) return;
+        if (e.kind === 'error') failed++;
+        // Item i starting means items 0..i-1 are finished; report at most every 100 ms.
+        const finished = e.item;
+        if (finished > done) done = finished;
+        const now = performance.now();
+        if (now - last > 100) {
+          last = now;
+          onProgress(done, items.length, failed);
+        }
+      };
+      const opts = { io: io!, signal: controller.signal, onEvent, retain: 'sinks' as const };
+      try {
+        const results = await executor.runItems(plan, items, opts);
+        onProgress(items.length, items.length, failed);
+        const bad = results.filter((r) => r.error).map((r) => ({ name: r.name, message: r.error!.message }));
+        if (bad.length === results.length && results.length) return { ...base, status: 'error', failed: bad, error: `every item failed; first: ${bad[0].message}`, ms: performance.now() - t0 };
+        const { final } = await executor.runFinal(plan, results, items, opts);
+        const out: Record<string, NodeOutputs> = {};
+        for (const [id, o] of Object.entries(final)) out[id] = publicOutputs(o);
+        return { ...base, status: 'done', final: out, failed: bad, ms: performance.now() - t0 };
+      } catch (e) {
+        if (e instanceof RunAborted) return { ...base, status: 'cancelled', ms: performance.now() - t0 };
+        return { ...base, status: 'error', error: (e as Error).message, ms: performance.now() - t0 };
+      }
+    })();
+    dataset = { controller, done: work };
+    try {
+      return await work;
+    } finally {
+      if (dataset?.done === work) dataset = undefined;
+      (onProgress as unknown as Partial<Comlink.Remote<unknown>>)[Comlink.releaseProxy]?.();
+    }
+  },
+
+  cancelDataset(): void {
+    dataset?.controller.abort();
   },
 
   clearCache(): void {

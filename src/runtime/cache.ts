@@ -19,7 +19,8 @@ export class OutputCache {
 
   constructor(private readonly maxBytes = 512 * 1024 * 1024) {}
 
-  get(key: string): Record<string, unknown> | undefined {
+  /** `nodeType` lets a subclass decide what to keep elsewhere (the Node disk cache); ignored here. */
+  get(key: string, _nodeType?: string): Record<string, unknown> | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;
     this.entries.delete(key);
@@ -27,7 +28,7 @@ export class OutputCache {
     return e.value;
   }
 
-  set(key: string, value: Record<string, unknown>): void {
+  set(key: string, value: Record<string, unknown>, _nodeType?: string): void {
     const bytes = approxBytes(value);
     if (bytes > this.maxBytes) return;
     const old = this.entries.get(key);

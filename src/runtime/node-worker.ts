@@ -3,6 +3,7 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { createItemRunner } from './item-runner';
 import { createNodeIO } from '../io/node-io';
+import { nodeOutputCache } from './disk-cache-node';
 
 if (!parentPort) throw new Error('node-worker.ts must run in a worker thread');
-Comlink.expose(createItemRunner((opts) => createNodeIO(opts)), nodeEndpoint(parentPort));
+Comlink.expose(createItemRunner((opts) => createNodeIO(opts), nodeOutputCache()), nodeEndpoint(parentPort));

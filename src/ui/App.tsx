@@ -13,6 +13,7 @@ import { isEditable, shortcuts } from './shortcuts';
 import { useLab } from './state/store';
 import { TopBar } from './TopBar';
 import { OutputView } from './views/OutputView';
+import { CascadeViewer } from './views/cascade/CascadeView';
 
 function Toasts() {
   const toasts = useLab((s) => s.toasts);
@@ -27,6 +28,7 @@ function Toasts() {
 export function App() {
   const flow = useReactFlow();
   const helpOpen = useLab((s) => s.helpOpen);
+  const bigView = useLab((s) => s.bigView);
   const [tab, setTab] = useState<'nodes' | 'presets'>('nodes');
   const fitView = () => void flow.fitView({ padding: 0.25, maxZoom: 1.1, duration: 200 });
   const list = useMemo(() => shortcuts((p) => flow.screenToFlowPosition(p), fitView), [flow]); // eslint-disable-line react-hooks/exhaustive-deps
@@ -77,6 +79,7 @@ export function App() {
         <div className="sidebar-scroll inspector-pane"><Inspector /></div>
         <div className="sidebar-scroll output-pane"><OutputView /></div>
       </aside>
+      {bigView?.kind === 'cascade' && <CascadeViewer nodeId={bigView.nodeId} />}
       <QuickAdd />
       {helpOpen && <HelpPanel list={list} />}
       <Toasts />

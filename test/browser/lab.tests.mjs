@@ -94,6 +94,35 @@ const EMBED_GRAPH = {
   ],
 };
 
+
+const ATTENTION_GRAPH = {
+  schema: 'faceflow/pipeline', version: 2, name: 'Attention and fusion (untrained)', description: 'MTCNN -> align -> MobileFaceNet (tap) -> attention gate; context -> attention and transformer fusion',
+  nodes: [
+    { id: 'input', type: 'image-input', params: {}, position: { x: 0, y: 0 } },
+    { id: 'mtcnn', type: 'mtcnn', params: {}, position: { x: 260, y: 0 } },
+    { id: 'align', type: 'align', params: { select: 'all' }, position: { x: 520, y: 0 } },
+    { id: 'embed', type: 'mobilefacenet', params: { tap: true }, position: { x: 780, y: 0 } },
+    { id: 'gate', type: 'attention-gate', params: { weights: '' }, position: { x: 1040, y: 0 } },
+    { id: 'context', type: 'context', params: {}, position: { x: 780, y: 300 } },
+    { id: 'fuse_attn', type: 'fusion-attention', params: {}, position: { x: 1300, y: 0 } },
+    { id: 'fuse_tf', type: 'fusion-transformer', params: {}, position: { x: 1300, y: 300 } },
+  ],
+  edges: [
+    { from: { node: 'input', port: 'image' }, to: { node: 'mtcnn', port: 'image' } },
+    { from: { node: 'input', port: 'image' }, to: { node: 'align', port: 'image' } },
+    { from: { node: 'mtcnn', port: 'detections' }, to: { node: 'align', port: 'detections' } },
+    { from: { node: 'align', port: 'faces' }, to: { node: 'embed', port: 'faces' } },
+    { from: { node: 'embed', port: 'features' }, to: { node: 'gate', port: 'features' } },
+    { from: { node: 'embed', port: 'embeddings' }, to: { node: 'gate', port: 'embeddings' } },
+    { from: { node: 'align', port: 'faces' }, to: { node: 'context', port: 'faces' } },
+    { from: { node: 'mtcnn', port: 'detections' }, to: { node: 'context', port: 'detections' } },
+    { from: { node: 'gate', port: 'embeddings' }, to: { node: 'fuse_attn', port: 'embeddings' } },
+    { from: { node: 'context', port: 'context' }, to: { node: 'fuse_attn', port: 'context' } },
+    { from: { node: 'embed', port: 'embeddings' }, to: { node: 'fuse_tf', port: 'embeddings' } },
+    { from: { node: 'context', port: 'context' }, to: { node: 'fuse_tf', port: 'context' } },
+  ],
+};
+
 export const tests = [
   {
     name: 'app loads the default preset, already run, with the image output shown',
@@ -288,6 +317,53 @@ export const tests = [
     },
   },
   {
+    name: 'the cascade viewer shows the pyramid, P-Net heatmaps per level, the funnel, and live thresholds',
+    async run({ page }) {
+      await node(page, 'pnet').click();
+      await page.locator('[data-testid=output-view] [data-testid=pnet-composite]').waitFor();
+      await page.locator('[data-testid=output-view] [data-testid=open-cascade]').click();
+      const viewer = page.locator('[data-testid=cascade-viewer]');
+      await viewer.waitFor();
+      const levels = await viewer.locator('[data-testid=pyramid-levels] figure').count();
+      const heat = await viewer.locator('[data-testid=heatmap-level]').count();
+      assert(levels >= 3 && heat === levels, `pyramid levels ${levels}, heatmaps ${heat}`);
+      // Windows above the P-Net threshold are drawn in the map's hot colours somewhere.
+      const hot = await viewer.locator('[data-testid=heatmap-canvas]').evaluateAll((cs) => cs.map((c) => {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i] > 230 && d[i + 1] > 110 && d[i + 2] < 120) n++;
+        return n;
+      }));
+      assert(hot.some((n) => n > 0), `no hot windows drawn in any heatmap: ${hot}`);
+      const funnel = async () => viewer.locator('[data-testid=funnel-row]').evaluateAll((els) => els.map((e) => [e.dataset.label, Number(e.dataset.count)]));
+      const f1 = await funnel();
+      const counts = f1.map(([, n]) => n);
+      assert(f1.length === 6 && f1[0][0] === 'Windows scanned' && counts[0] > 1000, `funnel rows: ${JSON.stringify(f1)}`);
+      assert(counts.every((n, i) => i === 0 || n <= counts[i - 1]) && counts[5] >= 1, `the funnel must narrow to the faces: ${counts}`);
+      assert((await viewer.locator('[data-testid=stage-card]').count()) === 5, 'one card per stage after the pyramid');
+      // Raise the R-Net threshold: only R-Net and what follows re-run, and fewer candidates pass it.
+      const r = await runs(page);
+      await viewer.locator('[data-testid=threshold-rnet]').fill('0.99');
+      assert((await nextRun(page, r)) === 'done', 'run after the threshold change');
+      const st = await statuses(page);
+      assert(st.pyramid === 'cached' && st.pnet === 'cached' && st.nms_pnet === 'cached' && st.rnet === 'done' && st.onet === 'done', `statuses: ${JSON.stringify(st)}`);
+      const f2 = (await funnel()).map(([, n]) => n);
+      assert(f2[3] < counts[3] && f2[2] === counts[2], `R-Net at 0.99 should keep fewer: before ${counts}, after ${f2}`);
+      const r2 = await runs(page);
+      await viewer.locator('[data-testid=threshold-rnet]').fill('0.7');
+      await nextRun(page, r2);
+      assert(JSON.stringify((await funnel()).map(([, n]) => n)) === JSON.stringify(counts), 'restoring the threshold restores the funnel');
+      await viewer.locator('.big-view-body').evaluate((el) => { el.scrollTop = 0; });
+      await page.waitForTimeout(300);
+      await shot(page, 'cascade-viewer');
+      await viewer.locator('[data-testid=stage-card]').first().scrollIntoViewIfNeeded();
+      await shot(page, 'cascade-stages');
+      await viewer.locator('[data-testid=close-big-view]').click();
+      await viewer.waitFor({ state: 'detached' });
+      await shot(page, 'cascade-side');
+    },
+  },
+  {
     name: 'the UI keeps painting (a frame within 100 ms) during a run',
     async run({ page }) {
       await page.evaluate(() => {
@@ -376,6 +452,77 @@ export const tests = [
       const r3 = await runs(page);
       await page.locator('[data-testid=backend-select]').selectOption('wasm');
       await nextRun(page, r3, 120_000);
+    },
+  },
+  {
+    name: 'attention over aligned faces, clean and occluded side by side, with an opacity control',
+    async run({ page }) {
+      const r = await runs(page);
+      await importPreset(page, 'attention.json', JSON.stringify(ATTENTION_GRAPH));
+      const status = await nextRun(page, r, 120_000);
+      assert(status === 'done', `attention graph: ${status} ${await runMessage(page)}`);
+      await page.locator('[data-testid=tab-nodes]').click();
+      await node(page, 'gate').click();
+      const view = page.locator('[data-testid=output-view] [data-testid=attention-view]');
+      await view.waitFor();
+      const faces = await view.locator('[data-testid=attention-row]').count();
+      assert(faces >= 1, 'no aligned faces in the attention view');
+      const r2 = await runs(page);
+      await view.locator('[data-testid=add-occluded-branch]').click();
+      assert((await nextRun(page, r2, 120_000)) === 'done', `run with the occluded branch: ${await runMessage(page)}`);
+      assert((await nodes(page).count()) === ATTENTION_GRAPH.nodes.length + 3, 'the branch adds occlusion, backbone and gate');
+      const st = await statuses(page);
+      assert(st.mtcnn === 'cached' && st.align === 'cached' && st.occlusion === 'done' && st['attention-gate'] === 'done', `statuses: ${JSON.stringify(st)}`);
+      await view.locator('[data-testid=attention-occluded]').first().waitFor();
+      assert((await view.locator('[data-testid=attention-row]').count()) === faces, 'one row per face');
+      const pixels = (sel) => view.locator(sel).first().evaluate((c) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data));
+      const diff = (a, b) => a.reduce((n, v, i) => n + (Math.abs(v - b[i]) > 24 ? 1 : 0), 0) / a.length;
+      await view.locator('[data-testid=attention-opacity]').fill('0');
+      const clean0 = await pixels('[data-testid=attention-clean]');
+      const occ0 = await pixels('[data-testid=attention-occluded]');
+      assert(diff(clean0, occ0) > 0.05, `the occluded face should differ from the clean one (${diff(clean0, occ0)})`);
+      await view.locator('[data-testid=attention-opacity]').fill('0.8');
+      const clean8 = await pixels('[data-testid=attention-clean]');
+      assert(diff(clean0, clean8) > 0.2, `the heatmap overlay should change the face (${diff(clean0, clean8)})`);
+      await view.locator('[data-testid=attention-opacity]').fill('0.55');
+      await page.waitForTimeout(200);
+      await shot(page, 'attention');
+    },
+  },
+  {
+    name: 'fusion weights: bars over the context components, per-head matrices for the transformer',
+    async run({ page }) {
+      await node(page, 'fuse_attn').click();
+      const bars = page.locator('[data-testid=output-view] [data-testid=fusion-bars]');
+      await bars.waitFor();
+      assert((await bars.getAttribute('data-bars')) === '12', `bars: ${await bars.getAttribute('data-bars')} (12 context components expected)`);
+      assert((await bars.locator('.recharts-bar-rectangle').count()) === 12, 'recharts drew 12 bars');
+      await shot(page, 'fusion-attention');
+      await node(page, 'fuse_tf').click();
+      const heads = page.locator('[data-testid=output-view] [data-testid=head-matrix]');
+      await heads.first().waitFor();
+      assert((await heads.count()) === 4, `heads: ${await heads.count()}`);
+      const cells = await heads.first().locator('rect').count();
+      assert(cells === 13 * 13, `a head matrix is tokens x tokens (13 x 13), got ${cells} cells`);
+      await shot(page, 'fusion-transformer');
+    },
+  },
+  {
+    name: 'a missing weights file gives a clear message, not a crash',
+    async run({ page }) {
+      await node(page, 'gate').click();
+      const field = page.locator('[data-testid=param-weights]');
+      const r = await runs(page);
+      await field.fill('weights/no-such-gate.json');
+      await field.press('Enter');
+      assert((await nextRun(page, r)) === 'error', 'the run should fail on the missing file');
+      const msg = await page.locator('[data-testid=output-view] [data-testid=output-error]').innerText();
+      assert(/weights file is missing/.test(msg) && /no-such-gate\.json/.test(msg), `message: ${msg}`);
+      await shot(page, 'weights-missing');
+      const r2 = await runs(page);
+      await page.locator('.react-flow__pane').click({ position: { x: 40, y: 40 } });
+      await page.keyboard.press(`${mod}+z`);
+      assert((await nextRun(page, r2)) === 'done', 'undo restores the working graph');
     },
   },
   {

@@ -100,6 +100,23 @@ describe('embeddings on real faces', () => {
     expectMirrorBeatsOthers(embeddings.data, 192, faces.count / 2);
   });
 
+  it('test-time flip: the sum of a face\'s and its mirror\'s raw embeddings, renormalised', async () => {
+    const faces = await sampleFaces('arcface-112');
+    const n = faces.count / 2; // the second half mirrors the first
+    const net = await loadMobileFaceNet(io);
+    const first: FacesValue = { ...faces, count: n, data: faces.data.subarray(0, faces.data.length / 2), fallback: faces.fallback.slice(0, n) };
+    const flipped = await embedFaces(first, 'mobilefacenet', 112, 192, (x) => net.forward(x), { layer: net.tapName, keep: true }, true);
+    expect(flipped.features?.shape).toEqual([n, 7, 7, 512]);
+    const raw = tf.tidy(() => net.forward(tf.tensor4d(Float32Array.from(faces.data), [2 * n, 112, 112, 3])).embeddings);
+    const r = (await raw.data()) as Float32Array;
+    raw.dispose();
+    for (let i = 0; i < n; i++) {
+      const sum = Array.from({ length: 192 }, (_, k) => r[i * 192 + k] + r[(n + i) * 192 + k]);
+      const norm = Math.hypot(...sum);
+      for (let k = 0; k < 192; k += 37) expect(flipped.embeddings.data[i * 192 + k]).toBeCloseTo(sum[k] / norm, 4);
+    }
+  });
+
   it('dlib ResNet: a face is closer to its mirror image than to any other face', async () => {
     const faces = await sampleFaces('dlib-150');
     const net = await loadDlibResNet(io);

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { PairsFileError } from '../../eval/lfw';
 import { findEmbeddingsOutput } from '../../eval/embed-items';
 import { evalSummary, evaluatePairs, rocCsv } from '../../eval/run-eval';
+import { evaluatePairsOccluded } from '../../eval/occluded-eval';
+import { OCCLUSION_CHOICES } from '../../../nodes/occlusion';
 import type { SimilarityMetric } from '../../eval/similarity';
 import { BACKENDS } from '../../runtime/backend';
 import { parseCommandArgs } from '../args';
@@ -25,7 +27,9 @@ embedding from the preset's Embeddings output, scores every pair and reports k-f
   --workers <n>           worker threads (default: number of cores)
   --backend <name>        ${BACKENDS.join(' | ')} (default: the fastest available)
   --param node.name=val   override a node's param (repeatable)
-  --models <dir>          read model files from this folder before node_modules`;
+  --models <dir>          read model files from this folder before node_modules
+  --occlude-second <kind> draw a synthetic occluder (${OCCLUSION_CHOICES.join(' | ')}) on the aligned face of the
+                          second image of every pair (the first stays clean); --occlude-seed <s> (default 1)`;
 
 export async function evalCommand(argv: string[]): Promise<number> {
   const { positionals, values } = parseCommandArgs(argv, {
@@ -38,6 +42,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
     backend: { type: 'string' },
     param: { type: 'string', multiple: true },
     models: { type: 'string' },
+    'occlude-second': { type: 'string' },
+    'occlude-seed': { type: 'string' },
   }, evalHelp);
   const presetFile = positionals[0];
   if (!presetFile) throw new UsageError('eval: missing <preset.json>');
@@ -48,6 +54,12 @@ export async function evalCommand(argv: string[]): Promise<number> {
   if (metric !== 'cosine' && metric !== 'euclidean') throw new UsageError(`--metric ${values.metric}: expected cosine or euclidean`);
   const backend = parseBackend(values.backend);
   const workers = parseWorkers(values.workers);
+  const occludeKind = values['occlude-second'];
+  if (occludeKind !== undefined && !(OCCLUSION_CHOICES as readonly string[]).includes(occludeKind)) {
+    throw new UsageError(`--occlude-second ${occludeKind}: expected ${OCCLUSION_CHOICES.join(', ')}`);
+  }
+  const occludeSeed = Number(values['occlude-seed'] ?? 1);
+  if (!Number.isInteger(occludeSeed)) throw new UsageError(`--occlude-seed ${values['occlude-seed']}: expected an integer`);
 
   const pipeline = applyParamOverrides(await readPreset(presetFile), values.param ?? []);
   const plan = compileOrExplain(pipeline, presetFile);
@@ -58,15 +70,16 @@ export async function evalCommand(argv: string[]): Promise<number> {
   }
   let result;
   try {
-    result = await evaluatePairs(pipeline, plan, {
-      pairsFile: values.pairs, imagesDir: values.images, backend, workers, modelDir: values.models, metric, onItems: progressBar('eval'),
-    });
+    const evalOpts = { pairsFile: values.pairs, imagesDir: values.images, backend, workers, modelDir: values.models, metric, onItems: progressBar('eval') };
+    result = occludeKind
+      ? await evaluatePairsOccluded(pipeline, plan, evalOpts, { kind: occludeKind, seed: occludeSeed })
+      : await evaluatePairs(pipeline, plan, evalOpts);
   } catch (e) {
     if (e instanceof PairsFileError) throw new UsageError(e.message);
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' && (e as NodeJS.ErrnoException).path === values.pairs) throw new UsageError(`${values.pairs}: no such file`);
     throw e;
   }
-  const summary = evalSummary(result, metric);
+  const summary = { ...evalSummary(result, metric), ...(occludeKind ? { occluded_second: { kind: occludeKind, seed: occludeSeed } } : {}) };
   await mkdir(path.dirname(path.resolve(values.json)), { recursive: true });
   await writeFile(values.json, `${JSON.stringify(summary, null, 2)}\n`);
   if (values.roc) {

@@ -1,10 +1,11 @@
 import * as Comlink from 'comlink';
 import { registry } from '../../../nodes';
 import type { RunItem } from '../../graph/node-definition';
+import type { Pipeline } from '../../graph/schema';
 import { validatePipeline } from '../../graph/validate';
 import { isImageValue } from '../../graph/values';
 import { setPreview } from '../views/image';
-import type { BackendSetting, LabWorkerApi } from '../../runtime/browser-worker';
+import type { BackendSetting, DatasetOutcome, LabWorkerApi } from '../../runtime/browser-worker';
 import type { RunEvent } from '../../runtime/events';
 import { runSignature } from '../editor/graph-ops';
 import { doc, lab, toast, type InputChoice, type NodeStatus } from '../state/store';
@@ -128,6 +129,16 @@ export async function runNow(): Promise<void> {
 export async function rerunFromScratch(): Promise<void> {
   await api.clearCache();
   await runNow();
+}
+
+/** Run a pipeline over many items in the worker (after any backend switch); progress comes back throttled. */
+export async function runDatasetInWorker(pipeline: Pipeline, items: RunItem[], onProgress: (done: number, total: number, failed: number) => void): Promise<DatasetOutcome> {
+  await ready;
+  return api.runDataset(pipeline, items, Comlink.proxy(onProgress));
+}
+
+export async function cancelDatasetRun(): Promise<void> {
+  await api.cancelDataset();
 }
 
 export async function cancelRun(): Promise<void> {

@@ -45,7 +45,13 @@ export interface LabState {
   toasts: Toast[];
   quickAdd?: QuickAdd;
   helpOpen: boolean;
+  /** A large view over the canvas (cascade viewer, experiments), if open. */
+  bigView?: BigView;
+  /** The dataset run in progress (experiments), if any. */
+  datasetRun?: { done: number; total: number; failed: number; dataset: string };
 }
+
+export type BigView = { kind: 'cascade'; nodeId: string } | { kind: 'experiments' };
 
 type Listener = () => void;
 

@@ -3,6 +3,7 @@ import { useLab } from '../state/store';
 import { exportOutput } from './export';
 import { NODE_VIEWS, portViewFor } from './index';
 import { upstreamImage } from './upstream';
+import { weightsProblem } from './attention/AttentionView';
 
 /** The larger side view: the selected node's outputs (or, with nothing selected, the pipeline's last node with results). */
 export function OutputView() {
@@ -10,6 +11,7 @@ export function OutputView() {
   const selected = useLab((s) => s.selectedNodes);
   const outputs = useLab((s) => s.outputs);
   const reports = useLab((s) => s.reports);
+  const statuses = useLab((s) => s.statuses);
   const sinks = pipeline.nodes.filter((n) => !pipeline.edges.some((e) => e.from.node === n.id) && outputs[n.id]);
   const node = selected.length === 1 ? pipeline.nodes.find((n) => n.id === selected[0]) : sinks[sinks.length - 1];
   const def = node && registry.get(node.type);
@@ -18,10 +20,16 @@ export function OutputView() {
   return (
     <div className="output-view" data-testid="output-view">
       <h2 className="panel-title">Output {node && <span className="muted">· {node.label ?? node.id}</span>}</h2>
+      {node && statuses[node.id]?.state === 'error' && (
+        <div className="output-error" data-testid="output-error">
+          <b>This node failed.</b> {weightsProblem(statuses[node.id].message)}
+          <div className="mono small">{statuses[node.id].message}</div>
+        </div>
+      )}
       {!node || !def ? (
         <p className="muted">Select a node to see its output.</p>
       ) : !values ? (
-        <p className="muted">No output yet: run the pipeline.</p>
+        statuses[node.id]?.state !== 'error' && <p className="muted">No output yet: run the pipeline.</p>
       ) : NODE_VIEWS[node.type] ? (
         (() => {
           const View = NODE_VIEWS[node.type];

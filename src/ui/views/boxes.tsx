@@ -5,7 +5,8 @@ import type { ViewProps } from './types';
 
 const LANDMARK_COLORS = ['#4f9cf7', '#4f9cf7', '#5de39a', '#f7b84f', '#f7b84f'];
 
-function drawBoxes(ctx: CanvasRenderingContext2D, k: number, boxes: Box[], scores: number[], color: string, labels: boolean, landmarks?: Point[][]) {
+/** Boxes (source pixels, scaled by `k`), optional score labels and landmark dots. */
+export function drawBoxes(ctx: CanvasRenderingContext2D, k: number, boxes: Box[], scores: number[], color: string, labels: boolean, landmarks?: Point[][]) {
   ctx.lineWidth = Math.max(1.5, 2 * Math.min(1, k * 2));
   ctx.font = `${Math.max(10, Math.round(12 * Math.min(1, k * 2)))}px system-ui, sans-serif`;
   ctx.strokeStyle = color;

@@ -23,6 +23,11 @@ export function imageCanvas(img: ImageValue): HTMLCanvasElement {
   return canvas;
 }
 
+/** What to draw for an image: the worker's downscaled preview when there is one, else the full-size canvas. */
+export function imageSource(img: ImageValue): CanvasImageSource {
+  return previews.get(img) ?? imageCanvas(img);
+}
+
 /** Draws into the canvas; `k` maps source-image pixels to canvas pixels. */
 export type Overlay = (ctx: CanvasRenderingContext2D, k: number) => void;
 

@@ -1,5 +1,8 @@
 import type { PortType } from '../../graph/ports';
 import { CandidatesView, DetectionsView } from './boxes';
+import { AttentionView } from './attention/AttentionView';
+import { CascadeNodeView, MtcnnNodeView } from './cascade/CascadeView';
+import { FusionView } from './fusion';
 import { EmbeddingsView, FacesView } from './faces';
 import { ImageView } from './image';
 import type { NodeView, PortView } from './types';
@@ -17,7 +20,18 @@ export const PORT_VIEWS: Partial<Record<PortType, PortView>> = {
   Embeddings: EmbeddingsView,
 };
 
-export const NODE_VIEWS: Record<string, NodeView> = {};
+export const NODE_VIEWS: Record<string, NodeView> = {
+  'image-pyramid': CascadeNodeView,
+  pnet: CascadeNodeView,
+  nms: CascadeNodeView,
+  rnet: CascadeNodeView,
+  onet: CascadeNodeView,
+  mtcnn: MtcnnNodeView,
+  'attention-gate': AttentionView,
+  'fusion-concat': FusionView,
+  'fusion-attention': FusionView,
+  'fusion-transformer': FusionView,
+};
 
 export function portViewFor(type: PortType): PortView {
   return PORT_VIEWS[type] ?? ValueSummaryView;

@@ -1,0 +1,105 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { RunItem } from '../../graph/node-definition';
+import { readIdentityFolder } from '../../eval/datasets-node';
+import { embedItems, findEmbeddingsOutput } from '../../eval/embed-items';
+import { enroll } from '../../eval/gallery';
+import { loadGalleryFile, saveGalleryFile } from '../../eval/gallery-file';
+import { BACKENDS } from '../../runtime/backend';
+import { parseCommandArgs } from '../args';
+import { UsageError } from '../errors';
+import { applyParamOverrides, compileOrExplain, readPreset } from '../preset';
+import { progressBar } from '../progress';
+import { parseBackend, parseWorkers } from './run';
+
+export const enrollHelp = `faceflow enroll <preset.json> --images <dir> --gallery <file.json> [options]
+
+Builds (or adds to) a gallery: runs the preset on <dir>/<Identity>/<image>.{jpg,png} and stores,
+per identity, the mean of its images' unit embeddings (renormalised). Images with no detected
+face are skipped (a centre-crop fallback is not enrolled). An existing gallery file is extended;
+an identity enrolled again has its template merged, weighted by image counts.
+
+  --images <dir>          folder of identities (required)
+  --gallery <file.json>   the gallery to create or extend (required)
+  --per-identity <n>      enroll at most the first n images (by name) of each identity
+  --workers <n>           worker threads (default: number of cores)
+  --backend <name>        ${BACKENDS.join(' | ')} (default: the fastest available)
+  --param node.name=val   override a node's param (repeatable)
+  --models <dir>          read model files from this folder before node_modules`;
+
+export async function enrollCommand(argv: string[]): Promise<number> {
+  const { positionals, values } = parseCommandArgs(argv, {
+    images: { type: 'string' },
+    gallery: { type: 'string' },
+    'per-identity': { type: 'string' },
+    workers: { type: 'string' },
+    backend: { type: 'string' },
+    param: { type: 'string', multiple: true },
+    models: { type: 'string' },
+  }, enrollHelp);
+  const presetFile = positionals[0];
+  if (!presetFile) throw new UsageError('enroll: missing <preset.json>');
+  if (!values.images) throw new UsageError('enroll: missing --images <dir>');
+  if (!values.gallery) throw new UsageError('enroll: missing --gallery <file.json>');
+  const perIdentity = values['per-identity'] === undefined ? Infinity : Number(values['per-identity']);
+  if (!(Number.isInteger(perIdentity) && perIdentity > 0) && perIdentity !== Infinity) throw new UsageError(`--per-identity ${values['per-identity']}: expected a whole number >= 1`);
+  const backend = parseBackend(values.backend);
+  const workers = parseWorkers(values.workers);
+
+  const pipeline = applyParamOverrides(await readPreset(presetFile), values.param ?? []);
+  const plan = compileOrExplain(pipeline, presetFile);
+  try {
+    findEmbeddingsOutput(plan);
+  } catch (e) {
+    throw new UsageError(`${presetFile}: ${(e as Error).message}`);
+  }
+  let images;
+  try {
+    images = await readIdentityFolder(values.images);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const counts = new Map<string, number>();
+  images = images.filter((im) => {
+    const n = counts.get(im.identity) ?? 0;
+    counts.set(im.identity, n + 1);
+    return n < perIdentity;
+  });
+  const items: RunItem[] = await Promise.all(images.map(async (im) => {
+    const s = await stat(im.file);
+    return { id: `${path.resolve(im.file)}:${s.size}:${s.mtimeMs}`, name: im.name, path: im.file };
+  }));
+  const embedded = await embedItems(pipeline, plan, items, { backend, workers, modelDir: values.models, onItems: progressBar('enroll') });
+
+  const groups = new Map<string, { names: string[]; vectors: Float32Array[] }>();
+  const skipped: { image: string; reason: string }[] = [];
+  embedded.items.forEach((e, i) => {
+    const im = images[i];
+    if (e.error) skipped.push({ image: im.name, reason: e.error });
+    else if (!e.embedding || e.failedDetection) skipped.push({ image: im.name, reason: 'no face detected' });
+    else {
+      const g = groups.get(im.identity) ?? { names: [], vectors: [] };
+      g.names.push(im.name);
+      g.vectors.push(e.embedding);
+      groups.set(im.identity, g);
+    }
+  });
+  if (!groups.size) throw new UsageError(`${values.images}: no face found in any of ${images.length} image(s); nothing enrolled`);
+  let gallery;
+  try {
+    gallery = await loadGalleryFile(values.gallery, { model: embedded.model, dim: embedded.dim });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (gallery.model !== embedded.model || gallery.dim !== embedded.dim) {
+    throw new UsageError(`${values.gallery} holds ${gallery.dim}-D ${gallery.model} templates; this preset makes ${embedded.dim}-D ${embedded.model} embeddings`);
+  }
+  for (const [name, g] of groups) gallery = enroll(gallery, name, g.vectors, g.names);
+  await saveGalleryFile(values.gallery, gallery);
+  for (const s of skipped) process.stderr.write(`faceflow enroll: skipped ${s.image}: ${s.reason}\n`);
+  process.stderr.write(
+    `faceflow enroll: ${images.length - skipped.length}/${images.length} image(s) of ${groups.size} identit${groups.size === 1 ? 'y' : 'ies'} enrolled; ` +
+      `${values.gallery} now holds ${gallery.identities.length} ${gallery.model} identit${gallery.identities.length === 1 ? 'y' : 'ies'}\n`,
+  );
+  return 0;
+}

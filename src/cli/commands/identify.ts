@@ -1,0 +1,124 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { embedItems, findEmbeddingsOutput } from '../../eval/embed-items';
+import { identificationMetrics, identify } from '../../eval/gallery';
+import { loadGalleryFile } from '../../eval/gallery-file';
+import { BACKENDS } from '../../runtime/backend';
+import { parseCommandArgs } from '../args';
+import { UsageError } from '../errors';
+import { listInputs } from '../inputs';
+import { applyParamOverrides, compileOrExplain, readPreset } from '../preset';
+import { progressBar } from '../progress';
+import { parseBackend, parseWorkers } from './run';
+
+/**
+ * Open-set cosine thresholds when none is given, per backbone: MobileFaceNet's rounded k-fold
+ * LFW threshold measured here (docs-recognition.md); dlib's own 0.6 Euclidean distance on unit
+ * vectors (cos = 1 - 0.6^2 / 2). Other backbones need --threshold.
+ */
+export const DEFAULT_THRESHOLDS: Record<string, number> = { mobilefacenet: 0.35, 'dlib-resnet': 0.82 };
+
+export const identifyHelp = `faceflow identify <preset.json> --gallery <file.json> --input <image|dir> --json <file> [options]
+
+Open-set identification (1:N): runs the preset on each image, matches its face's embedding
+against every template of the gallery (cosine) and reports the best identity, or a reject
+when the best score is below the threshold. When <dir> holds <Identity>/<image> folders, the
+folder names are taken as labels and rank-1 (closed set), detection-and-identification rate
+and false-alarm rate (open set) are reported too.
+
+  --gallery <file.json>   gallery made by \`faceflow enroll\` (required)
+  --input <image|dir>     probe image or folder of images (required)
+  --json <file>           where the results are written (required)
+  --threshold <cos>       reject below this cosine similarity (default per backbone: ${Object.entries(DEFAULT_THRESHOLDS).map(([m, t]) => `${m} ${t}`).join(', ')})
+  --workers <n>           worker threads (default: number of cores)
+  --backend <name>        ${BACKENDS.join(' | ')} (default: the fastest available)
+  --param node.name=val   override a node's param (repeatable)
+  --models <dir>          read model files from this folder before node_modules`;
+
+export async function identifyCommand(argv: string[]): Promise<number> {
+  const { positionals, values } = parseCommandArgs(argv, {
+    gallery: { type: 'string' },
+    input: { type: 'string' },
+    json: { type: 'string' },
+    threshold: { type: 'string' },
+    workers: { type: 'string' },
+    backend: { type: 'string' },
+    param: { type: 'string', multiple: true },
+    models: { type: 'string' },
+  }, identifyHelp);
+  const presetFile = positionals[0];
+  if (!presetFile) throw new UsageError('identify: missing <preset.json>');
+  if (!values.gallery) throw new UsageError('identify: missing --gallery <file.json>');
+  if (!values.input) throw new UsageError('identify: missing --input <image|dir>');
+  if (!values.json) throw new UsageError('identify: missing --json <file>');
+  const given = values.threshold === undefined ? undefined : Number(values.threshold);
+  if (given !== undefined && !(given >= -1 && given <= 1)) throw new UsageError(`--threshold ${values.threshold}: expected a cosine similarity from -1 to 1`);
+  const backend = parseBackend(values.backend);
+  const workers = parseWorkers(values.workers);
+
+  let gallery;
+  try {
+    gallery = await loadGalleryFile(values.gallery);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (!gallery.identities.length) throw new UsageError(`${values.gallery}: the gallery is empty`);
+  const threshold = given ?? DEFAULT_THRESHOLDS[gallery.model];
+  if (threshold === undefined) throw new UsageError(`no default threshold for ${gallery.model} embeddings: give --threshold`);
+  const pipeline = applyParamOverrides(await readPreset(presetFile), values.param ?? []);
+  const plan = compileOrExplain(pipeline, presetFile);
+  try {
+    findEmbeddingsOutput(plan);
+  } catch (e) {
+    throw new UsageError(`${presetFile}: ${(e as Error).message}`);
+  }
+  const inputs = await listInputs(values.input);
+  const embedded = await embedItems(pipeline, plan, inputs.items, { backend, workers, modelDir: values.models, onItems: progressBar('identify') });
+  if (embedded.model && (embedded.model !== gallery.model || embedded.dim !== gallery.dim)) {
+    throw new UsageError(`${values.gallery} holds ${gallery.dim}-D ${gallery.model} templates; this preset makes ${embedded.dim}-D ${embedded.model} embeddings`);
+  }
+
+  const labelOf = (name: string) => (name.includes('/') ? name.split('/').at(-2) : undefined);
+  const probes = embedded.items.map((e, i) => {
+    const image = inputs.items[i].name;
+    const label = labelOf(image);
+    if (!e.embedding) return { image, label, identity: null, score: null, rejected: false, failed_detection: e.failedDetection, top: [], ...(e.error ? { error: e.error } : {}) };
+    const m = identify(gallery, e.embedding, threshold);
+    return { image, label, identity: m.identity, score: m.score, rejected: m.identity === null, failed_detection: e.failedDetection, top: m.ranked.slice(0, 5) };
+  });
+  const labelled = embedded.items.flatMap((e, i) => {
+    const label = labelOf(inputs.items[i].name);
+    return label && e.embedding ? [{ label, embedding: e.embedding }] : [];
+  });
+  const m = labelled.length ? identificationMetrics(gallery, labelled, threshold) : undefined;
+  const summary = {
+    gallery: values.gallery,
+    model: gallery.model,
+    identities: gallery.identities.length,
+    threshold,
+    images: probes.length,
+    identified: probes.filter((p) => p.identity !== null).length,
+    rejected: probes.filter((p) => p.rejected).length,
+    failed_detections: probes.filter((p) => p.failed_detection).length,
+    errors: probes.filter((p) => 'error' in p).length,
+    ...(m ? {
+      labelled: {
+        probes: m.probes, known: m.known, unknown: m.unknown, rank1: m.rank1,
+        detection_identification_rate: m.detectionIdentificationRate, false_alarm_rate: m.falseAlarmRate,
+      },
+    } : {}),
+    seconds: embedded.run.seconds,
+    backend: embedded.run.backend.name,
+    workers: embedded.run.workers,
+    probes,
+  };
+  await mkdir(path.dirname(path.resolve(values.json)), { recursive: true });
+  await writeFile(values.json, `${JSON.stringify(summary, null, 2)}\n`);
+  const pct = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`);
+  process.stderr.write(
+    `faceflow identify: ${summary.images} image(s) against ${summary.identities} identities (threshold ${threshold}): ` +
+      `${summary.identified} identified, ${summary.rejected} rejected, ${summary.failed_detections} failed detection(s), ${summary.errors} error(s)` +
+      (m ? `; labelled: rank-1 ${pct(m.rank1)} of ${m.known} known, DIR ${pct(m.detectionIdentificationRate)}, false alarms ${pct(m.falseAlarmRate)} of ${m.unknown} unknown` : '') + '\n',
+  );
+  return summary.errors === summary.images ? 2 : 0;
+}

@@ -1,0 +1,129 @@
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { registry } from '../../nodes';
+import { readPreset } from '../cli/preset';
+import { runPipeline } from '../cli/run-pipeline';
+import { CONTEXT_INDEX, type ContextValue } from '../context/vector';
+import { compilePipeline } from '../graph/compile';
+import type { Pipeline } from '../graph/schema';
+
+/**
+ * The occlusion classifier's accuracy against real mask labels (MFR2's labels.txt:
+ * `Name, number, type` with type `no-mask` or a mask such as `surgical_blue`): the preset is run
+ * up to its context node, and a face counts as "masked" when the context vector's mask
+ * component is above 0.5. Images with no detection are scored on their centre-crop fallback.
+ */
+export interface MaskLabel {
+  identity: string;
+  number: number;
+  masked: boolean;
+  type: string;
+}
+
+/** Parse labels.txt (`Name, number, type`, one per line). Pure. */
+export function parseMaskLabels(text: string, file = 'labels.txt'): MaskLabel[] {
+  return text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).map((line, i) => {
+    const f = line.split(',').map((s) => s.trim());
+    const number = Number(f[1]);
+    if (f.length !== 3 || !f[0] || !Number.isInteger(number)) throw new Error(`${file}:${i + 1}: expected "Name, number, type", got "${line}"`);
+    return { identity: f[0], number, type: f[2], masked: f[2] !== 'no-mask' };
+  });
+}
+
+export interface BinaryStats {
+  n: number;
+  accuracy: number;
+  /** Recall on masked faces, and on unmasked ones. */
+  tpr: number;
+  tnr: number;
+}
+
+/** Accuracy of p > threshold against labels. Pure. */
+export function binaryStats(p: number[], labels: boolean[], threshold = 0.5): BinaryStats {
+  let tp = 0, tn = 0, pos = 0;
+  p.forEach((x, i) => {
+    if (labels[i]) {
+      pos++;
+      if (x > threshold) tp++;
+    } else if (x <= threshold) tn++;
+  });
+  const neg = labels.length - pos;
+  return { n: labels.length, accuracy: labels.length ? (tp + tn) / labels.length : NaN, tpr: pos ? tp / pos : NaN, tnr: neg ? tn / neg : NaN };
+}
+
+/** The preset reduced to its context node and what feeds it. */
+export function contextPipeline(p: Pipeline): { pipeline: Pipeline; contextNode: string } {
+  const ctx = p.nodes.filter((n) => n.type === 'context');
+  if (ctx.length !== 1) throw new Error('the preset needs exactly one context node');
+  const keep = new Set([ctx[0].id]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const e of p.edges) if (keep.has(e.to.node) && !keep.has(e.from.node)) {
+      keep.add(e.from.node);
+      grew = true;
+    }
+  }
+  return {
+    pipeline: { ...p, nodes: p.nodes.filter((n) => keep.has(n.id)), edges: p.edges.filter((e) => keep.has(e.from.node) && keep.has(e.to.node)) },
+    contextNode: ctx[0].id,
+  };
+}
+
+export async function maskLabelAccuracy(presetFile: string, labelsFile: string, imagesDir: string, workers = 2) {
+  const labels = parseMaskLabels(await readFile(labelsFile, 'utf8'), labelsFile);
+  const { pipeline, contextNode } = contextPipeline(await readPreset(presetFile));
+  const plan = compilePipeline(pipeline, registry);
+  const found: { label: MaskLabel; file: string }[] = [];
+  for (const l of labels) {
+    const dir = path.join(imagesDir, l.identity);
+    const stem = `${l.identity}_${String(l.number).padStart(4, '0')}`;
+    for (const ext of ['.png', '.jpg', '.jpeg']) {
+      const file = path.join(dir, stem + ext);
+      if (await stat(file).then(() => true, () => false)) {
+        found.push({ label: l, file });
+        break;
+      }
+    }
+  }
+  const items = await Promise.all(found.map(async ({ file }) => {
+    const s = await stat(file);
+    return { id: `${path.resolve(file)}:${s.size}:${s.mtimeMs}`, name: path.relative(imagesDir, file), path: file };
+  }));
+  const run = await runPipeline(pipeline, plan, items, { workers, backend: 'wasm' });
+  const mask: number[] = [];
+  const eyes: number[] = [];
+  const truth: boolean[] = [];
+  const perType: Record<string, { n: number; predictedMasked: number }> = {};
+  run.items.forEach((r, i) => {
+    const c = r.outputs[contextNode]?.context as ContextValue | undefined;
+    if (r.error || !c?.count) return;
+    const m = c.data[CONTEXT_INDEX.mask];
+    mask.push(m);
+    eyes.push(c.data[CONTEXT_INDEX.eyes]);
+    truth.push(found[i].label.masked);
+    const t = (perType[found[i].label.type] ??= { n: 0, predictedMasked: 0 });
+    t.n++;
+    if (m > 0.5) t.predictedMasked++;
+  });
+  return {
+    preset: presetFile, labels: labelsFile, images: found.length, scored: mask.length, missing_images: labels.length - found.length,
+    mask: binaryStats(mask, truth),
+    /** MFR2 has no sunglasses labels: the share of faces the eye head calls occluded (ideally near 0). */
+    eyes_flagged: eyes.filter((x) => x > 0.5).length / Math.max(1, eyes.length),
+    per_type: perType,
+    seconds: run.seconds,
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  const [preset, labels, images, out] = process.argv.slice(2);
+  if (!preset || !labels || !images) {
+    console.error('usage: npx tsx src/eval/occlusion-labels.ts <preset.json> <labels.txt> <images-dir> [out.json]');
+    process.exit(2);
+  }
+  const r = await maskLabelAccuracy(preset, labels, images);
+  const text = `${JSON.stringify(r, null, 2)}\n`;
+  if (out) await import('node:fs/promises').then((fs) => fs.writeFile(out, text));
+  console.log(text);
+}

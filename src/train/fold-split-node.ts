@@ -1,0 +1,51 @@
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parsePairs } from '../eval/lfw';
+import { foldSplit } from './fold-split';
+
+/**
+ * Node only: write an identity-disjoint split of an LFW-layout pairs set:
+ *   <out>/train/<identity>/<image>   symlinks to the training folds' images (a folder of identities for `faceflow train --data`)
+ *   <out>/pairs-test.txt             the test folds (for `faceflow eval --pairs ... --images <images>`)
+ *   <out>/split.json                 what went where
+ * Run: npx tsx src/train/fold-split-node.ts <pairs.txt> <images-dir> <out-dir> --train 1,2 --test 3,4,5
+ */
+export async function writeFoldSplit(pairsFile: string, imagesDir: string, outDir: string, trainFolds: number[], testFolds: number[]) {
+  const pairs = parsePairs(await readFile(pairsFile, 'utf8'), pairsFile);
+  const split = foldSplit(pairs, trainFolds, testFolds);
+  const trainDir = path.join(outDir, 'train');
+  await rm(trainDir, { recursive: true, force: true });
+  let linked = 0;
+  const listings = new Map<string, string[]>();
+  for (const stem of split.trainImages) {
+    const identity = stem.split('/')[0];
+    if (!listings.has(identity)) listings.set(identity, await readdir(path.join(imagesDir, identity)));
+    const base = path.posix.basename(stem);
+    const file = listings.get(identity)!.find((f) => path.parse(f).name === base);
+    if (!file) throw new Error(`${pairsFile}: image ${stem} not found in ${imagesDir}`);
+    await mkdir(path.join(trainDir, identity), { recursive: true });
+    await symlink(path.resolve(imagesDir, identity, file), path.join(trainDir, identity, file));
+    linked++;
+  }
+  await writeFile(path.join(outDir, 'pairs-test.txt'), split.testPairsText);
+  const summary = {
+    pairs: pairsFile, images: imagesDir, train_folds: trainFolds, test_folds: testFolds,
+    train_identities: split.trainIdentities.length, train_images: linked, overlap_dropped: split.overlap,
+  };
+  await writeFile(path.join(outDir, 'split.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  return summary;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  const [pairsFile, imagesDir, outDir, ...rest] = process.argv.slice(2);
+  const opt = (name: string, def: string) => {
+    const i = rest.indexOf(`--${name}`);
+    return (i >= 0 ? rest[i + 1] : def).split(',').map(Number);
+  };
+  if (!pairsFile || !imagesDir || !outDir) {
+    console.error('usage: npx tsx src/train/fold-split-node.ts <pairs.txt> <images-dir> <out-dir> --train 1,2 --test 3,4,5');
+    process.exit(2);
+  }
+  console.log(JSON.stringify(await writeFoldSplit(pairsFile, imagesDir, outDir, opt('train', '1,2'), opt('test', '3,4,5'))));
+}

@@ -1,0 +1,85 @@
+import { tarAtFar, type RocPoint, type VerificationMetrics } from '../../eval/metrics';
+import type { Pipeline } from '../../graph/schema';
+
+/** One dataset run as stored in IndexedDB. */
+export interface ExperimentRecord {
+  id?: number;
+  /** The preset (document) name at run time. */
+  preset: string;
+  /** Hash of what affects results (node types, params, edges): equal hashes ran the same pipeline. */
+  presetHash: string;
+  pipeline: Pipeline;
+  dataset: { name: string; items: number; failed: number; pairs?: string };
+  backend: string;
+  /** ISO time the run finished. */
+  time: string;
+  ms: number;
+  metrics: VerificationMetrics;
+}
+
+/** The summary columns of the comparison table (and of the CSV). */
+export const SUMMARY_COLUMNS = ['id', 'preset', 'presetHash', 'dataset', 'items', 'failed', 'pairs', 'accuracy', 'accuracyStd', 'auc', 'eer', 'tar@far=1e-2', 'tar@far=1e-3', 'threshold', 'backend', 'time', 'seconds'] as const;
+
+export function summaryRow(r: ExperimentRecord): Record<(typeof SUMMARY_COLUMNS)[number], string | number> {
+  const m = r.metrics;
+  return {
+    id: r.id ?? '',
+    preset: r.preset,
+    presetHash: r.presetHash,
+    dataset: r.dataset.name,
+    items: r.dataset.items,
+    failed: r.dataset.failed,
+    pairs: m.pairs,
+    accuracy: m.accuracy.mean,
+    accuracyStd: m.accuracy.std,
+    auc: m.auc,
+    eer: m.eer,
+    'tar@far=1e-2': m.tarAtFar['0.01'],
+    'tar@far=1e-3': m.tarAtFar['0.001'],
+    threshold: m.threshold,
+    backend: r.backend,
+    time: r.time,
+    seconds: Math.round(r.ms / 100) / 10,
+  };
+}
+
+function csvCell(v: string | number): string {
+  const s = typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(6)) : v;
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function toCsv(records: ExperimentRecord[]): string {
+  const lines = [SUMMARY_COLUMNS.join(',')];
+  for (const r of records) {
+    const row = summaryRow(r);
+    lines.push(SUMMARY_COLUMNS.map((c) => csvCell(row[c])).join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Full records as JSON (thresholds of +Infinity become null). */
+export function toJson(records: ExperimentRecord[]): string {
+  return JSON.stringify({ schema: 'faceflow/experiments', version: 1, runs: records }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
+}
+
+/** At most `max` points of a ROC, keeping its ends and spreading the rest evenly in log FAR (what the chart needs). */
+export function thinRoc(roc: RocPoint[], max = 300): RocPoint[] {
+  if (roc.length <= max) return roc;
+  const out: RocPoint[] = [roc[0]];
+  let lastLog = -Infinity;
+  const span = 6 / max;
+  for (let i = 1; i < roc.length - 1; i++) {
+    const lf = Math.log10(Math.max(roc[i].far, 1e-6));
+    if (lf - lastLog >= span || roc[i].tar !== roc[i - 1].tar && lf - lastLog >= span / 4) {
+      out.push(roc[i]);
+      lastLog = lf;
+    }
+  }
+  out.push(roc[roc.length - 1]);
+  return out;
+}
+
+/** The operating point at a target FAR: threshold and TAR there (metrics.ts's tarAtFar). */
+export function operatingPoint(r: ExperimentRecord, far: number): { threshold: number; tar: number; far: number } {
+  return tarAtFar(r.metrics.roc, far);
+}

@@ -1,0 +1,98 @@
+import type { Pipeline } from '../../../graph/schema';
+
+/** The node types that make up an MTCNN cascade built from stage nodes. */
+export const CASCADE_TYPES = ['image-pyramid', 'pnet', 'nms', 'rnet', 'onet'] as const;
+export type CascadeRole = (typeof CASCADE_TYPES)[number];
+const isCascade = (t: string): t is CascadeRole => (CASCADE_TYPES as readonly string[]).includes(t);
+
+/** The ports the cascade flows through (pyramid -> candidates -> ... ); image inputs are side feeds. */
+const CHAIN_PORTS = new Set(['pyramid', 'candidates']);
+
+export interface CascadeStage {
+  id: string;
+  role: CascadeRole;
+  /** Short name for the funnel, e.g. "P-Net", "NMS after P-Net". */
+  label: string;
+  /** The node param that acts as this stage's threshold, and what it means. */
+  threshold?: { key: string; label: string };
+}
+
+const THRESHOLDS: Partial<Record<CascadeRole, { key: string; label: string }>> = {
+  pnet: { key: 'threshold', label: 'P-Net face probability' },
+  nms: { key: 'iouThreshold', label: 'NMS overlap' },
+  rnet: { key: 'threshold', label: 'R-Net face probability' },
+  onet: { key: 'threshold', label: 'O-Net face probability' },
+};
+const NAMES: Record<CascadeRole, string> = { 'image-pyramid': 'Pyramid', pnet: 'P-Net', nms: 'NMS', rnet: 'R-Net', onet: 'O-Net' };
+
+/**
+ * The stage-node cascade that `nodeId` belongs to, in flow order (pyramid first when present):
+ * walk up the pyramid/candidates edges to the root, then down the first chain from it.
+ * Empty when the node is not part of one.
+ */
+export function cascadeChain(doc: Pipeline, nodeId: string): CascadeStage[] {
+  const typeOf = new Map(doc.nodes.map((n) => [n.id, n.type]));
+  const t = typeOf.get(nodeId);
+  if (!t || !isCascade(t)) return [];
+  const chainIn = (id: string) => doc.edges.find((e) => e.to.node === id && CHAIN_PORTS.has(e.to.port) && isCascade(typeOf.get(e.from.node) ?? ''));
+  const chainOut = (id: string) => doc.edges.find((e) => e.from.node === id && CHAIN_PORTS.has(e.to.port) && isCascade(typeOf.get(e.to.node) ?? ''));
+  let root = nodeId;
+  const seen = new Set([root]);
+  for (let e = chainIn(root); e && !seen.has(e.from.node); e = chainIn(root)) {
+    root = e.from.node;
+    seen.add(root);
+  }
+  const ids = [root];
+  const visited = new Set(ids);
+  for (let e = chainOut(root); e && !visited.has(e.to.node); e = chainOut(e.to.node)) {
+    ids.push(e.to.node);
+    visited.add(e.to.node);
+  }
+  if (ids.length < 2) return [];
+  let previous = '';
+  return ids.map((id) => {
+    const role = typeOf.get(id) as CascadeRole;
+    const label = role === 'nms' && previous ? `NMS (${previous})` : NAMES[role];
+    if (role !== 'nms') previous = NAMES[role];
+    return { id, role, label, threshold: THRESHOLDS[role] };
+  });
+}
+
+export interface FunnelRow {
+  label: string;
+  count: number;
+  /** The node that produced the count (absent for the mtcnn node's inner stages). */
+  nodeId?: string;
+}
+
+type Reports = Record<string, Record<string, unknown> | undefined>;
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+/** Candidate counts from the stage reports: windows scanned, then what each stage kept. Stops at the first stage without a report. */
+export function funnelRows(stages: CascadeStage[], reports: Reports): FunnelRow[] {
+  const rows: FunnelRow[] = [];
+  for (const s of stages) {
+    const r = reports[s.id];
+    if (s.role === 'image-pyramid') continue;
+    if (!r) break;
+    if (s.role === 'pnet' && num(r.candidatesIn) !== undefined) rows.push({ label: 'Windows scanned', count: num(r.candidatesIn)!, nodeId: s.id });
+    const out = num(r.candidatesOut);
+    if (out === undefined) break;
+    rows.push({ label: s.role === 'onet' ? 'Faces (O-Net)' : `After ${s.label}`, count: out, nodeId: s.id });
+  }
+  return rows;
+}
+
+/** The whole-cascade node's report ({ candidatesIn, funnel, stageMs }) as funnel rows. */
+export function mtcnnFunnelRows(report: Record<string, unknown> | undefined): FunnelRow[] {
+  const f = report?.funnel as Record<string, unknown> | undefined;
+  if (!f) return [];
+  const rows: FunnelRow[] = [];
+  const push = (label: string, v: unknown) => num(v) !== undefined && rows.push({ label, count: num(v)! });
+  push('After P-Net', f.pnet);
+  push('After NMS', f.pnetNms);
+  push('After R-Net', f.rnet);
+  push('After NMS', f.rnetNms);
+  push('Faces (O-Net)', f.onet);
+  return rows;
+}
