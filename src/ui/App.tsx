@@ -14,6 +14,7 @@ import { useLab } from './state/store';
 import { TopBar } from './TopBar';
 import { OutputView } from './views/OutputView';
 import { CascadeViewer } from './views/cascade/CascadeView';
+import { ExperimentsView } from './experiments/ExperimentsView';
 
 function Toasts() {
   const toasts = useLab((s) => s.toasts);
@@ -80,6 +81,7 @@ export function App() {
         <div className="sidebar-scroll output-pane"><OutputView /></div>
       </aside>
       {bigView?.kind === 'cascade' && <CascadeViewer nodeId={bigView.nodeId} />}
+      {bigView?.kind === 'experiments' && <ExperimentsView />}
       <QuickAdd />
       {helpOpen && <HelpPanel list={list} />}
       <Toasts />

@@ -13,6 +13,8 @@ export function TopBar({ fitView }: { fitView: () => void }) {
   const setting = useLab((s) => s.backendSetting);
   const backend = useLab((s) => s.backend);
   const backendError = useLab((s) => s.backendError);
+  const bigView = useLab((s) => s.bigView);
+  const datasetRun = useLab((s) => s.datasetRun);
   return (
     <header className="topbar">
       <div className="brand">
@@ -26,6 +28,11 @@ export function TopBar({ fitView }: { fitView: () => void }) {
       <div className="toolbar">
         <button className="icon-btn" data-testid="undo" disabled={!canUndo} onClick={undoEdit} title={`Undo (${modName}+Z)`}>↶</button>
         <button className="icon-btn" data-testid="redo" disabled={!canRedo} onClick={redoEdit} title={`Redo (Shift+${modName}+Z)`}>↷</button>
+        <span className="sep" />
+        <button className={`btn small experiments-btn${bigView?.kind === 'experiments' ? ' active' : ''}`} data-testid="open-experiments"
+          onClick={() => lab.set({ bigView: bigView?.kind === 'experiments' ? undefined : { kind: 'experiments' } })} title="Dataset runs, metrics and ROC curves">
+          Experiments{datasetRun ? ` · ${datasetRun.done}/${datasetRun.total}` : ''}
+        </button>
         <span className="sep" />
         <button className="icon-btn" onClick={layout} title="Auto-layout (L)">⊞</button>
         <button className="icon-btn" onClick={fitView} title="Fit view (F)">⤢</button>

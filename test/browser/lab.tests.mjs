@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ARTIFACTS, assert } from './harness.mjs';
 
@@ -523,6 +524,111 @@ export const tests = [
       await page.locator('.react-flow__pane').click({ position: { x: 40, y: 40 } });
       await page.keyboard.press(`${mod}+z`);
       assert((await nextRun(page, r2)) === 'done', 'undo restores the working graph');
+    },
+  },
+  {
+    name: 'experiments: a dataset run in the worker (responsive, cancellable) is recorded, compared, plotted and exported',
+    async run({ page }) {
+      const r0 = await runs(page);
+      await importPreset(page, 'embed.json', JSON.stringify(EMBED_GRAPH));
+      assert((await nextRun(page, r0, 120_000)) === 'done', 'embedding graph');
+      // A dataset folder: six identities (one per sample photo), two images each.
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faceflow-ds-'));
+      const root = path.join(dir, 'mini-faces');
+      for (let i = 1; i <= 6; i++) {
+        fs.mkdirSync(path.join(root, `person${i}`), { recursive: true });
+        const jpg = fs.readFileSync(`node_modules/@vladmandic/face-api/demo/sample${i}.jpg`);
+        fs.writeFileSync(path.join(root, `person${i}`, 'a.jpg'), jpg);
+        fs.writeFileSync(path.join(root, `person${i}`, 'b.jpg'), jpg);
+      }
+      await page.locator('[data-testid=open-experiments]').click();
+      const panel = page.locator('[data-testid=experiments]');
+      await panel.waitFor();
+      const before = await panel.locator('[data-testid=run-row]').count();
+      await panel.locator('[data-testid=dataset-dir]').setInputFiles(root);
+      await panel.locator('[data-testid=dataset-summary][data-images="12"]').waitFor();
+      const rows = (n) => page.waitForFunction((k) => document.querySelectorAll('[data-testid=run-row]').length === k, n, { polling: 100, timeout: 180_000 });
+
+      // Cancel: nothing is recorded.
+      await panel.locator('[data-testid=dataset-run]').click();
+      await panel.locator('[data-testid=dataset-progress]').waitFor();
+      await panel.locator('[data-testid=dataset-cancel]').click();
+      await page.locator('[data-testid=toast-info]', { hasText: 'cancelled' }).waitFor();
+      assert((await panel.locator('[data-testid=run-row]').count()) === before, 'a cancelled run must not be recorded');
+
+      // A full run, with the page painting throughout.
+      await page.evaluate(() => {
+        window.__frames = { gaps: [], on: true };
+        let last = performance.now();
+        const loop = (t) => { window.__frames.gaps.push(t - last); last = t; if (window.__frames.on) requestAnimationFrame(loop); };
+        requestAnimationFrame(loop);
+      });
+      const t0 = Date.now();
+      await panel.locator('[data-testid=dataset-run]').click();
+      // Frames are measured while the worker runs (until the progress bar goes away).
+      let sawProgress = false;
+      const progress = panel.locator('[data-testid=dataset-progress]');
+      await progress.waitFor();
+      while (await progress.count()) {
+        if (Number(await progress.getAttribute('data-done', { timeout: 1000 }).catch(() => 0)) > 0) sawProgress = true;
+        if (Date.now() - t0 > 180_000) throw new Error('dataset run did not finish');
+        await page.waitForTimeout(50);
+      }
+      const ms = Date.now() - t0;
+      const gaps = await page.evaluate(() => { window.__frames.on = false; return window.__frames.gaps.slice(1); });
+      await rows(before + 1);
+      const worst = Math.max(...gaps);
+      console.log(`       dataset run took ${ms} ms; ${gaps.length} frames, worst gap ${worst.toFixed(0)} ms`);
+      assert(sawProgress, 'progress was never shown');
+      assert(ms > 300, `the dataset run was too short (${ms} ms) to measure responsiveness`);
+      assert(worst < 100, `a frame took ${worst.toFixed(0)} ms during the dataset run`);
+
+      // A second run of a changed pipeline (test-time flip), to compare.
+      await page.locator('[data-testid=close-big-view]').click();
+      await node(page, 'embed').click();
+      const r1 = await runs(page);
+      await page.locator('[data-testid=param-flip]').click();
+      await nextRun(page, r1, 120_000);
+      await page.locator('[data-testid=open-experiments]').click();
+      await panel.locator('[data-testid=dataset-dir]').setInputFiles(root);
+      await panel.locator('[data-testid=dataset-run]').click();
+      await rows(before + 2);
+      const hashes = await panel.locator('[data-testid=run-row] td:nth-child(4)').allInnerTexts();
+      assert(new Set(hashes.slice(-2)).size === 2, `the two pipelines should hash differently: ${hashes}`);
+      const acc = await panel.locator('[data-testid=run-accuracy]').last().innerText();
+      assert(/^100\.00%/.test(acc), `identical copies of each identity should verify perfectly: ${acc}`);
+      // Both new runs are ticked: their curves are overlaid.
+      await panel.locator('[data-testid=roc-chart]').waitFor();
+      const lines = async (id) => panel.locator(`[data-testid=${id}] .recharts-line-curve`).count();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=det-chart] .recharts-line-curve').length === 2, null, { polling: 100, timeout: 10_000 }).catch(() => undefined);
+      assert((await lines('roc-chart')) === 2 && (await lines('det-chart')) === 2, `overlaid curves: roc ${await lines('roc-chart')}, det ${await lines('det-chart')}`);
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=histogram] .recharts-area').length === 4, null, { polling: 100, timeout: 10_000 }).catch(() => undefined);
+      assert((await panel.locator('[data-testid=histogram]').count()) === 2, 'one histogram per ticked run');
+      // The FAR picker moves the operating point shown in the table.
+      await panel.locator('[data-testid=far-picker]').fill('-1');
+      assert((await panel.locator('[data-testid=far-value]').innerText()) === '0.10', 'FAR picker value');
+      const thr = await panel.locator('[data-testid=op-threshold]').last().innerText();
+      const tar = await panel.locator('[data-testid=op-tar]').last().innerText();
+      assert(/^-?\d\.\d{4}$/.test(thr) && tar === '100.00%', `operating point at FAR 0.1: threshold ${thr}, TAR ${tar}`);
+      await panel.locator('.big-view-body').evaluate((el) => { el.scrollTop = 0; });
+      await shot(page, 'experiments');
+      await panel.locator('[data-testid=histogram]').first().scrollIntoViewIfNeeded();
+      await shot(page, 'experiments-charts');
+
+      const [json] = await Promise.all([page.waitForEvent('download'), panel.locator('[data-testid=export-json]').click()]);
+      const data = JSON.parse(fs.readFileSync(await json.path(), 'utf8'));
+      assert(data.runs.length === 2 && data.runs.every((r) => r.preset && r.presetHash && r.dataset.name === 'mini-faces' && r.dataset.items === 12 && r.backend && r.time && r.metrics.roc.length > 1), 'exported JSON runs');
+      const [csv] = await Promise.all([page.waitForEvent('download'), panel.locator('[data-testid=export-csv]').click()]);
+      const lines2 = fs.readFileSync(await csv.path(), 'utf8').trim().split('\n');
+      assert(lines2.length === 3 && lines2[0].startsWith('id,preset,presetHash,dataset') && lines2[1].includes('mini-faces'), `CSV: ${lines2.slice(0, 2)}`);
+      fs.rmSync(dir, { recursive: true, force: true });
+
+      // Recorded in IndexedDB: still there after a reload.
+      await page.reload();
+      await nextRun(page, 0, 90_000);
+      await page.locator('[data-testid=open-experiments]').click();
+      await rows(before + 2);
+      await page.locator('[data-testid=close-big-view]').click();
     },
   },
   {

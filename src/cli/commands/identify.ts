@@ -12,11 +12,10 @@ import { progressBar } from '../progress';
 import { parseBackend, parseWorkers } from './run';
 
 /**
- * Open-set cosine thresholds when none is given, per backbone: MobileFaceNet's rounded k-fold
- * LFW threshold measured here (docs-recognition.md); dlib's own 0.6 Euclidean distance on unit
- * vectors (cos = 1 - 0.6^2 / 2). Other backbones need --threshold.
+ * Open-set cosine thresholds when none is given, per backbone: the k-fold LFW thresholds of the
+ * baseline presets measured on lfw-dev (docs-recognition.md), rounded. Other backbones need --threshold.
  */
-export const DEFAULT_THRESHOLDS: Record<string, number> = { mobilefacenet: 0.35, 'dlib-resnet': 0.82 };
+export const DEFAULT_THRESHOLDS: Record<string, number> = { mobilefacenet: 0.4, 'dlib-resnet': 0.91 };
 
 export const identifyHelp = `faceflow identify <preset.json> --gallery <file.json> --input <image|dir> --json <file> [options]
 

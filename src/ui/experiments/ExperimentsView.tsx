@@ -1,0 +1,311 @@
+import { startTransition, useEffect, useRef, useState } from 'react';
+import { registry } from '../../../nodes';
+import type { VerificationMetrics } from '../../eval/metrics';
+import { hashString } from '../../runtime/hash';
+import { runSignature } from '../editor/graph-ops';
+import { formatMs } from '../format';
+import { cancelDatasetRun, runDatasetInWorker } from '../run/runner';
+import { doc, lab, toast, useLab } from '../state/store';
+import { DetChart, HistogramChart, RocChart, RUN_COLORS } from './charts';
+import { datasetItems, datasetName, datasetPath, datasetPipeline, IMAGE_FILE, type DatasetFile } from './dataset';
+import { dbDelete, dbGetAll, dbPut, EXPERIMENTS } from './db';
+import { operatingPoint, summaryRow, toCsv, toJson, type ExperimentRecord } from './records';
+
+interface Picked {
+  name: string;
+  files: DatasetFile[];
+}
+
+function download(text: string, name: string, type: string): void {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([text], { type }));
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+/** Recursively list a directory handle (File System Access API) as dataset files. */
+async function walk(dir: FileSystemDirectoryHandle, prefix = ''): Promise<DatasetFile[]> {
+  const out: DatasetFile[] = [];
+  for await (const [name, h] of (dir as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
+    if (h.kind === 'directory') out.push(...(await walk(h as FileSystemDirectoryHandle, `${prefix}${name}/`)));
+    else if (IMAGE_FILE.test(name)) out.push({ path: `${prefix}${name}`, file: await (h as FileSystemFileHandle).getFile() });
+  }
+  return out;
+}
+
+const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+const num = (v: number, d = 4) => (Number.isFinite(v) ? v.toFixed(d) : '–');
+
+let recordsCache: ExperimentRecord[] | undefined;
+/** The ticked runs, kept while the panel is closed. */
+let ticked: number[] = [];
+const listeners = new Set<(r: ExperimentRecord[]) => void>();
+async function reloadRecords(): Promise<ExperimentRecord[]> {
+  const records = (await dbGetAll<ExperimentRecord>(EXPERIMENTS)).sort((a, b) => (a.id ?? 0) - (b.id ?? 0));
+  recordsCache = records;
+  // A transition: the table and charts render in slices, so frames keep coming.
+  startTransition(() => {
+    for (const l of listeners) l(records);
+  });
+  return recordsCache;
+}
+
+function useRecords(): ExperimentRecord[] {
+  const [records, setRecords] = useState<ExperimentRecord[]>(recordsCache ?? []);
+  useEffect(() => {
+    listeners.add(setRecords);
+    reloadRecords().catch((e) => toast(`Experiments: ${(e as Error).message}`, 'error'));
+    return () => void listeners.delete(setRecords);
+  }, []);
+  return records;
+}
+
+/** Run the working pipeline over a dataset in the worker and record the result. */
+async function runDataset(picked: Picked, pairs: File | undefined): Promise<ExperimentRecord | undefined> {
+  const urls: string[] = [];
+  const urlFor = (f: DatasetFile) => {
+    const u = URL.createObjectURL(f.file);
+    urls.push(u);
+    return u;
+  };
+  const items = datasetItems(picked.files, urlFor);
+  const pairsUrl = pairs ? URL.createObjectURL(pairs) : undefined;
+  if (pairsUrl) urls.push(pairsUrl);
+  const source = doc();
+  let built;
+  try {
+    built = datasetPipeline(source, registry, pairsUrl);
+  } catch (e) {
+    urls.forEach((u) => URL.revokeObjectURL(u));
+    toast((e as Error).message, 'error');
+    return undefined;
+  }
+  lab.set({ datasetRun: { done: 0, total: items.length, failed: 0, dataset: picked.name } });
+  try {
+    const outcome = await runDatasetInWorker(built.pipeline, items, (done, total, failed) => lab.set({ datasetRun: { done, total, failed, dataset: picked.name } }));
+    if (outcome.status === 'cancelled') {
+      toast('Dataset run cancelled: nothing recorded');
+      return undefined;
+    }
+    if (outcome.status === 'error') {
+      toast(`Dataset run failed: ${outcome.error}`, 'error');
+      return undefined;
+    }
+    const metrics = outcome.final[built.verifyId]?.metrics as VerificationMetrics | null | undefined;
+    if (!metrics) {
+      toast('No labelled pairs: put each identity in its own folder, or add a pairs.txt', 'error');
+      return undefined;
+    }
+    const record: ExperimentRecord = {
+      preset: source.name,
+      presetHash: hashString(runSignature(source)),
+      pipeline: source,
+      dataset: { name: picked.name, items: items.length, failed: outcome.failed.length, pairs: pairs?.name },
+      backend: outcome.backend,
+      time: new Date().toISOString(),
+      ms: outcome.ms,
+      metrics,
+    };
+    record.id = (await dbPut(EXPERIMENTS, record)) as number;
+    await reloadRecords();
+    toast(`Recorded run #${record.id}: accuracy ${pct(metrics.accuracy.mean)}, AUC ${metrics.auc.toFixed(4)}`);
+    return record;
+  } finally {
+    urls.forEach((u) => URL.revokeObjectURL(u));
+    lab.set({ datasetRun: undefined });
+  }
+}
+
+function DatasetRunner({ onRecorded }: { onRecorded: (r: ExperimentRecord) => void }) {
+  const [picked, setPicked] = useState<Picked>();
+  const [pairs, setPairs] = useState<File>();
+  const run = useLab((s) => s.datasetRun);
+  const presetName = useLab((s) => s.history.present.name);
+  const dirInput = useRef<HTMLInputElement>(null);
+  const filesInput = useRef<HTMLInputElement>(null);
+  const pairsInput = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    dirInput.current?.setAttribute('webkitdirectory', '');
+  }, []);
+  const fromList = (list: FileList | null) => {
+    const files = Array.from(list ?? []);
+    if (!files.length) return;
+    const rel = files[0].webkitRelativePath;
+    setPicked({ name: datasetName(rel || undefined, `${files.length} files`), files: files.map((f) => ({ path: datasetPath(f.webkitRelativePath, f.name), file: f })) });
+  };
+  const pickFolder = async () => {
+    const picker = (window as unknown as { showDirectoryPicker?: () => Promise<FileSystemDirectoryHandle> }).showDirectoryPicker;
+    if (!picker) return dirInput.current?.click();
+    try {
+      const dir = await picker();
+      setPicked({ name: dir.name, files: await walk(dir) });
+    } catch (e) {
+      if ((e as Error).name !== 'AbortError') toast(`Folder: ${(e as Error).message}`, 'error');
+    }
+  };
+  const images = picked?.files.filter((f) => IMAGE_FILE.test(f.path)) ?? [];
+  const identities = new Set(images.map((f) => (f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : ''))).size;
+  return (
+    <section className="dataset-runner">
+      <h3 className="section-title">New dataset run</h3>
+      <div className="dataset-row">
+        <button className="btn" onClick={() => void pickFolder()} disabled={!!run}>📁 Pick folder…</button>
+        <button className="btn" onClick={() => filesInput.current?.click()} disabled={!!run}>Choose images…</button>
+        <button className="btn" onClick={() => pairsInput.current?.click()} disabled={!!run}>{pairs ? `pairs: ${pairs.name}` : 'pairs.txt (optional)…'}</button>
+        {pairs && <button className="link" onClick={() => setPairs(undefined)}>clear pairs</button>}
+        <input ref={dirInput} type="file" multiple hidden data-testid="dataset-dir" onChange={(e) => { fromList(e.target.files); e.target.value = ''; }} />
+        <input ref={filesInput} type="file" multiple accept="image/jpeg,image/png" hidden data-testid="dataset-files" onChange={(e) => { fromList(e.target.files); e.target.value = ''; }} />
+        <input ref={pairsInput} type="file" accept=".txt,text/plain" hidden data-testid="dataset-pairs" onChange={(e) => { setPairs(e.target.files?.[0]); e.target.value = ''; }} />
+      </div>
+      <div className="dataset-summary muted small" data-testid="dataset-summary" data-images={images.length}>
+        {picked ? `${picked.name}: ${images.length} images${identities > 1 ? ` in ${identities} identity folders` : ''}` : 'Pick a folder with one sub-folder per identity (pairs are made from the folders), or images plus an LFW-style pairs.txt.'}
+      </div>
+      <div className="dataset-row">
+        {run ? (
+          <>
+            <div className="dataset-progress" data-testid="dataset-progress" data-done={run.done} data-total={run.total}>
+              <div className="dataset-progress-bar" style={{ width: `${(run.done / Math.max(1, run.total)) * 100}%` }} />
+              <span>{run.done} / {run.total} images{run.failed ? ` · ${run.failed} failed` : ''}</span>
+            </div>
+            <button className="btn danger small" data-testid="dataset-cancel" onClick={() => void cancelDatasetRun()}>■ Cancel</button>
+          </>
+        ) : (
+          <button className="btn primary" data-testid="dataset-run" disabled={!images.length}
+            onClick={() => picked && void runDataset(picked, pairs).then((r) => r && onRecorded(r))}>
+            ▶ Run “{presetName}” on {images.length || 'the'} images
+          </button>
+        )}
+      </div>
+    </section>
+  );
+}
+
+/**
+ * Mounts its children a few frames after it mounts (`order` frames apart from its siblings):
+ * a recharts chart takes tens of milliseconds to mount, so several at once would stall a frame.
+ */
+function Staggered({ order, height, children }: { order: number; height: number; children: React.ReactNode }) {
+  const [on, setOn] = useState(false);
+  useEffect(() => {
+    let id = 0;
+    let left = 2 + order * 2;
+    const tick = () => {
+      if (--left <= 0) setOn(true);
+      else id = requestAnimationFrame(tick);
+    };
+    id = requestAnimationFrame(tick);
+    return () => cancelAnimationFrame(id);
+  }, [order]);
+  return on ? <>{children}</> : <div className="chart-placeholder" style={{ height }} />;
+}
+
+/** Experiments: dataset runs recorded in IndexedDB, compared side by side, ROC/DET/histograms overlaid, export. */
+export function ExperimentsView() {
+  const records = useRecords();
+  const [selected, setSelected] = useState<number[]>(() => ticked);
+  useEffect(() => {
+    ticked = selected;
+  }, [selected]);
+  const [logFar, setLogFar] = useState(-2);
+  const far = 10 ** logFar;
+  const close = () => lab.set({ bigView: undefined });
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && close();
+    addEventListener('keydown', onKey);
+    return () => removeEventListener('keydown', onKey);
+  }, []);
+  const shown = records.filter((r) => selected.includes(r.id!));
+  const toggle = (id: number) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id]));
+  const exported = shown.length ? shown : records;
+  const remove = async (id: number) => {
+    await dbDelete(EXPERIMENTS, id);
+    setSelected((s) => s.filter((x) => x !== id));
+    await reloadRecords();
+  };
+  return (
+    <div className="big-view" role="dialog" aria-label="Experiments" data-testid="experiments">
+      <header className="big-view-head">
+        <div>
+          <h2>Experiments</h2>
+          <div className="muted small">Every dataset run of a pipeline is recorded in this browser (IndexedDB): compare them side by side.</div>
+        </div>
+        <button className="btn small" data-testid="export-json" disabled={!records.length} onClick={() => download(toJson(exported), 'faceflow-experiments.json', 'application/json')}>Export JSON</button>
+        <button className="btn small" data-testid="export-csv" disabled={!records.length} onClick={() => download(toCsv(exported), 'faceflow-experiments.csv', 'text/csv')}>Export CSV</button>
+        <button className="icon-btn" onClick={close} aria-label="Close" data-testid="close-big-view">✕</button>
+      </header>
+      <div className="big-view-body">
+        <DatasetRunner onRecorded={(r) => startTransition(() => setSelected((s) => [...s, r.id!]))} />
+        <section>
+          <h3 className="section-title">Runs <span className="muted">· tick runs to overlay their curves{records.length ? '; export takes the ticked runs (or all)' : ''}</span></h3>
+          {!records.length ? (
+            <div className="view-empty">No runs yet: pick a dataset above and run the current pipeline on it.</div>
+          ) : (
+            <div className="table-wrap">
+              <table className="runs-table" data-testid="runs-table">
+                <thead>
+                  <tr>
+                    <th /><th>#</th><th>Preset</th><th>Hash</th><th>Dataset</th><th className="num">Pairs</th><th className="num">Accuracy</th>
+                    <th className="num">AUC</th><th className="num">EER</th><th className="num">TAR@1e-3</th>
+                    <th className="num">Thr @ FAR</th><th className="num">TAR @ FAR</th><th>Backend</th><th>When</th><th className="num">Time</th><th />
+                  </tr>
+                </thead>
+                <tbody>
+                  {records.map((r) => {
+                    const s = summaryRow(r);
+                    const i = selected.indexOf(r.id!);
+                    const op = operatingPoint(r, far);
+                    return (
+                      <tr key={r.id} data-testid="run-row" data-id={r.id} className={i >= 0 ? 'selected' : ''}>
+                        <td><input type="checkbox" checked={i >= 0} onChange={() => toggle(r.id!)} data-testid="run-select" aria-label={`overlay run ${r.id}`} /></td>
+                        <td className="mono">{i >= 0 && <span className="run-swatch" style={{ background: RUN_COLORS[i % RUN_COLORS.length] }} />}{r.id}</td>
+                        <td className="ellipsis" title={r.preset}>{r.preset}</td>
+                        <td className="mono muted" title={r.presetHash}>{r.presetHash.slice(0, 8)}</td>
+                        <td title={r.dataset.pairs ? `pairs: ${r.dataset.pairs}` : 'pairs from folders'}>{r.dataset.name} <span className="muted">({r.dataset.items}{r.dataset.failed ? `, ${r.dataset.failed} failed` : ''})</span></td>
+                        <td className="num mono">{s.pairs}</td>
+                        <td className="num mono" data-testid="run-accuracy">{pct(r.metrics.accuracy.mean)} <span className="muted">±{(r.metrics.accuracy.std * 100).toFixed(1)}</span></td>
+                        <td className="num mono">{num(r.metrics.auc)}</td>
+                        <td className="num mono">{pct(r.metrics.eer)}</td>
+                        <td className="num mono">{pct(r.metrics.tarAtFar['0.001'])}</td>
+                        <td className="num mono" data-testid="op-threshold">{num(op.threshold)}</td>
+                        <td className="num mono" data-testid="op-tar">{pct(op.tar)}</td>
+                        <td className="mono">{r.backend}</td>
+                        <td className="muted" title={r.time}>{new Date(r.time).toLocaleString()}</td>
+                        <td className="num mono">{formatMs(r.ms)}</td>
+                        <td><button className="link danger-link" onClick={() => void remove(r.id!)} title="Delete this run">delete</button></td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </section>
+        {records.length > 0 && (
+          <section>
+            <div className="far-picker">
+              <label htmlFor="far-picker">Operating point: FAR</label>
+              <input id="far-picker" type="range" min={-4} max={-0.5} step={0.25} value={logFar} data-testid="far-picker" onChange={(e) => setLogFar(Number(e.target.value))} />
+              <span className="mono far-value" data-testid="far-value">{far < 0.01 ? far.toExponential(1) : far.toPrecision(2)}</span>
+              <span className="muted small">the table’s “Thr/TAR @ FAR” columns and the dashed lines follow it</span>
+            </div>
+            {!shown.length ? (
+              <div className="view-empty">Tick one or more runs to plot their ROC, DET and score histograms.</div>
+            ) : (
+              <>
+                <div className="chart-grid">
+                  <figure className="chart" data-testid="roc-chart"><figcaption>ROC</figcaption><Staggered order={0} height={280}><RocChart runs={shown} far={far} /></Staggered></figure>
+                  <figure className="chart" data-testid="det-chart"><figcaption>DET</figcaption><Staggered order={1} height={280}><DetChart runs={shown} far={far} /></Staggered></figure>
+                </div>
+                <h3 className="section-title">Score histograms <span className="muted">· green matched, red mismatched pairs; dashed: threshold at the picked FAR</span></h3>
+                <div className="histogram-grid">
+                  {shown.map((r, i) => <Staggered key={r.id} order={2 + i} height={200}><HistogramChart run={r} far={far} color={RUN_COLORS[i % RUN_COLORS.length]} /></Staggered>)}
+                </div>
+              </>
+            )}
+          </section>
+        )}
+      </div>
+    </div>
+  );
+}
