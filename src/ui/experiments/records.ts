@@ -62,21 +62,16 @@ export function toJson(records: ExperimentRecord[]): string {
   return JSON.stringify({ schema: 'faceflow/experiments', version: 1, runs: records }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
 }
 
-/** At most `max` points of a ROC, keeping its ends and spreading the rest evenly in log FAR (what the chart needs). */
+/** At most `max` points of a ROC: its ends, and per bucket of log FAR (1e-6..1) the bucket's last (highest-TAR) point. */
 export function thinRoc(roc: RocPoint[], max = 300): RocPoint[] {
   if (roc.length <= max) return roc;
-  const out: RocPoint[] = [roc[0]];
-  let lastLog = -Infinity;
-  const span = 6 / max;
+  const buckets = max - 2;
+  const kept = new Map<number, RocPoint>();
   for (let i = 1; i < roc.length - 1; i++) {
     const lf = Math.log10(Math.max(roc[i].far, 1e-6));
-    if (lf - lastLog >= span || roc[i].tar !== roc[i - 1].tar && lf - lastLog >= span / 4) {
-      out.push(roc[i]);
-      lastLog = lf;
-    }
+    kept.set(Math.min(buckets - 1, Math.floor(((lf + 6) / 6) * buckets)), roc[i]);
   }
-  out.push(roc[roc.length - 1]);
-  return out;
+  return [roc[0], ...[...kept.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p), roc[roc.length - 1]];
 }
 
 /** The operating point at a target FAR: threshold and TAR there (metrics.ts's tarAtFar). */

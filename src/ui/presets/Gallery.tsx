@@ -75,7 +75,7 @@ export function Gallery() {
         <div className="gallery-actions">
           <button className="btn small" data-testid="export" onClick={() => downloadPipeline(doc())}>Export .json</button>
           <button className="btn small" data-testid="import" onClick={() => fileInput.current?.click()}>Import…</button>
-          <input ref={fileInput} type="file" accept=".json,application/json" hidden data-testid="import-file"
+          <input ref={fileInput} type="file" accept=".json,application/json,.png,image/png" hidden data-testid="import-file"
             onChange={async (e) => {
               const f = e.target.files?.[0];
               e.target.value = '';

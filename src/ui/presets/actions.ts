@@ -1,5 +1,6 @@
 import { registry } from '../../../nodes';
 import { loadPipelineText } from '../../graph/load';
+import { isPng, readPngText } from '../../io/png-meta';
 import type { Pipeline } from '../../graph/schema';
 import { validatePipeline } from '../../graph/validate';
 import { doc, loadDocument, toast } from '../state/store';
@@ -30,8 +31,31 @@ export function parsePresetFile(name: string, text: string): { ok: true; pipelin
   return { ok: true, pipeline: r.pipeline, note: r.migratedFrom ? `migrated from version ${r.migratedFrom}` : undefined };
 }
 
+/** The pipeline JSON a PNG carries (see src/io/png-meta.ts), or why there is none. */
+export function pipelineTextFromPng(name: string, bytes: Uint8Array): { ok: true; text: string } | { ok: false; error: string } {
+  try {
+    const text = readPngText(bytes);
+    return text === undefined ? { ok: false, error: `${name}: this PNG carries no FaceFlow pipeline` } : { ok: true, text };
+  } catch (e) {
+    return { ok: false, error: `${name}: ${(e as Error).message}` };
+  }
+}
+
+export const isPngFile = (file: File) => file.type === 'image/png' || /\.png$/i.test(file.name);
+
+/** Import a preset from a .json file, or from a PNG exported by the lab (its pipeline metadata). */
 export async function importPresetFile(file: File): Promise<string | undefined> {
-  const r = parsePresetFile(file.name, await file.text());
+  let text: string;
+  if (isPngFile(file)) {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const t = isPng(bytes) ? pipelineTextFromPng(file.name, bytes) : { ok: false as const, error: `${file.name}: not a PNG file` };
+    if (!t.ok) {
+      toast(`Import failed: ${t.error}`, 'error');
+      return t.error;
+    }
+    text = t.text;
+  } else text = await file.text();
+  const r = parsePresetFile(file.name, text);
   if (!r.ok) {
     toast(`Import failed: ${r.error}`, 'error');
     return r.error;

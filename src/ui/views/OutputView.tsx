@@ -1,7 +1,10 @@
 import { registry } from '../../../nodes';
 import { useLab } from '../state/store';
-import { exportOutput } from './export';
-import { NODE_VIEWS, portViewFor } from './index';
+import { useRef } from 'react';
+import { slug } from '../presets/actions';
+import { toast } from '../state/store';
+import { exportOutput, exportResultPng } from './export';
+import { NODE_VIEWS, portViewFor, VIEWS_WITHOUT_OUTPUT } from './index';
 import { upstreamImage } from './upstream';
 import { weightsProblem } from './attention/AttentionView';
 
@@ -17,9 +20,18 @@ export function OutputView() {
   const def = node && registry.get(node.type);
   const values = node && outputs[node.id];
   const image = node && upstreamImage(pipeline.edges, outputs, node.id);
+  const body = useRef<HTMLDivElement>(null);
+  const savePng = () => {
+    const canvas = body.current?.querySelector('canvas');
+    if (!canvas || !node) return toast('nothing drawn to save: this output has no picture', 'error');
+    exportResultPng(canvas, pipeline, `${slug(pipeline.name)}.${node.id}.png`).catch((e) => toast(`PNG export: ${(e as Error).message}`, 'error'));
+  };
   return (
-    <div className="output-view" data-testid="output-view">
-      <h2 className="panel-title">Output {node && <span className="muted">· {node.label ?? node.id}</span>}</h2>
+    <div className="output-view" data-testid="output-view" ref={body}>
+      <h2 className="panel-title">
+        Output {node && <span className="muted">· {node.label ?? node.id}</span>}
+        {values && <button className="link png-export" data-testid="export-png" onClick={savePng} title="Save the picture as PNG, with this pipeline embedded (drop it on the lab to restore the pipeline)">PNG + pipeline</button>}
+      </h2>
       {node && statuses[node.id]?.state === 'error' && (
         <div className="output-error" data-testid="output-error">
           <b>This node failed.</b> {weightsProblem(statuses[node.id].message)}
@@ -28,6 +40,11 @@ export function OutputView() {
       )}
       {!node || !def ? (
         <p className="muted">Select a node to see its output.</p>
+      ) : !values && VIEWS_WITHOUT_OUTPUT.has(node.type) ? (
+        (() => {
+          const View = NODE_VIEWS[node.type];
+          return <View nodeId={node.id} nodeType={node.type} params={node.params} outputs={{}} report={reports[node.id]} size="full" image={image} />;
+        })()
       ) : !values ? (
         statuses[node.id]?.state !== 'error' && <p className="muted">No output yet: run the pipeline.</p>
       ) : NODE_VIEWS[node.type] ? (

@@ -1,4 +1,6 @@
+import type { Pipeline } from '../../graph/schema';
 import { isImageValue } from '../../graph/values';
+import { embedPngText } from '../../io/png-meta';
 import { imageCanvas } from './image';
 
 function download(blob: Blob, name: string): void {
@@ -21,4 +23,12 @@ export function exportOutput(nodeId: string, port: string, value: unknown): void
     return;
   }
   download(new Blob([JSON.stringify(value, plain)], { type: 'application/json' }), `${nodeId}.${port}.json`);
+}
+
+/** Save what a view shows (a canvas: image with boxes, heatmap...) as a PNG carrying the pipeline JSON in an iTXt chunk. */
+export async function exportResultPng(canvas: HTMLCanvasElement, pipeline: Pipeline, name: string): Promise<void> {
+  const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/png'));
+  if (!blob) throw new Error('the canvas could not be encoded as PNG');
+  const png = embedPngText(new Uint8Array(await blob.arrayBuffer()), JSON.stringify(pipeline));
+  download(new Blob([png as Uint8Array<ArrayBuffer>], { type: 'image/png' }), name);
 }

@@ -3,6 +3,7 @@ import { CandidatesView, DetectionsView } from './boxes';
 import { AttentionView } from './attention/AttentionView';
 import { CascadeNodeView, MtcnnNodeView } from './cascade/CascadeView';
 import { FusionView } from './fusion';
+import { EnrollView, IdentifyView } from './gallery';
 import { EmbeddingsView, FacesView } from './faces';
 import { ImageView } from './image';
 import type { NodeView, PortView } from './types';
@@ -31,7 +32,12 @@ export const NODE_VIEWS: Record<string, NodeView> = {
   'fusion-concat': FusionView,
   'fusion-attention': FusionView,
   'fusion-transformer': FusionView,
+  enroll: EnrollView,
+  identify: IdentifyView,
 };
+
+/** Node views the side view shows even before the node has run (they hold controls, e.g. which gallery to read). */
+export const VIEWS_WITHOUT_OUTPUT = new Set(['identify']);
 
 export function portViewFor(type: PortType): PortView {
   return PORT_VIEWS[type] ?? ValueSummaryView;

@@ -64,15 +64,18 @@ function ThresholdSlider({ nodeId, paramKey, label }: { nodeId: string; paramKey
   );
 }
 
-function FrameCanvas({ width, height, draw, testId, className }: { width: number; height: number; draw: (ctx: CanvasRenderingContext2D, w: number, h: number) => void; testId?: string; className?: string }) {
+/** A canvas drawn by `draw`, redrawn only when its size or `deps` change (draw is usually an inline function). */
+function FrameCanvas({ width, height, draw, deps, testId, className }: { width: number; height: number; draw: (ctx: CanvasRenderingContext2D, w: number, h: number) => void; deps: unknown[]; testId?: string; className?: string }) {
   const ref = useRef<HTMLCanvasElement>(null);
+  const paint = useRef(draw);
+  paint.current = draw;
   useEffect(() => {
     const c = ref.current;
     if (!c) return;
     c.width = Math.max(1, Math.round(width));
     c.height = Math.max(1, Math.round(height));
-    draw(c.getContext('2d')!, c.width, c.height);
-  }, [width, height, draw]);
+    paint.current(c.getContext('2d')!, c.width, c.height);
+  }, [width, height, ...deps]); // eslint-disable-line react-hooks/exhaustive-deps
   return <canvas ref={ref} className={`view-canvas ${className ?? ''}`} data-testid={testId} />;
 }
 
@@ -84,7 +87,7 @@ function PyramidLevels({ pyramid, maxWidth }: { pyramid: PyramidValue; maxWidth:
     <div className="pyramid-levels" data-testid="pyramid-levels">
       {levels.map((l, i) => (
         <figure key={i} className="pyramid-level">
-          <FrameCanvas width={Math.max(2, l.width * k)} height={Math.max(2, l.height * k)} className="pixelated"
+          <FrameCanvas width={Math.max(2, l.width * k)} height={Math.max(2, l.height * k)} className="pixelated" deps={[image]}
             draw={(ctx, w, h) => ctx.drawImage(imageSource(image), 0, 0, w, h)} />
           <figcaption className="mono">×{l.scale.toFixed(3)}<br />{l.width}×{l.height}</figcaption>
         </figure>
@@ -107,7 +110,7 @@ function HeatmapGrid({ heatmaps, image, threshold, cell }: { heatmaps: Heatmaps;
         }
         return (
           <figure key={i} className="heatmap-level" data-testid="heatmap-level" data-hot={hot}>
-            <FrameCanvas width={cell} height={cell * aspect} testId="heatmap-canvas" className="pixelated"
+            <FrameCanvas width={cell} height={cell * aspect} testId="heatmap-canvas" className="pixelated" deps={[image, h, threshold]}
               draw={(ctx, w, hh) => drawHeatLevel(ctx, image, h, threshold, w, hh)} />
             <figcaption>
               <span className="mono">×{h.scale.toFixed(3)}</span> · window {Math.round(12 / h.scale)} px · <b>{hot}</b> ≥ thr · peak {peak.toFixed(2)}
@@ -181,7 +184,7 @@ export function CascadeNodeView({ nodeId, nodeType, params, outputs, report, siz
   const picture = nodeType === 'image-pyramid' && pyramid
     ? <PyramidLevels pyramid={pyramid} maxWidth={size === 'thumb' ? 90 : 150} />
     : heat?.length
-      ? <FrameCanvas width={w * k} height={h * k} testId="pnet-composite" draw={(ctx, fw, fh) => drawHeatComposite(ctx, img, heat, Number(params.threshold ?? c.pnetThreshold), fw, fh)} />
+      ? <FrameCanvas width={w * k} height={h * k} testId="pnet-composite" deps={[img, heat, params.threshold, c.pnetThreshold]} draw={(ctx, fw, fh) => drawHeatComposite(ctx, img, heat, Number(params.threshold ?? c.pnetThreshold), fw, fh)} />
       : <StageImage stage={stage} value={stageValue({ [nodeId]: outputs }, stage)} image={img} size={size} />;
   const count = typeof report?.candidatesOut === 'number' ? report.candidatesOut : undefined;
   if (size === 'thumb') {

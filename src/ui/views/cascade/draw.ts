@@ -20,6 +20,13 @@ export function heatColor(p: number): [number, number, number] {
   return [252, 255, 164];
 }
 
+/** heatColor at 256 steps, for per-pixel loops. */
+const LUT = (() => {
+  const t = new Uint8ClampedArray(256 * 3);
+  for (let i = 0; i < 256; i++) t.set(heatColor(i / 255), i * 3);
+  return t;
+})();
+
 /** The CSS gradient of the colour map (for legends). */
 export const HEAT_GRADIENT = `linear-gradient(90deg, ${STOPS.map(([t, r, g, b]) => `rgb(${r},${g},${b}) ${t * 100}%`).join(', ')})`;
 
@@ -27,17 +34,27 @@ export const HEAT_GRADIENT = `linear-gradient(90deg, ${STOPS.map(([t, r, g, b]) 
  * One level's probability map as a canvas (one pixel per 12x12 window). Windows below `threshold`
  * are faint, windows at or above it opaque, so what P-Net keeps stands out.
  */
+const drawn = new WeakMap<Heatmap, Map<string, HTMLCanvasElement>>();
+
 export function heatmapCanvas(h: Heatmap, threshold: number, faint = true): HTMLCanvasElement {
+  // Cached per map and look: the node thumbnail, the side view and the cascade viewer share them.
+  const key = `${threshold}|${faint}`;
+  const per = drawn.get(h) ?? new Map<string, HTMLCanvasElement>();
+  drawn.set(h, per);
+  const hit = per.get(key);
+  if (hit) return hit;
+  if (per.size > 4) per.clear();
   const c = document.createElement('canvas');
+  per.set(key, c);
   c.width = Math.max(1, h.width);
   c.height = Math.max(1, h.height);
   const rgba = new Uint8ClampedArray(c.width * c.height * 4);
   for (let i = 0; i < h.width * h.height; i++) {
     const p = h.data[i];
-    const [r, g, b] = heatColor(p);
-    rgba[i * 4] = r;
-    rgba[i * 4 + 1] = g;
-    rgba[i * 4 + 2] = b;
+    const j = Math.min(255, Math.max(0, Math.round(p * 255))) * 3;
+    rgba[i * 4] = LUT[j];
+    rgba[i * 4 + 1] = LUT[j + 1];
+    rgba[i * 4 + 2] = LUT[j + 2];
     rgba[i * 4 + 3] = p >= threshold ? 245 : faint ? Math.round(40 + 150 * p) : Math.round(150 * p * p);
   }
   if (h.width && h.height) c.getContext('2d')!.putImageData(new ImageData(rgba, h.width, h.height), 0, 0);
