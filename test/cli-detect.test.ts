@@ -1,23 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { PNG } from 'pngjs';
+import { faceflow } from './faceflow-cli';
 import { describe, expect, it } from 'vitest';
 import { resolvePackageAsset } from '../src/io/node-io';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 
-async function faceflow(...args: string[]) {
-  try {
-    const { stderr } = await promisify(execFile)(process.execPath, [path.join(root, 'bin/faceflow.mjs'), ...args], { cwd: root });
-    return { code: 0, stderr };
-  } catch (e) {
-    return e as { code: number; stderr: string };
-  }
-}
 
 describe('faceflow detect', () => {
   it('writes faces per image, reports an unreadable image in the JSON and draws annotations', async () => {

@@ -1,27 +1,16 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { PNG } from 'pngjs';
+import { faceflow } from './faceflow-cli';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImageNode, encodePngNode, resolvePackageAsset } from '../src/io/node-io';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = path.join(root, 'bin/faceflow.mjs');
 const sample = resolvePackageAsset('@vladmandic/face-api/demo/sample1.jpg');
 const clahePreset = path.join(root, 'presets/clahe.json');
 
-async function faceflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd: root });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 let tmp: string;
 beforeAll(async () => {

@@ -1,26 +1,15 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { faceflow } from '../faceflow-cli';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyFaceSet } from './tiny-faces';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const bin = path.join(root, 'bin/faceflow.mjs');
 const preset = path.join(root, 'test/recognition/fixtures/center-mobilefacenet.json');
 
-async function faceflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd: root });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 /** A tiny LFW-layout set: six identities of two real face images each (see tiny-faces.ts). */
 let tmp: string;

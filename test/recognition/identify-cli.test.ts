@@ -1,26 +1,15 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { faceflow } from '../faceflow-cli';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodePngNode } from '../../src/io/node-io';
 import { writeTinyFaceSet } from './tiny-faces';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const bin = path.join(root, 'bin/faceflow.mjs');
 const preset = path.join(root, 'presets/baseline-mtcnn-facenet.json');
 
-async function faceflow(...args: string[]): Promise<{ code: number; stderr: string }> {
-  try {
-    const { stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd: root });
-    return { code: 0, stderr };
-  } catch (e) {
-    const err = e as { code: number; stderr: string };
-    return { code: err.code, stderr: err.stderr };
-  }
-}
 
 /**
  * Gallery: Person_A..D, image 1 each, plus a blank image under Person_A (no face: skipped).

@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { faceflow } from '../faceflow-cli';
 import { alignFaces, alignParams } from '../../nodes/align';
 import type { DetectionsValue } from '../../src/graph/values';
 import { createNodeIO, encodePngNode, resolvePackageAsset } from '../../src/io/node-io';
@@ -13,18 +12,8 @@ import { initBackend } from '../../src/runtime/backend';
 import { loadWeightsFiles } from '../../src/train/weights-file-node';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const bin = path.join(root, 'bin/faceflow.mjs');
 const preset = path.join(root, 'test/robustness/fixtures/mtcnn-attention.json');
 
-async function faceflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd: root });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 /** A folder of identities from face-api's demo photos: each face three ways (loose, tight, mirrored). */
 let tmp: string;
