@@ -1,6 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
 import type { HostIO } from '../../graph/node-definition';
-import { holdModelTensors, releaseModelTensors } from '../held-tensors';
+import { PerBackendModel } from '../held-tensors';
 import { verifyAsset, type PinnedAsset } from '../weights';
 import { decodeWeights, type WeightsManifestGroup } from './manifest';
 import { DlibResNet } from './net';
@@ -17,36 +16,24 @@ export const DLIB_ASSETS = {
   },
 } as const satisfies Record<string, PinnedAsset>;
 
-const cache = new Map<string, Promise<{ net: DlibResNet; tensors: number }>>();
+const dlib = new PerBackendModel(
+  async (io) => {
+    const [manifestBytes, bin] = await Promise.all([io.readPackageAsset(DLIB_ASSETS.manifest.packagePath), io.readPackageAsset(DLIB_ASSETS.weights.packagePath)]);
+    await verifyAsset(manifestBytes, DLIB_ASSETS.manifest);
+    await verifyAsset(bin, DLIB_ASSETS.weights);
+    const groups = JSON.parse(new TextDecoder().decode(manifestBytes)) as WeightsManifestGroup[];
+    if (groups.length !== 1) throw new Error(`face_recognition_model manifest: expected 1 weight group, got ${groups.length}`);
+    const weights = decodeWeights(groups[0], bin, 'face_recognition_model.bin');
+    return () => new DlibResNet(weights);
+  },
+  (net) => net.dispose(),
+);
 
 /** Read, verify, dequantize and build the net once per process and backend. */
 export function loadDlibResNet(io: HostIO): Promise<DlibResNet> {
-  const backend = tf.getBackend();
-  let entry = cache.get(backend);
-  if (!entry) {
-    entry = (async () => {
-      const [manifestBytes, bin] = await Promise.all([io.readPackageAsset(DLIB_ASSETS.manifest.packagePath), io.readPackageAsset(DLIB_ASSETS.weights.packagePath)]);
-      await verifyAsset(manifestBytes, DLIB_ASSETS.manifest);
-      await verifyAsset(bin, DLIB_ASSETS.weights);
-      const groups = JSON.parse(new TextDecoder().decode(manifestBytes)) as WeightsManifestGroup[];
-      if (groups.length !== 1) throw new Error(`face_recognition_model manifest: expected 1 weight group, got ${groups.length}`);
-      const weights = decodeWeights(groups[0], bin, 'face_recognition_model.bin');
-      const { value, count } = holdModelTensors(() => new DlibResNet(weights));
-      return { net: value, tensors: count };
-    })();
-    cache.set(backend, entry);
-    entry.catch(() => cache.delete(backend));
-  }
-  return entry.then((e) => e.net);
+  return dlib.load(io);
 }
 
-export async function disposeDlibResNet(): Promise<void> {
-  const entries = [...cache.values()];
-  cache.clear();
-  for (const e of entries) {
-    const loaded = await e.catch(() => undefined);
-    if (!loaded) continue;
-    loaded.net.dispose();
-    releaseModelTensors(loaded.tensors);
-  }
+export function disposeDlibResNet(): Promise<void> {
+  return dlib.dispose();
 }
