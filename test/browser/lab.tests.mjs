@@ -147,19 +147,35 @@ const IDENTIFY_GRAPH = {
 
 export const tests = [
   {
-    name: 'app loads the default preset, already run, with the image output shown',
+    name: "app lands on the paper's preset, already run on a sample photo: detections, aligned faces, attention heatmaps",
     async run({ page, url }) {
+      const t0 = Date.now();
       await freshLab(page, url);
+      console.log(`       landing run done ${Date.now() - t0} ms after navigation`);
       const st = await statuses(page);
-      assert(Object.keys(st).length >= 2, `expected the default preset's nodes, got ${JSON.stringify(st)}`);
+      for (const id of ['input', 'clahe', 'mtcnn', 'align', 'embed', 'gate', 'context']) assert(id in st, `the paper preset should have a "${id}" node: ${JSON.stringify(st)}`);
       assert(Object.values(st).every((s) => s === 'done'), `every node should be done: ${JSON.stringify(st)}`);
-      const canvases = await page.locator('.react-flow [data-testid=image-output]').count();
-      assert(canvases >= 1, 'no image preview on the nodes');
-      const size = await page.locator('[data-testid=output-view] canvas').evaluate((c) => [c.width, c.height]);
-      assert(size[0] > 100 && size[1] > 100, `side view image too small: ${size}`);
       const backend = await page.locator('[data-testid=backend-in-use]').getAttribute('data-backend');
       assert(['wasm', 'webgl', 'webgpu', 'cpu'].includes(backend), `backend shown: ${backend}`);
+      await node(page, 'mtcnn').click();
+      const faces = parseInt(await page.locator('[data-testid=output-view] [data-testid=detections-count]').innerText(), 10);
+      assert(faces >= 1, `no detections on the landing photo (${faces})`);
+      const size = await page.locator('[data-testid=output-view] canvas').first().evaluate((c) => [c.width, c.height]);
+      assert(size[0] > 100 && size[1] > 100, `side view image too small: ${size}`);
       await shot(page, 'landing');
+      await node(page, 'align').click();
+      await page.locator('[data-testid=output-view] [data-testid=faces-output]').waitFor();
+      await node(page, 'gate').click();
+      const heatmaps = page.locator('[data-testid=output-view] [data-testid=attention-view] [data-testid=attention-row]');
+      await heatmaps.first().waitFor();
+      assert((await heatmaps.count()) >= 1, 'no attention heatmap on the landing run');
+      await shot(page, 'landing-attention');
+      // The editing tests below work on the small CLAHE preset.
+      await page.locator('[data-testid=tab-presets]').click();
+      const r = await runs(page);
+      await page.locator('[data-testid=bundled-preset][data-id="clahe"]').click();
+      assert((await nextRun(page, r)) === 'done', 'the CLAHE preset did not run');
+      await page.locator('[data-testid=tab-nodes]').click();
     },
   },
   {

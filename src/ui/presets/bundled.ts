@@ -21,8 +21,8 @@ export const BUNDLED_PRESETS: BundledPreset[] = Object.entries(files)
   })
   .sort((a, b) => a.id.localeCompare(b.id));
 
-/** The landing pipeline (a presets/ file stem); the paper's preset takes over once it runs well in the browser. */
-export const DEFAULT_PRESET = 'clahe';
+/** The landing pipeline (a presets/ file stem): the paper's full system, run on the first sample photo. */
+export const DEFAULT_PRESET = 'paper-attention-transformer';
 
 export function defaultPreset(): Pipeline {
   const p = BUNDLED_PRESETS.find((b) => b.id === DEFAULT_PRESET)?.pipeline;
