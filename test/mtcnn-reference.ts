@@ -145,3 +145,36 @@ export function referenceRefineNet(model: TFLiteModel, net: 'rnet' | 'onet', cro
   const [logits, ...rest] = heads.map((h) => dense(f, W, h));
   return Float64Array.from([softmax2(logits[0], logits[1]), ...rest.flatMap((r) => Array.from(r))]);
 }
+
+/** Deterministic pseudo-random 0..255 RGB image. */
+export function randomImage(h: number, w: number, seed: number): Map3 {
+  let s = seed;
+  const data = new Float64Array(h * w * 3).map(() => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return Math.floor((s / 2147483648) * 256);
+  });
+  return { h, w, c: 3, data };
+}
+
+/** max |ours - ref| / max |ref|. */
+export function relError(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let maxErr = 0;
+  let maxRef = 0;
+  for (let i = 0; i < ref.length; i++) {
+    maxErr = Math.max(maxErr, Math.abs(ours[i] - ref[i]));
+    maxRef = Math.max(maxRef, Math.abs(ref[i]));
+  }
+  return maxErr / maxRef;
+}
+
+/**
+ * Our P-Net output ([h, w, 5] rows: logit difference, 4 regressions) against the reference:
+ * relative errors of the logits and the regressions, and the logits' range (a flat map proves little).
+ */
+export function pnetErrors(ours: Float32Array, ref: ReturnType<typeof referencePnet>): { logit: number; regression: number; logitSpread: number } {
+  const n = ref.h * ref.w;
+  const logit = Array.from({ length: n }, (_, j) => ours[j * 5]);
+  const refLogit = Array.from(ref.prob, (p) => Math.log(p / (1 - p)));
+  const reg = Array.from({ length: n * 4 }, (_, j) => ours[Math.floor(j / 4) * 5 + 1 + (j % 4)]);
+  return { logit: relError(logit, refLogit), regression: relError(reg, ref.reg), logitSpread: Math.max(...refLogit) - Math.min(...refLogit) };
+}

@@ -20,6 +20,17 @@ async function freePort() {
   });
 }
 
+/** Vite's dev server over the whole checkout (no HMR, no file watching): it also serves test pages such as test/browser/pages/. */
+export async function startDevServer(port) {
+  port ??= await freePort();
+  const server = await createServer({
+    logLevel: 'warn',
+    server: { port, strictPort: true, host: '127.0.0.1', open: false, hmr: false, watch: { ignored: ['**/*'] } },
+  });
+  await server.listen();
+  return { url: `http://127.0.0.1:${port}/`, close: () => server.close() };
+}
+
 /**
  * The app under test: by default a production build (`vite build` into a temp folder, served by
  * `vite preview`), which is what ships and is immune to others editing the checkout; with
@@ -28,14 +39,7 @@ async function freePort() {
 export async function startServer() {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/`;
-  if (process.env.FACEFLOW_TEST_SERVER === 'dev') {
-    const server = await createServer({
-      logLevel: 'warn',
-      server: { port, strictPort: true, host: '127.0.0.1', open: false, hmr: false, watch: { ignored: ['**/*'] } },
-    });
-    await server.listen();
-    return { url, close: () => server.close() };
-  }
+  if (process.env.FACEFLOW_TEST_SERVER === 'dev') return startDevServer(port);
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'faceflow-dist-'));
   await build({ logLevel: 'warn', build: { outDir, emptyOutDir: true, chunkSizeWarningLimit: 4096, rolldownOptions: { checks: { pluginTimings: false } } } });
   const server = await preview({ logLevel: 'warn', build: { outDir }, preview: { port, strictPort: true, host: '127.0.0.1', open: false } });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PNG } from 'pngjs';
-import { ARTIFACTS, assert } from './harness.mjs';
+import { ARTIFACTS, assert, startDevServer } from './harness.mjs';
 
 const shot = (page, name) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
 const nodes = (page) => page.locator('[data-testid=node]');
@@ -542,6 +542,27 @@ export const tests = [
       const r3 = await runs(page);
       await page.locator('[data-testid=backend-select]').selectOption('wasm');
       await nextRun(page, r3, 120_000);
+    },
+  },
+  {
+    name: 'P-Net on webgpu matches a float64 reference (relative error < 1e-4)',
+    async run({ context }) {
+      const dev = await startDevServer();
+      const check = await context.newPage();
+      try {
+        await check.goto(`${dev.url}test/browser/pages/pnet-webgpu.html`);
+        const r = await check.evaluate(() => window.pnetCheck);
+        console.log(`       ${JSON.stringify(r)}`);
+        assert(!r.error, `P-Net check failed: ${r.error}`);
+        assert(r.backend === 'webgpu', `ran on ${r.backend}, not webgpu (${r.reason})`);
+        assert(r.shapeOk, 'P-Net map shape differs from the reference');
+        assert(r.logit < 1e-4 && r.regression < 1e-4, `relative error: logits ${r.logit}, regression ${r.regression}`);
+        assert(r.logitSpread > 0.5, 'the reference map is flat: the comparison would prove little');
+        assert(r.leaked === 0, `${r.leaked} tensors left behind`);
+      } finally {
+        await check.close();
+        await dev.close();
+      }
     },
   },
   {
