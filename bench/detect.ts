@@ -1,13 +1,13 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
 import type { Box, ImageValue } from '../src/graph/values';
 import { createNodeIO, decodeImageNode } from '../src/io/node-io';
 import { detectFaces, iou, loadMtcnn, type FaceDetection, type MtcnnNets } from '../src/models/mtcnn';
 import { loadPipeline } from '../src/graph/load';
 import { initBackend, type BackendName } from '../src/runtime/backend';
 import { WorkerPool } from '../src/runtime/pool';
+import { describeSpeed, machineSpeed } from './machine';
 
 /**
  * `npm run bench -- detect [--backend wasm] [--lfw N] [--reps R] [--workers 1,2] [--centre N] [--out file]`:
@@ -181,23 +181,6 @@ export async function workerThroughput(files: string[], workers: number, backend
   }
 }
 
-/** A fixed 64->64 3x3 conv at 80x80, timed: tells how fast (or how loaded) the machine was. */
-async function calibrationMs(): Promise<number> {
-  const x = tf.randomNormal([1, 80, 80, 64]) as tf.Tensor4D;
-  const w = tf.randomNormal([3, 3, 64, 64]) as tf.Tensor4D;
-  const ms: number[] = [];
-  for (let i = 0; i < 15; i++) {
-    const t0 = performance.now();
-    const y = tf.conv2d(x, w, 1, 'same');
-    await y.data();
-    y.dispose();
-    ms.push(performance.now() - t0);
-  }
-  x.dispose();
-  w.dispose();
-  return ms.sort((a, b) => a - b)[7];
-}
-
 function arg(args: string[], name: string, def: string): string {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : def;
@@ -228,9 +211,12 @@ export async function benchDetect(args: string[] = []): Promise<Record<string, u
     : [];
   const vga = [...demo, ...dlibPhotos].map((im) => resizeArea(im, 640, 480));
 
-  const calibration = await calibrationMs();
+  const speedBefore = await machineSpeed();
   const t250 = await timeDetection(nets, small, reps);
   const t640 = await timeDetection(nets, vga, reps);
+  // Measured on both sides of the timings, so a change of load in between shows.
+  const speedAfter = await machineSpeed();
+  const factor = Math.sqrt(speedBefore.factor * speedAfter.factor);
   const workers: Record<string, number> = {};
   if (hasData) for (const n of workerCounts) workers[n] = await workerThroughput(lfw.slice(0, lfwCount), n, backend);
   const dlib = hasData ? await evalDetectDlib(detect) : undefined;
@@ -238,17 +224,18 @@ export async function benchDetect(args: string[] = []): Promise<Record<string, u
   const result = {
     backend: choice.name,
     threads: 1,
-    calibrationConvMs: calibration,
-    ms250: { ...t250, source: hasData ? `lfw-dev, first ${small.length} images` : 'face-api demo photos resized' },
-    ms640x480: { ...t640, source: 'face-api demo photos and detect-dlib photos, centre-cropped to 4:3 and area-resized' },
+    machineSpeed: { before: speedBefore, after: speedAfter, factor, note: 'factor > 1: slower than the machine of ../shared/runtime.md; *_normalised = time / factor' },
+    ms250: { ...t250, medianNormalised: t250.median / factor, source: hasData ? `lfw-dev, first ${small.length} images` : 'face-api demo photos resized' },
+    ms640x480: { ...t640, medianNormalised: t640.median / factor, source: 'face-api demo photos and detect-dlib photos, centre-cropped to 4:3 and area-resized' },
     workerMsPerImage250: hasData && workerCounts.length ? { ...workers, source: `lfw-dev, first ${lfwCount} images, image-input + mtcnn pipeline` } : undefined,
     detectDlib: dlib,
     lfwCentre: centre && { images: centre.images, hits: centre.hits, rate: centre.rate, misses: centre.misses.slice(0, 20) },
   };
   const f = (v: number) => v.toFixed(1);
-  console.log(`MTCNN detect, backend ${choice.name} (${choice.reason}), 1 thread; reference conv ${f(calibration)} ms`);
+  console.log(`MTCNN detect, backend ${choice.name} (${choice.reason}), 1 thread`);
+  console.log(`before: ${describeSpeed(speedBefore)}\nafter:  ${describeSpeed(speedAfter)}`);
   const row = (t: typeof t250) => ({
-    'median ms': f(t.median), 'p90 ms': f(t.p90), 'median of best': f(t.medianOfBest), 'P-Net ms': f(t.meanStageMs.pnet), 'R-Net ms': f(t.meanStageMs.rnet), 'O-Net ms': f(t.meanStageMs.onet),
+    'median ms': f(t.median), 'normalised median ms': f(t.median / factor), 'p90 ms': f(t.p90), 'median of best': f(t.medianOfBest), 'P-Net ms': f(t.meanStageMs.pnet), 'R-Net ms': f(t.meanStageMs.rnet), 'O-Net ms': f(t.meanStageMs.onet),
     'R-Net crops': f(t.meanFunnel.pnetNms), 'O-Net crops': f(t.meanFunnel.rnetNms), images: t.images, runs: t.runs,
   });
   console.table({ '250x250': row(t250), '640x480': row(t640) });

@@ -10,17 +10,17 @@ import type { RunItem } from '../../graph/node-definition';
 import type { Pipeline } from '../../graph/schema';
 import type { FacesValue } from '../../graph/values';
 import { createNodeIO } from '../../io/node-io';
-import { defaultFusionConfig, initFusion } from '../../models/fusion';
-import { defaultGateConfig, initGate } from '../../models/gate/gate';
 import { loadMobileFaceNetTail } from '../../models/gate/mobilefacenet-tail';
 import { BACKENDS } from '../../runtime/backend';
-import { rowFromOutputs, stackRows, type ItemOutputs } from '../../train/collect';
+import type { ItemOutputs } from '../../train/collect';
 import { defaultTrainOptions, trainModule, type EpochLog } from '../../train/loop';
-import { fusionModule, gateModule, type TrainableModule } from '../../train/module';
-import { cachePipeline, findTrainTarget, withOcclusion, type TrainTarget, type TrainTargetKind } from '../../train/prepare';
+import { cachePipeline, findTrainTarget, type TrainTarget, type TrainTargetKind } from '../../train/prepare';
 import { trainOcclusionClassifier, type FaceCrops } from '../../train/occlusion';
-import { Rng } from '../../train/rng';
 import { defaultMilestones } from '../../train/schedule';
+import {
+  collectPasses, collectTargetRows, createTrainable, identityLabeler, moduleFileName, OCCLUDE_SETTINGS, splitIdentities, stackPasses,
+  trainingSummary, trainPasses, type TrainPass,
+} from '../../train/session';
 import { saveWeightsFiles } from '../../train/weights-file-node';
 import { parseCommandArgs } from '../args';
 import { UsageError } from '../errors';
@@ -72,31 +72,22 @@ async function items(images: DatasetImage[]): Promise<RunItem[]> {
   }));
 }
 
-interface Pass { name: string; pipeline: Pipeline }
-
 type RunOpts = { backend?: ReturnType<typeof parseBackend>; workers?: number; models?: string };
 
-/** Run each pass over the images and collect one row per usable (image, pass). */
-async function collect(passes: Pass[], images: DatasetImage[], labelOf: (img: DatasetImage) => number, t: TrainTarget, run: RunOpts, presetFile: string) {
-  return collectWith(passes, images, presetFile, run, (out, i) => rowFromOutputs(out, t, i, labelOf(images[i])));
+/** Run one cache pass over the images with the worker pool: the outputs per image (undefined where it failed). */
+async function runPass(pass: TrainPass, images: DatasetImage[], presetFile: string, run: RunOpts): Promise<ItemOutputs[]> {
+  const plan = compileOrExplain(pass.pipeline, presetFile);
+  const r = await runPipeline(pass.pipeline, plan, await items(images), { backend: run.backend, workers: run.workers, modelDir: run.models, onItems: progressBar(`cache ${pass.name}`) });
+  return r.items.map((it) => (it.error ? undefined : it.outputs));
 }
 
-async function collectWith<R>(passes: Pass[], images: DatasetImage[], presetFile: string, run: RunOpts, extract: (out: ItemOutputs, image: number) => R | undefined) {
-  const runItems = await items(images);
-  const rows: R[][] = [];
-  let skipped = 0;
-  for (const pass of passes) {
-    const plan = compileOrExplain(pass.pipeline, presetFile);
-    const r = await runPipeline(pass.pipeline, plan, runItems, { backend: run.backend, workers: run.workers, modelDir: run.models, onItems: progressBar(`cache ${pass.name}`) });
-    const passRows: R[] = [];
-    r.items.forEach((it, i) => {
-      const row = extract(it.error ? undefined : it.outputs, i);
-      if (row) passRows.push(row);
-      else skipped++;
-    });
-    rows.push(passRows);
-  }
-  return { rows, skipped };
+/** Run each pass over the images and collect one row per usable (image, pass). */
+async function collect(passes: TrainPass[], images: DatasetImage[], labelOf: (img: DatasetImage) => number, t: TrainTarget, run: RunOpts, presetFile: string) {
+  return collectTargetRows(passes, images, labelOf, t, (pass, imgs) => runPass(pass, imgs, presetFile, run));
+}
+
+function collectWith<R>(passes: TrainPass[], images: DatasetImage[], presetFile: string, run: RunOpts, extract: (out: ItemOutputs, image: number) => R | undefined) {
+  return collectPasses(passes, (pass) => runPass(pass, images, presetFile, run), extract);
 }
 
 export async function trainCommand(argv: string[]): Promise<number> {
@@ -114,7 +105,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const module = values.module as TrainTargetKind | undefined;
   if (module && !MODULES.includes(module)) throw new UsageError(`--module ${module}: expected ${MODULES.join(', ')}`);
   const occlude = values.occlude ?? 'any-mask';
-  if (occlude !== 'none' && ![...OCCLUSION_KINDS, 'any-mask', 'any'].includes(occlude)) throw new UsageError(`--occlude ${occlude}: unknown kind`);
+  if (!OCCLUDE_SETTINGS.includes(occlude)) throw new UsageError(`--occlude ${occlude}: unknown kind`);
   const epochs = num(values.epochs, 'epochs', 30, (x) => Number.isInteger(x) && x >= 1 && x <= 1000);
   const seed = num(values.seed, 'seed', 1, Number.isInteger);
   const opts = {
@@ -139,13 +130,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError(`${presetFile}: ${(e as Error).message}`);
   }
-  const passes: Pass[] = [{ name: 'clean', pipeline: cache }];
-  if (occlude !== 'none' && target.kind !== 'occlusion') {
-    try {
-      passes.push({ name: occlude, pipeline: withOcclusion(cache, { kind: occlude, probability: 1, seed }) });
-    } catch (e) {
-      throw new UsageError(`${presetFile}: ${(e as Error).message}`);
-    }
+  let passes: TrainPass[];
+  try {
+    passes = trainPasses(cache, target, occlude, seed);
+  } catch (e) {
+    throw new UsageError(`${presetFile}: ${(e as Error).message}`);
   }
 
   // Identities: training ones from --data; validation from --pairs-val, or a seeded share of --data.
@@ -167,13 +156,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
     valImages = pairs.images;
     valPairIndex = pairs.index.map(([a, b], k) => [a, b, pairs.pairs[k].same]);
   } else {
-    const ids = new Rng(seed).fork(101).shuffle([...new Set(all.map((i) => i.identity))].sort());
-    const held = new Set(ids.slice(0, Math.max(1, Math.round(valFraction * ids.length))));
-    trainImages = all.filter((i) => !held.has(i.identity));
-    valImages = all.filter((i) => held.has(i.identity));
+    ({ train: trainImages, val: valImages } = splitIdentities(all, valFraction, seed));
   }
-  const idIndex = new Map([...new Set([...trainImages, ...valImages].map((i) => i.identity))].map((id, k) => [id, k]));
-  const labelOf = (img: DatasetImage) => idIndex.get(img.identity)!;
+  const labelOf = identityLabeler([...trainImages, ...valImages]);
   const run = { backend, workers, models: values.models };
 
   if (target.kind === 'occlusion') {
@@ -181,8 +166,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   const trainSet = await collect(passes, trainImages, labelOf, target, run, presetFile);
   const valSet = await collect(passes, valImages, labelOf, target, run, presetFile);
-  const train = stackRows(trainSet.rows.flat());
-  const val = stackRows(valSet.rows.flat());
+  const train = stackPasses(trainSet);
+  const val = stackPasses(valSet);
   // Validation pairs: the first image clean, the second occluded when occlusion is on (the robustness case).
   if (valPairIndex.length) {
     const rowOf = (pass: number) => new Map(valSet.rows[pass].map((r, k) => [r.image, k + (pass ? valSet.rows[0].length : 0)]));
@@ -192,27 +177,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
 
   const io = createNodeIO({ modelDir: values.models });
-  let mod: TrainableModule;
-  let config: object;
-  if (target.kind === 'gate') {
-    const tail = await loadMobileFaceNetTail(io);
-    const cfg = defaultGateConfig(train.featureMaps!.shape[2]);
-    mod = gateModule(cfg, initGate(cfg), (f) => tail.run(f));
-    config = cfg;
-  } else {
-    const cfg = defaultFusionConfig(target.kind, train.embeddings!.dim, train.context!.dim);
-    mod = fusionModule(cfg, initFusion(cfg, new Rng(seed)));
-    config = cfg;
-  }
+  const tail = target.kind === 'gate' ? await loadMobileFaceNetTail(io) : undefined;
+  const { module: mod, config } = createTrainable(target, train, seed, () => (f) => tail!.run(f));
 
   const jl = jsonLog(values.log);
   await jl.start();
   const log = jl.line;
-  const summary = {
-    module: mod.kind, train_rows: train.labels.length, val_rows: val.labels.length,
-    train_identities: new Set(train.labels).size, val_identities: new Set(val.labels).size,
-    skipped_images: trainSet.skipped + valSet.skipped, val_pairs: opts.valPairs?.length ?? 0, passes: passes.map((p) => p.name),
-  };
+  const summary = trainingSummary(mod, train, val, trainSet.skipped + valSet.skipped, opts, passes);
   await log({ event: 'start', ...summary, seed, epochs, lr: opts.lr, milestones: opts.milestones });
   const bar = progressBar('train');
   const pending: Promise<void>[] = [];
@@ -223,7 +194,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   });
   await Promise.all(pending);
   const best = result.bestEpoch >= 0 ? result.logs[result.bestEpoch] : undefined;
-  const name = values.name ?? `${path.basename(presetFile, '.json')}.${target.kind === 'gate' ? 'gate' : `fusion-${target.kind}`}`;
+  const name = values.name ?? moduleFileName(path.basename(presetFile, '.json'), target);
   const training = {
     command: `faceflow train ${argv.join(' ')}`, seed, epochs_run: result.logs.length, best_epoch: result.bestEpoch,
     stopped_early: result.stoppedEarly, initial: result.initial,
@@ -255,7 +226,7 @@ async function trainOcclusion(a: {
   presetFile: string; argv: string[]; target: TrainTarget; cache: Pipeline; trainImages: DatasetImage[]; valImages: DatasetImage[];
   run: RunOpts; seed: number; epochs: number; opts: { batchSize: number; lr: number; weightDecay: number; patience: number }; out: string; name?: string; logFile?: string;
 }): Promise<number> {
-  const passes: Pass[] = [{ name: 'faces', pipeline: a.cache }];
+  const passes: TrainPass[] = [{ name: 'faces', pipeline: a.cache }];
   const tr = await collectWith(passes, a.trainImages, a.presetFile, a.run, (o) => faceCrop(o, a.target));
   const va = await collectWith(passes, a.valImages, a.presetFile, a.run, (o) => faceCrop(o, a.target));
   const train = stackCrops(tr.rows[0]);

@@ -1,0 +1,113 @@
+import { OCCLUSION_KINDS } from '../../nodes/occlusion/draw';
+import type { Pipeline } from '../graph/schema';
+import { defaultFusionConfig, initFusion } from '../models/fusion';
+import { defaultGateConfig, initGate } from '../models/gate/gate';
+import { rowFromOutputs, stackRows, type CollectedRow, type ItemOutputs } from './collect';
+import type { CachedDataset } from './data';
+import type { TrainOptions } from './loop';
+import { fusionModule, gateModule, type BackboneTail, type TrainableModule } from './module';
+import { withOcclusion, type TrainTarget } from './prepare';
+import { Rng } from './rng';
+
+/**
+ * The steps of a gate / fusion training run that `faceflow train` (Node, worker threads) and the
+ * lab's worker (browser) share: the cache passes, the identity split, collecting rows from the
+ * pass outputs, building the module and describing the run in the weights file.
+ */
+export const OCCLUDE_SETTINGS: readonly string[] = [...OCCLUSION_KINDS, 'any-mask', 'any', 'none'];
+
+export interface TrainPass { name: string; pipeline: Pipeline }
+
+/** The cache passes: clean, plus one with a synthetic occluder on the aligned faces unless `occlude` is 'none'. */
+export function trainPasses(cache: Pipeline, target: TrainTarget, occlude: string, seed: number): TrainPass[] {
+  const passes: TrainPass[] = [{ name: 'clean', pipeline: cache }];
+  if (occlude !== 'none' && target.kind !== 'occlusion') passes.push({ name: occlude, pipeline: withOcclusion(cache, { kind: occlude, probability: 1, seed }) });
+  return passes;
+}
+
+/** Hold out a seeded share of the identities (at least one) for validation. */
+export function splitIdentities<T extends { identity: string }>(all: T[], valFraction: number, seed: number): { train: T[]; val: T[] } {
+  const ids = new Rng(seed).fork(101).shuffle([...new Set(all.map((i) => i.identity))].sort());
+  const held = new Set(ids.slice(0, Math.max(1, Math.round(valFraction * ids.length))));
+  return { train: all.filter((i) => !held.has(i.identity)), val: all.filter((i) => held.has(i.identity)) };
+}
+
+/** Integer labels by identity, in order of first appearance. */
+export function identityLabeler<T extends { identity: string }>(images: T[]): (img: T) => number {
+  const index = new Map([...new Set(images.map((i) => i.identity))].map((id, k) => [id, k]));
+  return (img) => index.get(img.identity)!;
+}
+
+/** Run each pass (one ItemOutputs per image, undefined for a failed image) and keep the usable rows. */
+export async function collectPasses<R>(
+  passes: TrainPass[], runPass: (pass: TrainPass) => Promise<ItemOutputs[]>, extract: (out: ItemOutputs, image: number) => R | undefined,
+): Promise<{ rows: R[][]; skipped: number }> {
+  const rows: R[][] = [];
+  let skipped = 0;
+  for (const pass of passes) {
+    const passRows: R[] = [];
+    (await runPass(pass)).forEach((out, i) => {
+      const row = extract(out, i);
+      if (row) passRows.push(row);
+      else skipped++;
+    });
+    rows.push(passRows);
+  }
+  return { rows, skipped };
+}
+
+/** Rows of the gate's / fusion's frozen inputs for `images`, over all passes. */
+export function collectTargetRows<T>(
+  passes: TrainPass[], images: T[], labelOf: (img: T) => number, target: TrainTarget, runPass: (pass: TrainPass, images: T[]) => Promise<ItemOutputs[]>,
+): Promise<{ rows: CollectedRow[][]; skipped: number }> {
+  return collectPasses(passes, (pass) => runPass(pass, images), (out, i) => rowFromOutputs(out, target, i, labelOf(images[i])));
+}
+
+/** The trainable module for the target: the gate (on the frozen backbone tail) or a fusion module, freshly initialised. */
+export function createTrainable(target: TrainTarget, train: CachedDataset, seed: number, tail: () => BackboneTail): { module: TrainableModule; config: object } {
+  if (target.kind === 'gate') {
+    const cfg = defaultGateConfig(train.featureMaps!.shape[2]);
+    return { module: gateModule(cfg, initGate(cfg), tail()), config: cfg };
+  }
+  if (target.kind === 'occlusion') throw new Error('the occlusion classifier is not a triplet-trained module');
+  const cfg = defaultFusionConfig(target.kind, train.embeddings!.dim, train.context!.dim);
+  return { module: fusionModule(cfg, initFusion(cfg, new Rng(seed))), config: cfg };
+}
+
+/** The collected rows of every pass as one dataset. */
+export function stackPasses(set: { rows: CollectedRow[][] }): CachedDataset {
+  return stackRows(set.rows.flat());
+}
+
+/** The default weights name: `<base>.gate` or `<base>.fusion-<kind>`. */
+export function moduleFileName(base: string, target: TrainTarget): string {
+  return `${base}.${target.kind === 'gate' ? 'gate' : `fusion-${target.kind}`}`;
+}
+
+/** What the run trained on, for the log and the weights file's `training` field. */
+export function trainingSummary(mod: TrainableModule, train: CachedDataset, val: CachedDataset, skipped: number, opts: Pick<TrainOptions, 'valPairs'>, passes: TrainPass[]) {
+  return {
+    module: mod.kind, train_rows: train.labels.length, val_rows: val.labels.length,
+    train_identities: new Set(train.labels).size, val_identities: new Set(val.labels).size,
+    skipped_images: skipped, val_pairs: opts.valPairs?.length ?? 0, passes: passes.map((p) => p.name),
+  };
+}
+
+/**
+ * Validation pairs for the per-epoch accuracy when no pairs file is given: every pair of rows of
+ * the first pass (clean) with the rows of the last pass (occluded, when there is one), at most
+ * `max` of them (a seeded sample).
+ */
+export function pairsFromRows(set: { rows: CollectedRow[][] }, max: number, seed: number): { a: number; b: number; same: boolean }[] {
+  const first = set.rows[0] ?? [];
+  const lastIndex = set.rows.length - 1;
+  const offset = set.rows.slice(0, lastIndex).reduce((s, r) => s + r.length, 0);
+  const last = set.rows[lastIndex] ?? [];
+  const pairs: { a: number; b: number; same: boolean }[] = [];
+  first.forEach((ra, a) => last.forEach((rb, k) => {
+    if (lastIndex === 0 && k <= a) return;
+    if (ra.image === rb.image) return;
+    pairs.push({ a, b: offset + k, same: ra.label === rb.label });
+  }));
+  return pairs.length <= max ? pairs : new Rng(seed).fork(211).shuffle(pairs).slice(0, max);
+}
