@@ -55,3 +55,20 @@ export function stackRows(rows: CollectedRow[]): CachedDataset {
   if (r0.features && r0.featureShape) d.featureMaps = { data: stack((r) => r.features, r0.features.length), shape: r0.featureShape };
   return d;
 }
+
+/**
+ * For the rows of all passes stacked in order, the stacked index of the same image's row in the
+ * first (clean) pass; a row whose image has no clean row points at itself.
+ */
+export function cleanRowIndex(passes: CollectedRow[][]): Int32Array {
+  const clean = new Map((passes[0] ?? []).map((r, k) => [r.image, k]));
+  const out = new Int32Array(passes.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const pass of passes) {
+    for (const r of pass) {
+      out[at] = clean.get(r.image) ?? at;
+      at++;
+    }
+  }
+  return out;
+}

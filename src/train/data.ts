@@ -12,6 +12,8 @@ export interface CachedDataset {
   context?: { data: Float32Array; dim: number };
   /** Feature maps at the gate's tap, each [h, w, c]. */
   featureMaps?: { data: Float32Array; shape: [number, number, number] };
+  /** For each row, the row of the same image without a synthetic occluder (itself for clean rows). */
+  cleanRow?: Int32Array;
 }
 
 export function datasetSize(d: CachedDataset): number {
@@ -26,6 +28,7 @@ export function checkDataset(d: CachedDataset, needs: readonly (keyof TrainBatch
   if (d.embeddings) rows('embeddings', d.embeddings.data.length, d.embeddings.dim);
   if (d.context) rows('context vectors', d.context.data.length, d.context.dim);
   if (d.featureMaps) rows('feature maps', d.featureMaps.data.length, d.featureMaps.shape.reduce((a, b) => a * b, 1));
+  if (d.cleanRow && (d.cleanRow.length !== n || d.cleanRow.some((r) => r < 0 || r >= n))) throw new Error(`dataset: cleanRow must name one of the ${n} rows for each row`);
   for (const f of needs) if (!d[f]) throw new Error(`dataset: the module needs cached ${f}, which this dataset lacks`);
 }
 

@@ -7,7 +7,7 @@ import { defaultFusionConfig, initFusion, runFusion, type FusionConfig } from '.
 import { applyGate, defaultGateConfig, initGate } from '../models/gate/gate';
 import { initBackend } from '../runtime/backend';
 import type { CachedDataset } from './data';
-import { defaultTrainOptions, trainModule, type TrainOptions } from './loop';
+import { defaultTrainOptions, embedAll, trainModule, type TrainOptions } from './loop';
 import { fusionModule, gatedFusionModule, gateModule } from './module';
 import { Rng } from './rng';
 import { tripletSemiHardLoss } from './triplet';
@@ -86,6 +86,36 @@ describe('training loop', () => {
     expect(best).toBeLessThan(0.5 * result.initial.valLoss!);
     expect(result.logs[result.logs.length - 1].trainLoss).toBeLessThan(result.logs[0].trainLoss);
     module.dispose();
+  });
+
+  it('with the consistency term, masked rows move towards their clean twins and clean rows stay put', async () => {
+    // Odd rows are the masked twins of the even rows before them (their "clean version").
+    const withTwins = (d: CachedDataset): CachedDataset => ({ ...d, cleanRow: Int32Array.from(d.labels, (_, r) => r - (r % 2)) });
+    const train = withTwins(maskedEmbeddings(11, 16, 6));
+    const val = withTwins(maskedEmbeddings(12, 8, 6));
+    const cfg = defaultFusionConfig('transformer', D, C);
+    const outputs = async (consistency: number) => {
+      const module = fusionModule(cfg, initFusion(cfg, new Rng(3)));
+      const before = embedAll(module, val).data;
+      await trainModule(module, train, val, opts(3, 12, { consistency }));
+      const after = embedAll(module, val).data;
+      module.dispose();
+      return { before, after };
+    };
+    const cos = (a: Float32Array, i: number, b: Float32Array, j: number) => a.subarray(i * D, (i + 1) * D).reduce((s, x, k) => s + x * b[j * D + k], 0);
+    const mean = (f: (r: number) => number, odd: boolean) => {
+      const rows = Array.from(val.labels, (_, r) => r).filter((r) => r % 2 === (odd ? 1 : 0));
+      return rows.reduce((s, r) => s + f(r), 0) / rows.length;
+    };
+    const plain = await outputs(0);
+    const held = await outputs(1);
+    const towardsTwin = (o: { before: Float32Array; after: Float32Array }) => mean((r) => cos(o.after, r, o.before, r - 1), true);
+    expect(towardsTwin(held)).toBeGreaterThan(towardsTwin(plain));
+    expect(towardsTwin(held)).toBeGreaterThan(mean((r) => cos(held.before, r, held.before, r - 1), true) + 0.1);
+    // Clean rows drift less from the pass-through output than with triplet loss alone.
+    const cleanKept = (o: { before: Float32Array; after: Float32Array }) => mean((r) => cos(o.after, r, o.before, r), false);
+    expect(cleanKept(held)).toBeGreaterThan(0.96);
+    expect(cleanKept(held)).toBeGreaterThan(cleanKept(plain) + 0.02);
   });
 
   it('stops early when validation loss stalls and restores the best weights', async () => {

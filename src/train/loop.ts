@@ -20,6 +20,13 @@ export interface TrainOptions {
   margin: number;
   /** Early stopping patience in epochs (needs a validation set); Infinity turns it off. */
   patience: number;
+  /**
+   * Weight of the clean-consistency term (0: triplet loss alone, as in the paper). With it, each
+   * row's output is also pulled towards what the untrained module (which passes the backbone
+   * through) gives for the clean version of the same image: 1 - cos(f(x), f0(x_clean)). Needs
+   * the datasets' cleanRow.
+   */
+  consistency?: number;
   /** Validation pairs (row indices into the validation set, same = 1) for a per-epoch accuracy. */
   valPairs?: { a: number; b: number; same: boolean }[];
   onEpoch?: (log: EpochLog) => void;
@@ -57,14 +64,38 @@ export interface TrainResult {
   stoppedEarly: boolean;
 }
 
-/** Mean triplet loss over fixed batches (the same ones every epoch), without gradients. */
-export function evaluateLoss(module: TrainableModule, data: CachedDataset, batches: number[][], margin: number): number {
+/** Per-row targets of the consistency term: the module's current output on each row's clean version. */
+export interface ConsistencyTargets {
+  data: Float32Array;
+  dim: number;
+  weight: number;
+}
+
+export function consistencyTargets(module: TrainableModule, data: CachedDataset, weight: number): ConsistencyTargets {
+  if (!data.cleanRow) throw new Error('consistency training needs each row\'s clean row (cleanRow)');
+  const { data: y, dim } = embedAll(module, data);
+  const out = new Float32Array(data.cleanRow.length * dim);
+  data.cleanRow.forEach((c, i) => out.set(y.subarray(c * dim, (c + 1) * dim), i * dim));
+  return { data: out, dim, weight };
+}
+
+/** The batch's loss: semi-hard triplet, plus weight x mean(1 - cos(output, target)) with targets. */
+function batchLoss(out: tf.Tensor2D, labels: number[], margin: number, targets: ConsistencyTargets | undefined, idx: readonly number[]) {
+  const r = tripletSemiHardLoss(out, labels, margin);
+  if (!targets) return r;
+  const t = tf.tensor2d(Float32Array.from(idx.flatMap((i) => Array.from(targets.data.subarray(i * targets.dim, (i + 1) * targets.dim)))), [idx.length, targets.dim]);
+  const gap = tf.mean(tf.sub(1, tf.sum(tf.mul(out, t), 1)));
+  return { ...r, loss: tf.add(r.loss, tf.mul(targets.weight, gap)) as tf.Scalar };
+}
+
+/** Mean loss over fixed batches (the same ones every epoch), without gradients. */
+export function evaluateLoss(module: TrainableModule, data: CachedDataset, batches: number[][], margin: number, targets?: ConsistencyTargets): number {
   let sum = 0;
   let count = 0;
   for (const idx of batches) {
     const b = gatherBatch(data, idx, module.needs);
     const r = tf.tidy(() => {
-      const { loss, pairs } = tripletSemiHardLoss(module.forward(b), idx.map((i) => data.labels[i]), margin);
+      const { loss, pairs } = batchLoss(module.forward(b), idx.map((i) => data.labels[i]), margin, targets, idx);
       return { loss: loss.dataSync()[0], pairs };
     });
     disposeBatch(b);
@@ -145,8 +176,11 @@ export async function trainModule(module: TrainableModule, train: CachedDataset,
   const stopper = new EarlyStopping(opts.patience);
   const logs: EpochLog[] = [];
   const initial: TrainResult['initial'] = {};
+  // Targets come from the module before any step: the pass-through behaviour on clean faces.
+  const targets = opts.consistency ? consistencyTargets(module, train, opts.consistency) : undefined;
+  const valTargets = opts.consistency && val ? consistencyTargets(module, val, opts.consistency) : undefined;
   if (val && valBatches.length) {
-    initial.valLoss = evaluateLoss(module, val, valBatches, opts.margin);
+    initial.valLoss = evaluateLoss(module, val, valBatches, opts.margin, valTargets);
     stopper.update(-1, initial.valLoss);
   }
   if (val && opts.valPairs?.length) initial.valAccuracy = pairAccuracy(module, val, opts.valPairs);
@@ -172,7 +206,7 @@ export async function trainModule(module: TrainableModule, train: CachedDataset,
         let pairs = 0;
         let active = 0;
         const { value, grads } = tf.variableGrads(() => {
-          const r = tripletSemiHardLoss(module.forward(b), labels, opts.margin);
+          const r = batchLoss(module.forward(b), labels, opts.margin, targets, idx);
           pairs = r.pairs;
           active = r.active;
           return r.loss;
@@ -195,7 +229,7 @@ export async function trainModule(module: TrainableModule, train: CachedDataset,
         best: false, seconds: 0,
       };
       if (val && valBatches.length) {
-        log.valLoss = evaluateLoss(module, val, valBatches, opts.margin);
+        log.valLoss = evaluateLoss(module, val, valBatches, opts.margin, valTargets);
         log.best = stopper.update(epoch, log.valLoss);
         if (log.best) {
           disposeSnapshot(best);

@@ -2,7 +2,7 @@ import { OCCLUSION_KINDS } from '../../nodes/occlusion/draw';
 import type { Pipeline } from '../graph/schema';
 import { defaultFusionConfig, initFusion } from '../models/fusion';
 import { defaultGateConfig, initGate } from '../models/gate/gate';
-import { rowFromOutputs, stackRows, type CollectedRow, type ItemOutputs } from './collect';
+import { cleanRowIndex, rowFromOutputs, stackRows, type CollectedRow, type ItemOutputs } from './collect';
 import type { CachedDataset } from './data';
 import type { TrainOptions } from './loop';
 import { fusionModule, gateModule, type BackboneTail, type TrainableModule } from './module';
@@ -74,9 +74,9 @@ export function createTrainable(target: TrainTarget, train: CachedDataset, seed:
   return { module: fusionModule(cfg, initFusion(cfg, new Rng(seed))), config: cfg };
 }
 
-/** The collected rows of every pass as one dataset. */
+/** The collected rows of every pass as one dataset, each row knowing its image's clean row. */
 export function stackPasses(set: { rows: CollectedRow[][] }): CachedDataset {
-  return stackRows(set.rows.flat());
+  return { ...stackRows(set.rows.flat()), cleanRow: cleanRowIndex(set.rows) };
 }
 
 /** The default weights name: `<base>.gate` or `<base>.fusion-<kind>`. */

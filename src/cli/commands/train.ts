@@ -51,6 +51,8 @@ format) and one JSON line per epoch on stdout.
   --seed <s>              default 1: initialisation, batches, occluders, the split
   --batch <n>             rows per batch (default 64), --per-identity <k> images per identity (default 4)
   --lr <x>                default 0.001;  --patience <n> early-stopping patience (default 8)
+  --consistency <w>       add w x (1 - cos) between each row's output and the untrained module's output
+                          on the clean version of the same image (default 0: triplet loss alone, as the paper)
   --name <name>           file name (default: <preset name>.<module>)
   --log <file.jsonl>      also append the epoch lines to this file
   --workers <n>           worker threads for the cache pass;  --backend <name> ${BACKENDS.join(' | ')}
@@ -95,7 +97,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     data: { type: 'string' }, out: { type: 'string' }, 'pairs-val': { type: 'string' }, 'val-images': { type: 'string' },
     'val-fraction': { type: 'string' }, module: { type: 'string' }, occlude: { type: 'string' }, epochs: { type: 'string' },
     seed: { type: 'string' }, batch: { type: 'string' }, 'per-identity': { type: 'string' }, lr: { type: 'string' },
-    patience: { type: 'string' }, name: { type: 'string' }, log: { type: 'string' }, workers: { type: 'string' },
+    patience: { type: 'string' }, consistency: { type: 'string' }, name: { type: 'string' }, log: { type: 'string' }, workers: { type: 'string' },
     backend: { type: 'string' }, param: { type: 'string', multiple: true }, models: { type: 'string' },
   }, trainHelp);
   const presetFile = positionals[0];
@@ -114,6 +116,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     perIdentity: num(values['per-identity'], 'per-identity', 4, (x) => Number.isInteger(x) && x >= 2),
     lr: num(values.lr, 'lr', 1e-3, (x) => x > 0 && x < 1),
     patience: num(values.patience, 'patience', 8, (x) => Number.isInteger(x) && x >= 1),
+    consistency: num(values.consistency, 'consistency', 0, (x) => x >= 0 && x <= 100),
     milestones: defaultMilestones(epochs),
   };
   const valFraction = num(values['val-fraction'], 'val-fraction', 0.2, (x) => x > 0 && x < 1);
@@ -184,7 +187,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   await jl.start();
   const log = jl.line;
   const summary = trainingSummary(mod, train, val, trainSet.skipped + valSet.skipped, opts, passes);
-  await log({ event: 'start', ...summary, seed, epochs, lr: opts.lr, milestones: opts.milestones });
+  await log({ event: 'start', ...summary, seed, epochs, lr: opts.lr, milestones: opts.milestones, consistency: opts.consistency });
   const bar = progressBar('train');
   const pending: Promise<void>[] = [];
   const result = await trainModule(mod, train, val, {
