@@ -11,7 +11,7 @@ import { UsageError } from '../errors';
 import { listInputs } from '../inputs';
 import { progressBar } from '../progress';
 import { runPipeline } from '../run-pipeline';
-import { parseBackend, parseWorkers } from './run';
+import { runOptions } from '../pipeline-args';
 
 export const detectHelp = `faceflow detect --input <image|dir> --json <file> [options]
 
@@ -82,9 +82,7 @@ export async function detectCommand(argv: string[]): Promise<number> {
   const plan = compilePipeline(pipeline, registry);
   const inputs = await listInputs(values.input);
   const run = await runPipeline(pipeline, plan, inputs.items, {
-    backend: parseBackend(values.backend),
-    workers: parseWorkers(values.workers),
-    modelDir: values.models,
+    ...runOptions(values),
     keep: ['detect'],
     onItems: progressBar('detect'),
   });

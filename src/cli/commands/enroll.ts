@@ -5,12 +5,10 @@ import { readIdentityFolder } from '../../eval/datasets-node';
 import { embedItems, findEmbeddingsOutput } from '../../eval/embed-items';
 import { enroll } from '../../eval/gallery';
 import { loadGalleryFile, saveGalleryFile } from '../../eval/gallery-file';
-import { BACKENDS } from '../../runtime/backend';
 import { parseCommandArgs } from '../args';
 import { UsageError } from '../errors';
-import { applyParamOverrides, compileOrExplain, readPreset } from '../preset';
+import { loadPresetRun, PIPELINE_HELP, PIPELINE_OPTIONS } from '../pipeline-args';
 import { progressBar } from '../progress';
-import { parseBackend, parseWorkers } from './run';
 
 export const enrollHelp = `faceflow enroll <preset.json> --images <dir> --gallery <file.json> [options]
 
@@ -22,20 +20,14 @@ an identity enrolled again has its template merged, weighted by image counts.
   --images <dir>          folder of identities (required)
   --gallery <file.json>   the gallery to create or extend (required)
   --per-identity <n>      enroll at most the first n images (by name) of each identity
-  --workers <n>           worker threads (default: number of cores)
-  --backend <name>        ${BACKENDS.join(' | ')} (default: the fastest available)
-  --param node.name=val   override a node's param (repeatable)
-  --models <dir>          read model files from this folder before node_modules`;
+${PIPELINE_HELP}`;
 
 export async function enrollCommand(argv: string[]): Promise<number> {
   const { positionals, values } = parseCommandArgs(argv, {
     images: { type: 'string' },
     gallery: { type: 'string' },
     'per-identity': { type: 'string' },
-    workers: { type: 'string' },
-    backend: { type: 'string' },
-    param: { type: 'string', multiple: true },
-    models: { type: 'string' },
+    ...PIPELINE_OPTIONS,
   }, enrollHelp);
   const presetFile = positionals[0];
   if (!presetFile) throw new UsageError('enroll: missing <preset.json>');
@@ -43,11 +35,7 @@ export async function enrollCommand(argv: string[]): Promise<number> {
   if (!values.gallery) throw new UsageError('enroll: missing --gallery <file.json>');
   const perIdentity = values['per-identity'] === undefined ? Infinity : Number(values['per-identity']);
   if (!(Number.isInteger(perIdentity) && perIdentity > 0) && perIdentity !== Infinity) throw new UsageError(`--per-identity ${values['per-identity']}: expected a whole number >= 1`);
-  const backend = parseBackend(values.backend);
-  const workers = parseWorkers(values.workers);
-
-  const pipeline = applyParamOverrides(await readPreset(presetFile), values.param ?? []);
-  const plan = compileOrExplain(pipeline, presetFile);
+  const { pipeline, plan, run } = await loadPresetRun(presetFile, values);
   try {
     findEmbeddingsOutput(plan);
   } catch (e) {
@@ -69,7 +57,7 @@ export async function enrollCommand(argv: string[]): Promise<number> {
     const s = await stat(im.file);
     return { id: `${path.resolve(im.file)}:${s.size}:${s.mtimeMs}`, name: im.name, path: im.file };
   }));
-  const embedded = await embedItems(pipeline, plan, items, { backend, workers, modelDir: values.models, onItems: progressBar('enroll') });
+  const embedded = await embedItems(pipeline, plan, items, { ...run, onItems: progressBar('enroll') });
 
   const groups = new Map<string, { names: string[]; vectors: Float32Array[] }>();
   const skipped: { image: string; reason: string }[] = [];

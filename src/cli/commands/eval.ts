@@ -6,12 +6,10 @@ import { evalSummary, evaluatePairs, rocCsv } from '../../eval/run-eval';
 import { evaluatePairsOccluded } from '../../eval/occluded-eval';
 import { OCCLUSION_CHOICES } from '../../../nodes/occlusion';
 import type { SimilarityMetric } from '../../eval/similarity';
-import { BACKENDS } from '../../runtime/backend';
 import { parseCommandArgs } from '../args';
 import { UsageError } from '../errors';
-import { applyParamOverrides, compileOrExplain, readPreset } from '../preset';
+import { loadPresetRun, PIPELINE_HELP, PIPELINE_OPTIONS, runOptions } from '../pipeline-args';
 import { progressBar } from '../progress';
-import { parseBackend, parseWorkers } from './run';
 
 export const evalHelp = `faceflow eval <preset.json> --pairs <pairs.txt> --images <dir> --json <file> [options]
 
@@ -24,10 +22,7 @@ embedding from the preset's Embeddings output, scores every pair and reports k-f
   --json <file>           where the metrics are written (required)
   --roc <file.csv>        also write the ROC curve (threshold,far,tar)
   --metric <m>            cosine (default) | euclidean (on unit vectors)
-  --workers <n>           worker threads (default: number of cores)
-  --backend <name>        ${BACKENDS.join(' | ')} (default: the fastest available)
-  --param node.name=val   override a node's param (repeatable)
-  --models <dir>          read model files from this folder before node_modules
+${PIPELINE_HELP}
   --occlude-second <kind> draw a synthetic occluder (${OCCLUSION_CHOICES.join(' | ')}) on the aligned face of the
                           second image of every pair (the first stays clean); --occlude-seed <s> (default 1)`;
 
@@ -38,10 +33,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     json: { type: 'string' },
     roc: { type: 'string' },
     metric: { type: 'string' },
-    workers: { type: 'string' },
-    backend: { type: 'string' },
-    param: { type: 'string', multiple: true },
-    models: { type: 'string' },
+    ...PIPELINE_OPTIONS,
     'occlude-second': { type: 'string' },
     'occlude-seed': { type: 'string' },
   }, evalHelp);
@@ -52,8 +44,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   if (!values.json) throw new UsageError('eval: missing --json <file>');
   const metric = (values.metric ?? 'cosine') as SimilarityMetric;
   if (metric !== 'cosine' && metric !== 'euclidean') throw new UsageError(`--metric ${values.metric}: expected cosine or euclidean`);
-  const backend = parseBackend(values.backend);
-  const workers = parseWorkers(values.workers);
+  const opts = runOptions(values);
   const occludeKind = values['occlude-second'];
   if (occludeKind !== undefined && !(OCCLUSION_CHOICES as readonly string[]).includes(occludeKind)) {
     throw new UsageError(`--occlude-second ${occludeKind}: expected ${OCCLUSION_CHOICES.join(', ')}`);
@@ -61,8 +52,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const occludeSeed = Number(values['occlude-seed'] ?? 1);
   if (!Number.isInteger(occludeSeed)) throw new UsageError(`--occlude-seed ${values['occlude-seed']}: expected an integer`);
 
-  const pipeline = applyParamOverrides(await readPreset(presetFile), values.param ?? []);
-  const plan = compileOrExplain(pipeline, presetFile);
+  const { pipeline, plan } = await loadPresetRun(presetFile, values);
   try {
     findEmbeddingsOutput(plan);
   } catch (e) {
@@ -70,7 +60,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   }
   let result;
   try {
-    const evalOpts = { pairsFile: values.pairs, imagesDir: values.images, backend, workers, modelDir: values.models, metric, onItems: progressBar('eval') };
+    const evalOpts = { pairsFile: values.pairs, imagesDir: values.images, ...opts, metric, onItems: progressBar('eval') };
     result = occludeKind
       ? await evaluatePairsOccluded(pipeline, plan, evalOpts, { kind: occludeKind, seed: occludeSeed })
       : await evaluatePairs(pipeline, plan, evalOpts);

@@ -3,13 +3,11 @@ import path from 'node:path';
 import { embedItems, findEmbeddingsOutput } from '../../eval/embed-items';
 import { identificationMetrics, identify } from '../../eval/gallery';
 import { loadGalleryFile } from '../../eval/gallery-file';
-import { BACKENDS } from '../../runtime/backend';
 import { parseCommandArgs } from '../args';
 import { UsageError } from '../errors';
 import { listInputs } from '../inputs';
-import { applyParamOverrides, compileOrExplain, readPreset } from '../preset';
+import { loadPresetRun, PIPELINE_HELP, PIPELINE_OPTIONS, runOptions } from '../pipeline-args';
 import { progressBar } from '../progress';
-import { parseBackend, parseWorkers } from './run';
 
 /**
  * Open-set cosine thresholds when none is given, per backbone: the k-fold LFW thresholds of the
@@ -29,10 +27,7 @@ and false-alarm rate (open set) are reported too.
   --input <image|dir>     probe image or folder of images (required)
   --json <file>           where the results are written (required)
   --threshold <cos>       reject below this cosine similarity (default per backbone: ${Object.entries(DEFAULT_THRESHOLDS).map(([m, t]) => `${m} ${t}`).join(', ')})
-  --workers <n>           worker threads (default: number of cores)
-  --backend <name>        ${BACKENDS.join(' | ')} (default: the fastest available)
-  --param node.name=val   override a node's param (repeatable)
-  --models <dir>          read model files from this folder before node_modules`;
+${PIPELINE_HELP}`;
 
 export async function identifyCommand(argv: string[]): Promise<number> {
   const { positionals, values } = parseCommandArgs(argv, {
@@ -40,10 +35,7 @@ export async function identifyCommand(argv: string[]): Promise<number> {
     input: { type: 'string' },
     json: { type: 'string' },
     threshold: { type: 'string' },
-    workers: { type: 'string' },
-    backend: { type: 'string' },
-    param: { type: 'string', multiple: true },
-    models: { type: 'string' },
+    ...PIPELINE_OPTIONS,
   }, identifyHelp);
   const presetFile = positionals[0];
   if (!presetFile) throw new UsageError('identify: missing <preset.json>');
@@ -52,8 +44,7 @@ export async function identifyCommand(argv: string[]): Promise<number> {
   if (!values.json) throw new UsageError('identify: missing --json <file>');
   const given = values.threshold === undefined ? undefined : Number(values.threshold);
   if (given !== undefined && !(given >= -1 && given <= 1)) throw new UsageError(`--threshold ${values.threshold}: expected a cosine similarity from -1 to 1`);
-  const backend = parseBackend(values.backend);
-  const workers = parseWorkers(values.workers);
+  const opts = runOptions(values);
 
   let gallery;
   try {
@@ -64,15 +55,14 @@ export async function identifyCommand(argv: string[]): Promise<number> {
   if (!gallery.identities.length) throw new UsageError(`${values.gallery}: the gallery is empty`);
   const threshold = given ?? DEFAULT_THRESHOLDS[gallery.model];
   if (threshold === undefined) throw new UsageError(`no default threshold for ${gallery.model} embeddings: give --threshold`);
-  const pipeline = applyParamOverrides(await readPreset(presetFile), values.param ?? []);
-  const plan = compileOrExplain(pipeline, presetFile);
+  const { pipeline, plan } = await loadPresetRun(presetFile, values);
   try {
     findEmbeddingsOutput(plan);
   } catch (e) {
     throw new UsageError(`${presetFile}: ${(e as Error).message}`);
   }
   const inputs = await listInputs(values.input);
-  const embedded = await embedItems(pipeline, plan, inputs.items, { backend, workers, modelDir: values.models, onItems: progressBar('identify') });
+  const embedded = await embedItems(pipeline, plan, inputs.items, { ...opts, onItems: progressBar('identify') });
   if (embedded.model && (embedded.model !== gallery.model || embedded.dim !== gallery.dim)) {
     throw new UsageError(`${values.gallery} holds ${gallery.dim}-D ${gallery.model} templates; this preset makes ${embedded.dim}-D ${embedded.model} embeddings`);
   }

@@ -2,11 +2,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isImageValue } from '../../graph/values';
 import { encodePngNode } from '../../io/node-io';
-import { BACKENDS, type BackendName } from '../../runtime/backend';
 import { parseCommandArgs } from '../args';
 import { UsageError } from '../errors';
 import { listInputs } from '../inputs';
-import { applyParamOverrides, compileOrExplain, readPreset } from '../preset';
+import { loadPresetRun, PIPELINE_HELP, PIPELINE_OPTIONS } from '../pipeline-args';
 import { progressBar } from '../progress';
 import { runPipeline } from '../run-pipeline';
 
@@ -17,33 +16,23 @@ sink node is written as <out>/<nodeId>.png (<out>/<image-stem>/<nodeId>.png for 
 
   --input <path>          image file or directory (required)
   --out <dir>             where PNGs are written (required)
-  --param node.name=val   override a node's param (repeatable)
-  --backend <name>        ${BACKENDS.join(' | ')} (default: the fastest available)
-  --workers <n>           worker threads for a directory (default: number of cores)
-  --models <dir>          read model files from this folder before node_modules
-  --json <file>           write a machine-readable summary`;
+  --json <file>           write a machine-readable summary
+${PIPELINE_HELP}`;
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { positionals, values } = parseCommandArgs(argv, {
     input: { type: 'string' },
     out: { type: 'string' },
-    param: { type: 'string', multiple: true },
-    backend: { type: 'string' },
-    workers: { type: 'string' },
-    models: { type: 'string' },
     json: { type: 'string' },
+    ...PIPELINE_OPTIONS,
   }, runHelp);
   const presetFile = positionals[0];
   if (!presetFile) throw new UsageError('run: missing <preset.json>');
   if (!values.input) throw new UsageError('run: missing --input <image|dir>');
   if (!values.out) throw new UsageError('run: missing --out <dir>');
-  const backend = parseBackend(values.backend);
-  const workers = parseWorkers(values.workers);
-
-  const pipeline = applyParamOverrides(await readPreset(presetFile), values.param ?? []);
-  const plan = compileOrExplain(pipeline, presetFile);
+  const { pipeline, plan, run: opts } = await loadPresetRun(presetFile, values);
   const inputs = await listInputs(values.input);
-  const run = await runPipeline(pipeline, plan, inputs.items, { backend, workers, modelDir: values.models, onItems: progressBar('run') });
+  const run = await runPipeline(pipeline, plan, inputs.items, { ...opts, onItems: progressBar('run') });
 
   const written: string[] = [];
   const failed: { file: string; error: string }[] = [];
@@ -95,17 +84,4 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   process.stderr.write(`faceflow: ${inputs.items.length - failed.length}/${inputs.items.length} image(s) on ${run.backend.name}, ${written.length} PNG(s) in ${values.out}\n`);
   return failed.length === inputs.items.length ? 2 : 0;
-}
-
-export function parseBackend(value: string | undefined): BackendName | undefined {
-  if (value === undefined) return undefined;
-  if (!(BACKENDS as readonly string[]).includes(value)) throw new UsageError(`--backend ${value}: expected one of ${BACKENDS.join(', ')}`);
-  return value as BackendName;
-}
-
-export function parseWorkers(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--workers ${value}: expected a whole number from 1 to 64`);
-  return n;
 }

@@ -19,7 +19,7 @@ import { trainOcclusionClassifier, type FaceCrops } from '../../train/occlusion'
 import { defaultMilestones } from '../../train/schedule';
 import {
   collectPasses, collectTargetRows, createTrainable, identityLabeler, moduleFileName, OCCLUDE_SETTINGS, splitIdentities, stackPasses,
-  trainingSummary, trainPasses, type TrainPass,
+  trainingRecord, trainingSummary, trainPasses, type TrainPass,
 } from '../../train/session';
 import { saveWeightsFiles } from '../../train/weights-file-node';
 import { parseCommandArgs } from '../args';
@@ -27,7 +27,7 @@ import { UsageError } from '../errors';
 import { applyParamOverrides, compileOrExplain, readPreset } from '../preset';
 import { progressBar } from '../progress';
 import { runPipeline } from '../run-pipeline';
-import { parseBackend, parseWorkers } from './run';
+import { parseBackend, parseWorkers } from '../pipeline-args';
 
 export const trainHelp = `faceflow train <preset.json> --data <dir> --out <dir> [options]
 
@@ -196,13 +196,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     onEpoch: (l: EpochLog) => pending.push(log({ event: 'epoch', ...l })),
   });
   await Promise.all(pending);
-  const best = result.bestEpoch >= 0 ? result.logs[result.bestEpoch] : undefined;
   const name = values.name ?? moduleFileName(path.basename(presetFile, '.json'), target);
-  const training = {
-    command: `faceflow train ${argv.join(' ')}`, seed, epochs_run: result.logs.length, best_epoch: result.bestEpoch,
-    stopped_early: result.stoppedEarly, initial: result.initial,
-    best: best ? { val_loss: best.valLoss, val_accuracy: best.valAccuracy } : undefined, ...summary,
-  };
+  const training = trainingRecord(`faceflow train ${argv.join(' ')}`, seed, result, summary);
   const file = await saveWeightsFiles(values.out, name, mod.kind, config, mod.variables as Record<string, tf.Tensor>, training);
   mod.dispose();
   await log({ event: 'done', weights: file, best_epoch: result.bestEpoch, initial: result.initial, best: training.best });
