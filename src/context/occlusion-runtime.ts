@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { HostIO } from '../graph/node-definition';
 import { checkWeights } from '../models/fusion/common';
-import { holdModelTensors, releaseModelTensors } from '../models/held-tensors';
-import { decodeWeights, readWeightsFiles } from '../train/weights-file';
+import { BackendKeyedCache, loadTrainedWeights } from '../models/trained-weights';
 import { OCC_INPUT, occlusionInput, occlusionLogits, occlusionShapes, type OcclusionClassifierConfig } from './occlusion-classifier';
 
 export interface LoadedOcclusionClassifier {
@@ -11,32 +10,17 @@ export interface LoadedOcclusionClassifier {
   origin: string;
 }
 
-const cache = new Map<string, Promise<LoadedOcclusionClassifier>>();
+const cache = new BackendKeyedCache<LoadedOcclusionClassifier>();
 
 /** The occlusion classifier written by `faceflow train --module occlusion`, cached per backend. */
 export function getOcclusionClassifier(io: HostIO, weightsPath: string): Promise<LoadedOcclusionClassifier> {
-  const key = `${tf.getBackend()}|${weightsPath}`;
-  let p = cache.get(key);
-  if (!p) {
-    p = (async () => {
-      const { manifest, bin } = await readWeightsFiles((path) => io.readFile(path), weightsPath);
-      const held = holdModelTensors(() => decodeWeights(manifest, bin));
-      const { kind, config, weights } = held.value;
-      const cfg = config as OcclusionClassifierConfig;
-      try {
-        if (kind !== 'occlusion-classifier' || cfg?.kind !== 'occlusion-classifier') throw new Error(`holds "${kind}" weights, not an occlusion classifier`);
-        checkWeights('occlusion classifier', weights, occlusionShapes(cfg));
-      } catch (e) {
-        tf.dispose(Object.values(weights));
-        releaseModelTensors(held.count);
-        throw new Error(`${weightsPath}: ${(e as Error).message}`);
-      }
-      return { cfg, weights, origin: weightsPath };
-    })();
-    cache.set(key, p);
-    p.catch(() => cache.delete(key));
-  }
-  return p;
+  return cache.get(weightsPath, async () => {
+    const { config: cfg, weights } = await loadTrainedWeights<OcclusionClassifierConfig>(io, weightsPath, (kind, c, w) => {
+      if (kind !== 'occlusion-classifier' || c?.kind !== 'occlusion-classifier') throw new Error(`holds "${kind}" weights, not an occlusion classifier`);
+      checkWeights('occlusion classifier', w, occlusionShapes(c));
+    });
+    return { cfg, weights, origin: weightsPath };
+  });
 }
 
 /** [P(mask), P(eyes occluded)] per aligned face (crops [count, size, size, 3], 8-bit). */

@@ -1,10 +1,9 @@
-import * as tf from '@tensorflow/tfjs';
 import type { HostIO } from '../../graph/node-definition';
 import type { EmbeddingsValue } from '../../graph/values';
 import type { ContextValue } from '../../context/vector';
 import { Rng } from '../../train/rng';
-import { decodeWeights, readWeightsFiles } from '../../train/weights-file';
-import { holdModelTensors, releaseModelTensors } from '../held-tensors';
+import { holdModelTensors } from '../held-tensors';
+import { BackendKeyedCache, loadTrainedWeights } from '../trained-weights';
 import { checkFusionWeights, defaultFusionConfig, fusedDim, initFusion, type FusionConfig, type FusionKind, type Weights } from '.';
 import { fastFusion, type HostWeights } from './fast';
 
@@ -29,7 +28,7 @@ export interface LoadedFusion {
   origin: string;
 }
 
-const cache = new Map<string, Promise<LoadedFusion>>();
+const cache = new BackendKeyedCache<LoadedFusion>();
 
 /**
  * The fusion module for a node: from a weights file written by `faceflow train` (read through
@@ -37,38 +36,20 @@ const cache = new Map<string, Promise<LoadedFusion>>();
  * `seed` (the untrained module, which behaves like the plain embedding). Cached per backend.
  */
 export function getFusion(io: HostIO, kind: FusionKind, weightsPath: string, embeddingDim: number, contextDim: number, seed: number): Promise<LoadedFusion> {
-  const key = [tf.getBackend(), kind, weightsPath, embeddingDim, contextDim, weightsPath ? '' : seed].join('|');
-  let p = cache.get(key);
-  if (!p) {
-    p = (async (): Promise<LoadedFusion> => {
-      if (!weightsPath) {
-        const cfg = defaultFusionConfig(kind, embeddingDim, contextDim);
-        const weights = holdModelTensors(() => initFusion(cfg, new Rng(seed))).value;
-        return { cfg, weights, host: toHost(weights), origin: `untrained (seed ${seed})` };
-      }
-      const { manifest, bin } = await readWeightsFiles((path) => io.readFile(path), weightsPath);
-      const held = holdModelTensors(() => decodeWeights(manifest, bin));
-      const loaded = held.value;
-      const cfg = loaded.config as FusionConfig;
-      const fail = (why: string): never => {
-        tf.dispose(Object.values(loaded.weights));
-        releaseModelTensors(held.count);
-        throw new Error(`${weightsPath}: ${why}`);
-      };
-      if (loaded.kind !== `fusion-${kind}` || cfg?.kind !== kind) fail(`holds "${loaded.kind}" weights, not fusion-${kind}`);
-      if (cfg.embeddingDim !== embeddingDim) fail(`trained for ${cfg.embeddingDim}-D embeddings, got ${embeddingDim}-D`);
-      if (cfg.contextDim !== contextDim) fail(`trained for ${cfg.contextDim}-D context, got ${contextDim}-D`);
-      try {
-        checkFusionWeights(cfg, loaded.weights);
-      } catch (e) {
-        fail((e as Error).message);
-      }
-      return { cfg, weights: loaded.weights, host: toHost(loaded.weights), origin: weightsPath };
-    })();
-    cache.set(key, p);
-    p.catch(() => cache.delete(key));
-  }
-  return p;
+  return cache.get([kind, weightsPath, embeddingDim, contextDim, weightsPath ? '' : seed].join('|'), async () => {
+    if (!weightsPath) {
+      const cfg = defaultFusionConfig(kind, embeddingDim, contextDim);
+      const weights = holdModelTensors(() => initFusion(cfg, new Rng(seed))).value;
+      return { cfg, weights, host: toHost(weights), origin: `untrained (seed ${seed})` };
+    }
+    const { config: cfg, weights } = await loadTrainedWeights<FusionConfig>(io, weightsPath, (k, c, w) => {
+      if (k !== `fusion-${kind}` || c?.kind !== kind) throw new Error(`holds "${k}" weights, not fusion-${kind}`);
+      if (c.embeddingDim !== embeddingDim) throw new Error(`trained for ${c.embeddingDim}-D embeddings, got ${embeddingDim}-D`);
+      if (c.contextDim !== contextDim) throw new Error(`trained for ${c.contextDim}-D context, got ${contextDim}-D`);
+      checkFusionWeights(c, w);
+    });
+    return { cfg, weights, host: toHost(weights), origin: weightsPath };
+  });
 }
 
 /** Float32 copies of the weights for the inference loops. */
