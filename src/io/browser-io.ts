@@ -1,6 +1,7 @@
 import type { HostIO } from '../graph/node-definition';
 import type { ImageValue } from '../graph/values';
 import { galleryNameFromUrl, readGalleryUrl } from './gallery-store';
+import { parseWeightsUrl, readWeightsUrl } from './weights-store';
 
 /** Images above this many pixels are refused before decoding (same limit as the Node IO). */
 export const MAX_IMAGE_PIXELS = 64 * 1024 * 1024;
@@ -88,8 +89,12 @@ async function fetchBytes(url: string, what: string): Promise<Uint8Array> {
 export function createBrowserIO(opts: { baseUrl: string }): HostIO {
   return {
     decodeImage: decodeImageBrowser,
-    // Galleries saved in this browser are read from IndexedDB; everything else is fetched.
-    readFile: (url) => (galleryNameFromUrl(url) !== undefined ? readGalleryUrl(url) : fetchBytes(new URL(url, opts.baseUrl).href, url)),
+    // Galleries and trained weights saved in this browser are read from IndexedDB; everything else is fetched.
+    readFile: (url) => {
+      if (galleryNameFromUrl(url) !== undefined) return readGalleryUrl(url);
+      if (parseWeightsUrl(url)) return readWeightsUrl(url);
+      return fetchBytes(new URL(url, opts.baseUrl).href, url);
+    },
     readPackageAsset: (packagePath) => fetchBytes(new URL(`pkg/${packagePath}`, opts.baseUrl).href, packagePath),
   };
 }

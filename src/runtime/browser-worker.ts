@@ -14,6 +14,9 @@ import { outputPreviews } from '../io/image-preview';
 import { initBackend, type BackendChoice, type BackendName } from './backend';
 import type { RunEvent } from './events';
 import { Executor, NodeError, RunAborted, type NodeOutputs } from './executor';
+import { trainInWorker, type TrainEvent, type TrainImage, type TrainOutcome, type TrainSettings } from './train-worker';
+
+export type { TrainEvent, TrainImage, TrainOutcome, TrainSettings };
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
@@ -188,6 +191,32 @@ const api = {
   },
 
   cancelDataset(): void {
+    dataset?.controller.abort();
+  },
+
+  /**
+   * Train the gate or fusion node `nodeId` of `pipeline` on the picked images, on this worker's
+   * backend: the cache pass, then the triplet training loop. Events: cache progress, one log per
+   * epoch. Occupies the dataset slot (interactive runs wait for it); cancelTrain stops it.
+   * Returns the weights as `faceflow train` writes them (manifest + .bin).
+   */
+  async train(pipeline: Pipeline, nodeId: string, images: TrainImage[], settings: TrainSettings, onEvent: (e: TrainEvent) => void): Promise<TrainOutcome> {
+    if (!io || !backend) throw new Error('worker used before init()');
+    await api.cancel();
+    await dataset?.done.catch(() => undefined);
+    const controller = new AbortController();
+    const work = trainInWorker({ executor, io, backend: backend.name }, pipeline, nodeId, images, settings, (e) => void onEvent(e), controller.signal);
+    dataset = { controller, done: work };
+    try {
+      const outcome = await work;
+      return outcome.weights ? Comlink.transfer(outcome, [outcome.weights.bin.buffer as ArrayBuffer]) : outcome;
+    } finally {
+      if (dataset?.done === work) dataset = undefined;
+      (onEvent as unknown as Partial<Comlink.Remote<unknown>>)[Comlink.releaseProxy]?.();
+    }
+  },
+
+  cancelTrain(): void {
     dataset?.controller.abort();
   },
 

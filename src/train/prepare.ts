@@ -15,7 +15,7 @@ export interface TrainTarget {
   sources: Record<string, PortRef>;
 }
 
-const FUSION_TYPES: Record<string, TrainTargetKind> = { 'fusion-concat': 'concat', 'fusion-attention': 'attention', 'fusion-transformer': 'transformer' };
+const FUSION_TYPES: Record<string, 'concat' | 'attention' | 'transformer'> = { 'fusion-concat': 'concat', 'fusion-attention': 'attention', 'fusion-transformer': 'transformer' };
 
 /** The trainable node of the preset: the one of `kind` when given, else the only gate or fusion node. */
 export function findTrainTarget(p: Pipeline, kind?: TrainTargetKind): TrainTarget {
@@ -27,15 +27,33 @@ export function findTrainTarget(p: Pipeline, kind?: TrainTargetKind): TrainTarge
     throw new Error(kind ? `the preset has no ${kind === 'gate' ? 'attention-gate' : `fusion-${kind}`} node` : 'the preset has no attention-gate or fusion-* node to train');
   }
   if (chosen.length > 1) throw new Error(`the preset has several trainable nodes (${chosen.map((c) => c.node.id).join(', ')}): pick one with --module`);
-  const { node, kind: k } = chosen[0];
-  const ports = k === 'gate' ? ['features'] : ['embeddings', 'context'];
+  return targetOf(p, chosen[0].node.id, chosen[0].kind);
+}
+
+function targetOf(p: Pipeline, nodeId: string, kind: Exclude<TrainTargetKind, 'occlusion'>): TrainTarget {
+  const ports = kind === 'gate' ? ['features'] : ['embeddings', 'context'];
   const sources: Record<string, PortRef> = {};
   for (const port of ports) {
-    const e = p.edges.find((x) => x.to.node === node.id && x.to.port === port);
-    if (!e) throw new Error(`node "${node.id}" has no "${port}" input connected`);
+    const e = p.edges.find((x) => x.to.node === nodeId && x.to.port === port);
+    if (!e) throw new Error(`node "${nodeId}" has no "${port}" input connected`);
     sources[port] = e.from;
   }
-  return { kind: k, nodeId: node.id, sources };
+  return { kind, nodeId, sources };
+}
+
+/**
+ * The training target for one gate or fusion node picked by id (the app trains the node the
+ * inspector shows). Its inputs must come from aligned faces: an align node upstream.
+ */
+export function trainTargetForNode(p: Pipeline, nodeId: string): TrainTarget {
+  const node = p.nodes.find((n) => n.id === nodeId);
+  if (!node) throw new Error(`no node "${nodeId}" in the pipeline`);
+  const kind = node.type === 'attention-gate' ? 'gate' : FUSION_TYPES[node.type];
+  if (!kind) throw new Error(`"${nodeId}" (${node.type}) is not an attention-gate or fusion node`);
+  const target = targetOf(p, nodeId, kind);
+  const up = ancestors(p.edges, Object.values(target.sources).map((s) => s.node));
+  if (!p.nodes.some((n) => up.has(n.id) && n.type === 'align')) throw new Error(`no face node upstream of "${nodeId}": its inputs must come from aligned faces (mtcnn -> align -> ...)`);
+  return target;
 }
 
 /**

@@ -4,7 +4,7 @@ import { defaultFusionConfig, initFusion } from '../models/fusion';
 import { defaultGateConfig, initGate } from '../models/gate/gate';
 import { cleanRowIndex, rowFromOutputs, stackRows, type CollectedRow, type ItemOutputs } from './collect';
 import type { CachedDataset } from './data';
-import type { TrainOptions } from './loop';
+import type { TrainOptions, TrainResult } from './loop';
 import { fusionModule, gateModule, type BackboneTail, type TrainableModule } from './module';
 import { withOcclusion, type TrainTarget } from './prepare';
 import { Rng } from './rng';
@@ -110,4 +110,14 @@ export function pairsFromRows(set: { rows: CollectedRow[][] }, max: number, seed
     pairs.push({ a, b: offset + k, same: ra.label === rb.label });
   }));
   return pairs.length <= max ? pairs : new Rng(seed).fork(211).shuffle(pairs).slice(0, max);
+}
+
+/** The weights file's `training` field: how the run went (best epoch's validation numbers) plus what it trained on. */
+export function trainingRecord(command: string, seed: number, result: TrainResult, summary: object, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const best = result.bestEpoch >= 0 ? result.logs[result.bestEpoch] : undefined;
+  return {
+    command, seed, ...extra, epochs_run: result.logs.length, best_epoch: result.bestEpoch,
+    stopped_early: result.stoppedEarly, initial: result.initial,
+    best: best ? { val_loss: best.valLoss, val_accuracy: best.valAccuracy } : undefined, ...summary,
+  };
 }

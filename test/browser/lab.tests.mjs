@@ -145,6 +145,29 @@ const IDENTIFY_GRAPH = {
   edges: [...embedEdges, { from: { node: 'embed', port: 'embeddings' }, to: { node: 'identify', port: 'embeddings' } }],
 };
 
+/** The attention graph's first five nodes (one face per image): MTCNN -> align (central face) -> MobileFaceNet (tap) -> attention gate. */
+const GATE_TRAIN_GRAPH = {
+  schema: 'faceflow/pipeline', version: 2, name: 'Gate to train', description: 'MTCNN -> align (central face) -> MobileFaceNet (tap) -> attention gate',
+  nodes: ATTENTION_GRAPH.nodes.slice(0, 5).map((n) => (n.id === 'align' ? { ...n, params: { select: 'central' } } : n)),
+  edges: ATTENTION_GRAPH.edges.slice(0, 6),
+};
+
+/** A training folder <root>/<identity>/<image> of `perId` images of the first `count` lfw-dev identities that have that many; undefined when lfw-dev is absent. */
+function lfwTrainingFolder(count, perId) {
+  const lfw = path.resolve('../shared/datasets/lfw-dev/images');
+  if (!fs.existsSync(lfw)) return undefined;
+  const images = (d) => fs.readdirSync(path.join(lfw, d)).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
+  const ids = fs.readdirSync(lfw).sort().filter((d) => fs.statSync(path.join(lfw, d)).isDirectory() && images(d).length >= perId).slice(0, count);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faceflow-train-'));
+  for (const id of ids) {
+    fs.mkdirSync(path.join(dir, 'lfw-train', id), { recursive: true });
+    for (const f of images(id).slice(0, perId)) fs.copyFileSync(path.join(lfw, id, f), path.join(dir, 'lfw-train', id, f));
+  }
+  fs.mkdirSync(path.join(dir, 'one-person', ids[0]), { recursive: true });
+  for (const f of images(ids[0]).slice(0, perId)) fs.copyFileSync(path.join(lfw, ids[0], f), path.join(dir, 'one-person', ids[0], f));
+  return { dir, root: path.join(dir, 'lfw-train'), tiny: path.join(dir, 'one-person'), ids };
+}
+
 export const tests = [
   {
     name: "app lands on the paper's preset, already run on a sample photo: detections, aligned faces, attention heatmaps",
@@ -786,6 +809,106 @@ export const tests = [
       await shot(page, 'help');
       await page.keyboard.press('Escape');
       await page.locator('[data-testid=help]').waitFor({ state: 'detached' });
+    },
+  },
+  {
+    name: 'training: the attention gate trains in the worker on a picked folder, its weights are saved in IndexedDB, used by the next run and kept after a reload',
+    async run({ page, url }) {
+      const data = lfwTrainingFolder(8, 3);
+      if (!data) {
+        console.log('       skipped: ../shared/datasets/lfw-dev/images is absent');
+        return;
+      }
+      try {
+        if (!page.url().startsWith(url)) await freshLab(page, url);
+        if ((await page.locator('[data-testid=backend-in-use]').getAttribute('data-backend')) !== 'wasm') {
+          const rb = await runs(page);
+          await page.locator('[data-testid=backend-select]').selectOption('wasm');
+          await nextRun(page, rb, 120_000);
+        }
+        const r0 = await runs(page);
+        await importPreset(page, 'gate-train.json', JSON.stringify(GATE_TRAIN_GRAPH));
+        assert((await nextRun(page, r0, 120_000)) === 'done', `gate graph: ${await runMessage(page)}`);
+        await page.locator('[data-testid=tab-nodes]').click();
+        await node(page, 'gate').click();
+        const panel = page.locator('[data-testid=train-panel]');
+        await panel.waitFor();
+
+        // One identity: a clear one-line error, nothing runs.
+        await panel.locator('[data-testid=train-dir]').setInputFiles(data.tiny);
+        await panel.locator('[data-testid=train-summary][data-images="3"]').waitFor();
+        await panel.locator('[data-testid=train-start]').click();
+        const err = await panel.locator('[data-testid=train-error]').innerText();
+        assert(/at least 2 identities with 2 or more images/.test(err), `error: ${err}`);
+
+        await panel.locator('[data-testid=train-dir]').setInputFiles(data.root);
+        await panel.locator(`[data-testid=train-summary][data-images="${data.ids.length * 3}"]`).waitFor();
+        await panel.locator('[data-testid=train-epochs]').fill('2');
+        await panel.locator('[data-testid=train-seed]').fill('1');
+        // Cancel: stops in the cache pass, nothing saved.
+        await panel.locator('[data-testid=train-start]').click();
+        await panel.locator('[data-testid=train-progress]').waitFor();
+        await panel.locator('[data-testid=train-cancel]').click();
+        await panel.locator('[data-testid=train-error]', { hasText: 'cancelled' }).waitFor();
+        const t0 = Date.now();
+        await panel.locator('[data-testid=train-start]').click();
+        await panel.locator('[data-testid=train-progress]').waitFor();
+        await panel.locator('[data-testid=train-done]').waitFor({ timeout: 180_000 });
+        const trainMs = Date.now() - t0;
+        assert((await panel.locator('[data-testid=train-error]').count()) === 0, `error after training: ${await panel.locator('[data-testid=train-error]').allInnerTexts()}`);
+        const logs = await panel.locator('[data-testid=train-epoch]').evaluateAll((rows) => rows.map((r) => [Number(r.dataset.loss), Number(r.dataset.valLoss)]));
+        assert(logs.length === 2 && logs.every(([l, v]) => Number.isFinite(l) && Number.isFinite(v)), `epoch logs: ${JSON.stringify(logs)}`);
+        assert((await panel.locator('[data-testid=train-chart] .recharts-line-curve').count()) >= 1, 'the loss chart has a line');
+        const backendText = await panel.locator('[data-testid=train-backend]').innerText();
+        assert(/wasm/.test(backendText), `backend shown: ${backendText}`);
+        const done = panel.locator('[data-testid=train-done]');
+        assert((await done.getAttribute('data-leaked')) === '0', `tensors left by training: ${await done.getAttribute('data-leaked')}`);
+        const saved = await done.getAttribute('data-url');
+        assert(/^idb:weights\/.+\.json$/.test(saved), `saved weights URL: ${saved}`);
+        await shot(page, 'train-gate');
+
+        // Download: the tfjs-format pair that `faceflow train` writes.
+        const downloads = [];
+        const onDownload = (d) => downloads.push(d);
+        page.on('download', onDownload);
+        await panel.locator('[data-testid=train-download]').click();
+        for (let i = 0; i < 50 && downloads.length < 2; i++) await page.waitForTimeout(100);
+        page.off('download', onDownload);
+        assert(downloads.length === 2, `downloads: ${downloads.length}`);
+        const manifest = JSON.parse(fs.readFileSync(await downloads[0].path(), 'utf8'));
+        const bin = fs.readFileSync(await downloads[1].path());
+        const floats = manifest.weightsManifest[0].weights.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
+        assert(manifest.format === 'faceflow-weights' && manifest.kind === 'gate' && manifest.weightsManifest[0].paths[0] === downloads[1].suggestedFilename(), `manifest: ${JSON.stringify(manifest).slice(0, 200)}`);
+        assert(bin.length === floats * 4, `.bin holds ${bin.length} bytes, manifest ${floats * 4}`);
+
+        // "Use these weights": an undoable edit of the weights param; the next run uses them.
+        const r1 = await runs(page);
+        await panel.locator('[data-testid=train-use]').click();
+        assert((await nextRun(page, r1, 120_000)) === 'done', `run with the trained gate: ${await runMessage(page)}`);
+        assert((await page.locator('[data-testid=param-weights]').inputValue()) === saved, 'weights param');
+        await page.locator('[data-testid=inspector] .report').filter({ hasText: saved }).waitFor();
+        const r2 = await runs(page);
+        await page.locator('.react-flow__pane').click({ position: { x: 40, y: 40 } });
+        await page.keyboard.press(`${mod}+z`);
+        await nextRun(page, r2, 120_000);
+        await node(page, 'gate').click();
+        assert((await page.locator('[data-testid=param-weights]').inputValue()) === '', 'undo clears the weights param');
+        const r3 = await runs(page);
+        await page.locator('.react-flow__pane').click({ position: { x: 40, y: 40 } });
+        await page.keyboard.press(`${mod}+Shift+z`);
+        assert((await nextRun(page, r3, 120_000)) === 'done', 'redo');
+
+        // A reload keeps them (the graph autosaved, the weights in IndexedDB).
+        await page.waitForTimeout(400);
+        await page.reload();
+        assert((await nextRun(page, 0, 90_000)) === 'done', `after reload: ${await runMessage(page)}`);
+        await node(page, 'gate').click();
+        assert((await page.locator('[data-testid=param-weights]').inputValue()) === saved, 'weights param after reload');
+        await page.locator('[data-testid=inspector] .report').filter({ hasText: saved }).waitFor();
+        console.log(`       ${data.ids.length} identities x 3 images, 2 epochs on wasm: trained in ${trainMs} ms; losses ${logs.map(([l, v]) => `${l.toFixed(4)}/${v.toFixed(4)}`).join(', ')}`);
+      } finally {
+        fs.rmSync(data.dir, { recursive: true, force: true });
+      }
     },
   },
   {

@@ -4,6 +4,7 @@ import { updateNode } from '../editor/graph-ops';
 import { CATEGORY_COLORS } from '../editor/categories';
 import { edit, useLab } from '../state/store';
 import { ParamForm } from './ParamForm';
+import { isTrainable, TrainPanel } from './TrainPanel';
 
 function PipelineInfo() {
   const pipeline = useLab((s) => s.history.present);
@@ -44,6 +45,7 @@ export function Inspector() {
         <>
           <h3 className="section-title">Parameters</h3>
           <ParamForm nodeId={node.id} schema={def.params} params={node.params} />
+          {isTrainable(node.type) && <TrainPanel nodeId={node.id} weights={String(node.params.weights ?? '')} />}
           <h3 className="section-title">Ports</h3>
           <ul className="port-list">
             {Object.entries(def.inputs).map(([name, p]) => (

@@ -5,7 +5,7 @@ import type { Pipeline } from '../../graph/schema';
 import { validatePipeline } from '../../graph/validate';
 import { isImageValue } from '../../graph/values';
 import { setPreview } from '../views/image';
-import type { BackendSetting, DatasetOutcome, LabWorkerApi } from '../../runtime/browser-worker';
+import type { BackendSetting, DatasetOutcome, LabWorkerApi, TrainEvent, TrainImage, TrainOutcome, TrainSettings } from '../../runtime/browser-worker';
 import type { RunEvent } from '../../runtime/events';
 import { runSignature } from '../editor/graph-ops';
 import { doc, lab, toast, type InputChoice, type NodeStatus } from '../state/store';
@@ -135,6 +135,16 @@ export async function rerunFromScratch(): Promise<void> {
 export async function runDatasetInWorker(pipeline: Pipeline, items: RunItem[], onProgress: (done: number, total: number, failed: number) => void): Promise<DatasetOutcome> {
   await ready;
   return api.runDataset(pipeline, items, Comlink.proxy(onProgress));
+}
+
+/** Train a gate / fusion node in the worker (after any backend switch); events come back per cache item and per epoch. */
+export async function trainInWorker(pipeline: Pipeline, nodeId: string, images: TrainImage[], settings: TrainSettings, onEvent: (e: TrainEvent) => void): Promise<TrainOutcome> {
+  await ready;
+  return api.train(pipeline, nodeId, images, settings, Comlink.proxy(onEvent));
+}
+
+export async function cancelTraining(): Promise<void> {
+  await api.cancelTrain();
 }
 
 export async function cancelDatasetRun(): Promise<void> {

@@ -3,7 +3,8 @@ import { isImageValue } from '../../graph/values';
 import { embedPngText } from '../../io/png-meta';
 import { imageCanvas } from './image';
 
-function download(blob: Blob, name: string): void {
+/** Save a blob as a file download. */
+export function download(blob: Blob, name: string): void {
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
   a.download = name;

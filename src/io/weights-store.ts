@@ -1,0 +1,97 @@
+import type { WeightsManifest } from '../train/weights-file';
+
+/**
+ * Gate / fusion weights trained in the app, kept in this browser's IndexedDB (its own database,
+ * so the lab's other stores are untouched). A node's `weights` param names them as
+ * `idb:weights/<name>.json`; the browser HostIO reads that URL and the `<name>.weights.bin` beside
+ * it (the manifest's path) from here, so the usual weights loader works unchanged.
+ */
+export const WEIGHTS_URL_PREFIX = 'idb:weights/';
+const DB_NAME = 'faceflow-weights';
+const STORE = 'weights';
+
+export interface StoredWeights {
+  name: string;
+  savedAt: number;
+  manifest: WeightsManifest;
+  bin: Uint8Array;
+}
+
+/** A name safe in a URL and as a file name: letters, digits, dot, dash, underscore. */
+export function safeWeightsName(name: string): string {
+  const s = name.trim().replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[.-]+|-+$/g, '').slice(0, 80);
+  if (!s) throw new Error('give the weights a name (letters, digits, . _ -)');
+  return s;
+}
+
+export const weightsUrl = (name: string) => `${WEIGHTS_URL_PREFIX}${name}.json`;
+
+/** Which stored record and which of its two files a URL means; undefined for other URLs. */
+export function parseWeightsUrl(url: string): { name: string; file: 'manifest' | 'bin' } | undefined {
+  if (!url.startsWith(WEIGHTS_URL_PREFIX)) return undefined;
+  const rest = decodeURIComponent(url.slice(WEIGHTS_URL_PREFIX.length).split(/[?#]/)[0]);
+  if (rest.endsWith('.weights.bin')) return { name: rest.slice(0, -'.weights.bin'.length), file: 'bin' };
+  if (rest.endsWith('.json')) return { name: rest.slice(0, -'.json'.length), file: 'manifest' };
+  return undefined;
+}
+
+/** The manifest as saved under `name`: its one .bin path is `<name>.weights.bin`. */
+export function renamedManifest(manifest: WeightsManifest, name: string): WeightsManifest {
+  return { ...manifest, weightsManifest: manifest.weightsManifest.map((g, i) => ({ ...g, paths: i === 0 ? [`${name}.weights.bin`] : [] })) };
+}
+
+let opening: Promise<IDBDatabase> | undefined;
+function openDb(): Promise<IDBDatabase> {
+  opening ??= new Promise<IDBDatabase>((resolve, reject) => {
+    const req = indexedDB.open(DB_NAME, 1);
+    req.onupgradeneeded = () => {
+      if (!req.result.objectStoreNames.contains(STORE)) req.result.createObjectStore(STORE, { keyPath: 'name' });
+    };
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error ?? new Error('cannot open IndexedDB'));
+  }).catch((e) => {
+    opening = undefined;
+    throw e;
+  });
+  return opening;
+}
+
+async function request<T>(mode: IDBTransactionMode, op: (s: IDBObjectStore) => IDBRequest): Promise<T> {
+  const db = await openDb();
+  return new Promise<T>((resolve, reject) => {
+    const req = op(db.transaction(STORE, mode).objectStore(STORE));
+    req.onsuccess = () => resolve(req.result as T);
+    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
+  });
+}
+
+export function loadStoredWeights(name: string): Promise<StoredWeights | undefined> {
+  return request<StoredWeights | undefined>('readonly', (s) => s.get(name));
+}
+
+export async function listStoredWeights(): Promise<string[]> {
+  return (await request<IDBValidKey[]>('readonly', (s) => s.getAllKeys())).map(String).sort();
+}
+
+/**
+ * Save under `name` (made safe); an existing name gets a -2, -3... suffix, so a URL always
+ * means the same weights (the nodes cache loaded weights by URL). Returns the stored record.
+ */
+export async function saveStoredWeights(name: string, manifest: WeightsManifest, bin: Uint8Array): Promise<StoredWeights> {
+  const base = safeWeightsName(name);
+  const taken = new Set(await listStoredWeights());
+  let final = base;
+  for (let k = 2; taken.has(final); k++) final = `${base}-${k}`;
+  const record: StoredWeights = { name: final, savedAt: Date.now(), manifest: renamedManifest(manifest, final), bin };
+  await request('readwrite', (s) => s.put(record));
+  return record;
+}
+
+/** The bytes of `idb:weights/<name>.json` or `.weights.bin`, as HostIO.readFile returns them. */
+export async function readWeightsUrl(url: string): Promise<Uint8Array> {
+  const ref = parseWeightsUrl(url);
+  if (!ref) throw new Error(`${url}: not a saved-weights URL (idb:weights/<name>.json)`);
+  const rec = await loadStoredWeights(ref.name);
+  if (!rec) throw new Error(`${url}: weights “${ref.name}” are not saved in this browser (train them from the node's inspector)`);
+  return ref.file === 'bin' ? rec.bin : new TextEncoder().encode(JSON.stringify(rec.manifest, null, 2));
+}

@@ -1,0 +1,137 @@
+import * as tf from '@tensorflow/tfjs';
+import { registry } from '../../nodes';
+import { compilePipeline } from '../graph/compile';
+import type { HostIO, RunItem } from '../graph/node-definition';
+import type { Pipeline } from '../graph/schema';
+import { heldModelTensors } from '../models/held-tensors';
+import { loadMobileFaceNetTail } from '../models/gate/mobilefacenet-tail';
+import type { ItemOutputs } from '../train/collect';
+import { defaultTrainOptions, trainModule, type EpochLog, type TrainResult } from '../train/loop';
+import { trainingSetProblem } from '../train/picked-dataset';
+import { cachePipeline, trainTargetForNode } from '../train/prepare';
+import {
+  collectTargetRows, createTrainable, identityLabeler, OCCLUDE_SETTINGS, pairsFromRows, splitIdentities, stackPasses, trainingRecord, trainingSummary, trainPasses,
+  type TrainPass,
+} from '../train/session';
+import { encodeWeights, type WeightsManifest } from '../train/weights-file';
+import type { RunEvent } from './events';
+import { RunAborted, type Executor } from './executor';
+
+/** One training image as the page hands it over: its identity folder, its path in the picked folder, its bytes. */
+export interface TrainImage {
+  identity: string;
+  name: string;
+  file: Blob;
+}
+
+export interface TrainSettings {
+  epochs: number;
+  seed: number;
+  /** A synthetic occluder kind for the second cache pass, 'any-mask', 'any' or 'none'. */
+  occlude: string;
+  /** Share of identities held out for validation and early stopping. */
+  valFraction: number;
+  /** File name for the weights (the manifest's .bin path is `<name>.weights.bin`). */
+  name: string;
+}
+
+export type TrainEvent =
+  | { kind: 'cache'; pass: string; done: number; total: number }
+  | { kind: 'start'; summary: Record<string, unknown> }
+  | { kind: 'progress'; fraction: number }
+  | { kind: 'epoch'; log: EpochLog };
+
+export interface TrainOutcome {
+  status: 'done' | 'error' | 'cancelled';
+  backend: string;
+  nodeId: string;
+  logs: EpochLog[];
+  initial?: TrainResult['initial'];
+  bestEpoch?: number;
+  /** The weights in the format `faceflow train` writes (manifest + one float32 .bin). */
+  weights?: { manifest: WeightsManifest; bin: Uint8Array };
+  error?: string;
+  /** tf.memory().numTensors before building the module and after disposing it (model weights loaded meanwhile excepted). */
+  tensors?: { before: number; after: number; leaked: number };
+  ms: number;
+}
+
+/**
+ * Train the gate or fusion node `nodeId` of `pipeline` on `images` with the executor of the
+ * lab's worker (its backend, its cache): the cache passes (clean + occluded) through the frozen
+ * upstream nodes, then `trainModule` as in `faceflow train`.
+ */
+export async function trainInWorker(
+  env: { executor: Executor; io: HostIO; backend: string },
+  pipeline: Pipeline, nodeId: string, images: TrainImage[], s: TrainSettings, onEvent: (e: TrainEvent) => void, signal: AbortSignal,
+): Promise<TrainOutcome> {
+  const t0 = performance.now();
+  const base = { backend: env.backend, nodeId, logs: [] as EpochLog[] };
+  const finish = (o: Partial<TrainOutcome> & Pick<TrainOutcome, 'status'>): TrainOutcome => ({ ...base, ...o, ms: performance.now() - t0 });
+  const urls: string[] = [];
+  try {
+    if (!(Number.isInteger(s.epochs) && s.epochs >= 1 && s.epochs <= 1000)) throw new Error(`epochs ${s.epochs}: expected an integer from 1 to 1000`);
+    if (!OCCLUDE_SETTINGS.includes(s.occlude)) throw new Error(`occlude ${s.occlude}: expected ${OCCLUDE_SETTINGS.join(', ')}`);
+    const problem = trainingSetProblem(images, s.valFraction, s.seed);
+    if (problem) throw new Error(problem);
+    const target = trainTargetForNode(pipeline, nodeId);
+    const passes = trainPasses(cachePipeline(pipeline, target), target, s.occlude, s.seed);
+    const plans = new Map(passes.map((p) => [p, compilePipeline(p.pipeline, registry)]));
+    const { train: trainImages, val: valImages } = splitIdentities(images, s.valFraction, s.seed);
+    const labelOf = identityLabeler([...trainImages, ...valImages]);
+    const itemOf = new Map<TrainImage, RunItem>();
+    for (const img of images) {
+      const url = URL.createObjectURL(img.file);
+      urls.push(url);
+      itemOf.set(img, { id: `train:${img.name}:${img.file.size}:${(img.file as File).lastModified ?? 0}`, name: img.name, path: url });
+    }
+    const total = images.length * passes.length;
+    let finished = 0;
+    const runPass = async (pass: TrainPass, imgs: TrainImage[]): Promise<ItemOutputs[]> => {
+      let last = 0;
+      const onRunEvent = (e: RunEvent) => {
+        // Item i starting means items 0..i-1 are done; at most one report per 100 ms.
+        if (e.kind === 'progress' || e.item === undefined || performance.now() - last < 100) return;
+        last = performance.now();
+        onEvent({ kind: 'cache', pass: pass.name, done: finished + e.item, total });
+      };
+      const results = await env.executor.runItems(plans.get(pass)!, imgs.map((i) => itemOf.get(i)!), { io: env.io, signal, onEvent: onRunEvent, retain: 'sinks' });
+      finished += imgs.length;
+      onEvent({ kind: 'cache', pass: pass.name, done: finished, total });
+      return results.map((r) => (r.error ? undefined : r.outputs));
+    };
+    const trainSet = await collectTargetRows(passes, trainImages, labelOf, target, runPass);
+    const valSet = await collectTargetRows(passes, valImages, labelOf, target, runPass);
+    const train = stackPasses(trainSet);
+    const val = stackPasses(valSet);
+    const opts = { ...defaultTrainOptions(s.epochs, s.seed), valPairs: pairsFromRows(valSet, 2000, s.seed), signal };
+
+    const tail = target.kind === 'gate' ? await loadMobileFaceNetTail(env.io) : undefined;
+    const before = tf.memory().numTensors;
+    const heldBefore = heldModelTensors();
+    const { module: mod, config } = createTrainable(target, train, s.seed, () => (f) => tail!.run(f));
+    let weights: TrainOutcome['weights'];
+    let result: TrainResult;
+    const summary = trainingSummary(mod, train, val, trainSet.skipped + valSet.skipped, opts, passes);
+    try {
+      onEvent({ kind: 'start', summary });
+      result = await trainModule(mod, train, val, {
+        ...opts,
+        onEpoch: (log) => onEvent({ kind: 'epoch', log }),
+        onProgress: (fraction) => onEvent({ kind: 'progress', fraction }),
+      });
+      const training = trainingRecord(`FaceFlow Lab: train node "${nodeId}" of "${pipeline.name}"`, s.seed, result, summary, { backend: env.backend, occlude: s.occlude, val_fraction: s.valFraction });
+      weights = encodeWeights(mod.kind, config, mod.variables as Record<string, tf.Tensor>, `${s.name}.weights.bin`, training);
+    } finally {
+      mod.dispose();
+    }
+    const after = tf.memory().numTensors;
+    const tensors = { before, after, leaked: after - before - (heldModelTensors() - heldBefore) };
+    return finish({ status: 'done', logs: result.logs, initial: result.initial, bestEpoch: result.bestEpoch, weights, tensors });
+  } catch (e) {
+    if (e instanceof RunAborted || signal.aborted) return finish({ status: 'cancelled' });
+    return finish({ status: 'error', error: (e as Error).message });
+  } finally {
+    urls.forEach((u) => URL.revokeObjectURL(u));
+  }
+}
