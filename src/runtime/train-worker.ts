@@ -31,6 +31,8 @@ export interface TrainSettings {
   occlude: string;
   /** Share of identities held out for validation and early stopping. */
   valFraction: number;
+  /** Weight of the clean-consistency term (0: triplet loss alone, as the paper). */
+  consistency: number;
   /** File name for the weights (the manifest's .bin path is `<name>.weights.bin`). */
   name: string;
 }
@@ -104,7 +106,7 @@ export async function trainInWorker(
     const valSet = await collectTargetRows(passes, valImages, labelOf, target, runPass);
     const train = stackPasses(trainSet);
     const val = stackPasses(valSet);
-    const opts = { ...defaultTrainOptions(s.epochs, s.seed), valPairs: pairsFromRows(valSet, 2000, s.seed), signal };
+    const opts = { ...defaultTrainOptions(s.epochs, s.seed), consistency: s.consistency, valPairs: pairsFromRows(valSet, 2000, s.seed), signal };
 
     const tail = target.kind === 'gate' ? await loadMobileFaceNetTail(env.io) : undefined;
     const before = tf.memory().numTensors;

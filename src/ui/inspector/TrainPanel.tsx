@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { saveStoredWeights, weightsUrl, type StoredWeights } from '../../io/weights-store';
-import type { TrainEvent, TrainOutcome } from '../../runtime/browser-worker';
+import type { TrainEvent, TrainOutcome, TrainSettings } from '../../runtime/browser-worker';
 import type { EpochLog } from '../../train/loop';
 import { identityCounts, trainingImages, trainingSetProblem, type TrainingImage } from '../../train/picked-dataset';
 import { trainTargetForNode } from '../../train/prepare';
@@ -53,7 +53,7 @@ export function downloadWeights(w: StoredWeights): void {
   setTimeout(() => download(new Blob([w.bin as BlobPart], { type: 'application/octet-stream' }), `${w.name}.weights.bin`), 300);
 }
 
-async function startTraining(nodeId: string, p: Picked, settings: { epochs: number; seed: number; occlude: string; valFraction: number; name: string }): Promise<void> {
+async function startTraining(nodeId: string, p: Picked, settings: TrainSettings): Promise<void> {
   const pipeline = doc();
   let problem: string | undefined;
   try {
@@ -120,6 +120,7 @@ export function TrainPanel({ nodeId, weights }: { nodeId: string; weights: strin
   const [seed, setSeed] = useState(1);
   const [occlude, setOcclude] = useState('any-mask');
   const [valFraction, setValFraction] = useState(0.25);
+  const [consistency, setConsistency] = useState(0);
   const [name, setName] = useState('');
   const dirInput = useRef<HTMLInputElement>(null);
   useEffect(() => {
@@ -157,6 +158,8 @@ export function TrainPanel({ nodeId, weights }: { nodeId: string; weights: strin
       </select>
       <label className="field-label">Validation share of identities</label>
       <input type="number" min={0.05} max={0.9} step={0.05} value={valFraction} data-testid="train-val" onChange={(e) => setValFraction(Number(e.target.value))} />
+      <label className="field-label">Clean-consistency weight (0: triplet loss alone, as the paper)</label>
+      <input type="number" min={0} max={100} step={0.5} value={consistency} data-testid="train-consistency" onChange={(e) => setConsistency(Math.max(0, Number(e.target.value) || 0))} />
       <label className="field-label">Save as</label>
       <input value={name} placeholder={defaultName} data-testid="train-name" onChange={(e) => setName(e.target.value)} />
       <div className="dataset-row" style={{ marginTop: 8 }}>
@@ -164,7 +167,7 @@ export function TrainPanel({ nodeId, weights }: { nodeId: string; weights: strin
           <button className="btn danger small" data-testid="train-cancel" onClick={() => void cancelTraining()}>■ Cancel</button>
         ) : (
           <button className="btn primary small" data-testid="train-start" disabled={!p}
-            onClick={() => p && void startTraining(nodeId, p, { epochs, seed, occlude, valFraction, name: name.trim() || defaultName })}>▶ Train</button>
+            onClick={() => p && void startTraining(nodeId, p, { epochs, seed, occlude, valFraction, consistency, name: name.trim() || defaultName })}>▶ Train</button>
         )}
         <span className="muted small" data-testid="train-backend">backend: {mine?.outcome?.backend ?? backend ?? '…'}</span>
       </div>
