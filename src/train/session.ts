@@ -19,9 +19,13 @@ export const OCCLUDE_SETTINGS: readonly string[] = [...OCCLUSION_KINDS, 'any-mas
 export interface TrainPass { name: string; pipeline: Pipeline }
 
 /** The cache passes: clean, plus one with a synthetic occluder on the aligned faces unless `occlude` is 'none'. */
-export function trainPasses(cache: Pipeline, target: TrainTarget, occlude: string, seed: number): TrainPass[] {
+export function trainPasses(cache: Pipeline, target: TrainTarget, occlude: string, seed: number, occludedPasses = 1): TrainPass[] {
   const passes: TrainPass[] = [{ name: 'clean', pipeline: cache }];
-  if (occlude !== 'none' && target.kind !== 'occlusion') passes.push({ name: occlude, pipeline: withOcclusion(cache, { kind: occlude, probability: 1, seed }) });
+  if (occlude === 'none' || target.kind === 'occlusion') return passes;
+  // Each occluded pass draws other occluders on the same faces (its own seed).
+  for (let k = 0; k < occludedPasses; k++) {
+    passes.push({ name: occludedPasses > 1 ? `${occlude} #${k + 1}` : occlude, pipeline: withOcclusion(cache, { kind: occlude, probability: 1, seed: seed + k }) });
+  }
   return passes;
 }
 
@@ -94,22 +98,26 @@ export function trainingSummary(mod: TrainableModule, train: CachedDataset, val:
 }
 
 /**
- * Validation pairs for the per-epoch accuracy when no pairs file is given: every pair of rows of
- * the first pass (clean) with the rows of the last pass (occluded, when there is one), at most
- * `max` of them (a seeded sample).
+ * Validation pairs for the per-epoch accuracy when no pairs file is given: pairs of a row of the
+ * first pass (clean) with a row of another image in the last pass (occluded, when there is one),
+ * as many same-identity as different-identity pairs, at most `max` in all (a seeded sample).
  */
 export function pairsFromRows(set: { rows: CollectedRow[][] }, max: number, seed: number): { a: number; b: number; same: boolean }[] {
   const first = set.rows[0] ?? [];
   const lastIndex = set.rows.length - 1;
   const offset = set.rows.slice(0, lastIndex).reduce((s, r) => s + r.length, 0);
   const last = set.rows[lastIndex] ?? [];
-  const pairs: { a: number; b: number; same: boolean }[] = [];
+  const same: { a: number; b: number; same: boolean }[] = [];
+  const different: { a: number; b: number; same: boolean }[] = [];
   first.forEach((ra, a) => last.forEach((rb, k) => {
     if (lastIndex === 0 && k <= a) return;
     if (ra.image === rb.image) return;
-    pairs.push({ a, b: offset + k, same: ra.label === rb.label });
+    (ra.label === rb.label ? same : different).push({ a, b: offset + k, same: ra.label === rb.label });
   }));
-  return pairs.length <= max ? pairs : new Rng(seed).fork(211).shuffle(pairs).slice(0, max);
+  // Balanced like LFW's pairs: as many different-identity pairs as same ones (sampled, seeded).
+  const rng = new Rng(seed).fork(211);
+  const n = Math.min(same.length, Math.floor(max / 2));
+  return [...rng.shuffle(same).slice(0, n), ...rng.shuffle(different).slice(0, n)];
 }
 
 /** The weights file's `training` field: how the run went (best epoch's validation numbers) plus what it trained on. */

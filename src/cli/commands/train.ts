@@ -19,7 +19,7 @@ import { trainOcclusionClassifier, type FaceCrops } from '../../train/occlusion'
 import { defaultMilestones } from '../../train/schedule';
 import {
   collectPasses, collectTargetRows, createTrainable, identityLabeler, moduleFileName, OCCLUDE_SETTINGS, splitIdentities, stackPasses,
-  trainingRecord, trainingSummary, trainPasses, type TrainPass,
+  pairsFromRows, trainingRecord, trainingSummary, trainPasses, type TrainPass,
 } from '../../train/session';
 import { saveWeightsFiles } from '../../train/weights-file-node';
 import { parseCommandArgs } from '../args';
@@ -51,6 +51,7 @@ format) and one JSON line per epoch on stdout.
   --seed <s>              default 1: initialisation, batches, occluders, the split
   --batch <n>             rows per batch (default 64), --per-identity <k> images per identity (default 4)
   --lr <x>                default 0.001;  --patience <n> early-stopping patience (default 8)
+  --occluded-passes <k>   occluded copies of every image, each with other occluders (default 1)
   --consistency <w>       add w x (1 - cos) between each row's output and the untrained module's output
                           on the clean version of the same image (default 0: triplet loss alone, as the paper)
   --name <name>           file name (default: <preset name>.<module>)
@@ -97,7 +98,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     data: { type: 'string' }, out: { type: 'string' }, 'pairs-val': { type: 'string' }, 'val-images': { type: 'string' },
     'val-fraction': { type: 'string' }, module: { type: 'string' }, occlude: { type: 'string' }, epochs: { type: 'string' },
     seed: { type: 'string' }, batch: { type: 'string' }, 'per-identity': { type: 'string' }, lr: { type: 'string' },
-    patience: { type: 'string' }, consistency: { type: 'string' }, name: { type: 'string' }, log: { type: 'string' }, workers: { type: 'string' },
+    patience: { type: 'string' }, consistency: { type: 'string' }, 'occluded-passes': { type: 'string' }, name: { type: 'string' }, log: { type: 'string' }, workers: { type: 'string' },
     backend: { type: 'string' }, param: { type: 'string', multiple: true }, models: { type: 'string' },
   }, trainHelp);
   const presetFile = positionals[0];
@@ -119,6 +120,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     consistency: num(values.consistency, 'consistency', 0, (x) => x >= 0 && x <= 100),
     milestones: defaultMilestones(epochs),
   };
+  const occludedPasses = num(values['occluded-passes'], 'occluded-passes', 1, (x) => Number.isInteger(x) && x >= 1 && x <= 16);
   const valFraction = num(values['val-fraction'], 'val-fraction', 0.2, (x) => x > 0 && x < 1);
   const backend = parseBackend(values.backend);
   const workers = parseWorkers(values.workers);
@@ -135,7 +137,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   let passes: TrainPass[];
   try {
-    passes = trainPasses(cache, target, occlude, seed);
+    passes = trainPasses(cache, target, occlude, seed, occludedPasses);
   } catch (e) {
     throw new UsageError(`${presetFile}: ${(e as Error).message}`);
   }
@@ -172,11 +174,17 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const train = stackPasses(trainSet);
   const val = stackPasses(valSet);
   // Validation pairs: the first image clean, the second occluded when occlusion is on (the robustness case).
+  // Without a pairs file, a seeded sample of clean x occluded pairs of the held-out identities (as the app does).
   if (valPairIndex.length) {
-    const rowOf = (pass: number) => new Map(valSet.rows[pass].map((r, k) => [r.image, k + (pass ? valSet.rows[0].length : 0)]));
+    const rowOf = (pass: number) => {
+      const offset = valSet.rows.slice(0, pass).reduce((n, r) => n + r.length, 0);
+      return new Map(valSet.rows[pass].map((r, k) => [r.image, offset + k]));
+    };
     const clean = rowOf(0);
     const other = rowOf(passes.length - 1);
     opts.valPairs = valPairIndex.flatMap(([a, b, same]) => (clean.has(a) && other.has(b) ? [{ a: clean.get(a)!, b: other.get(b)!, same }] : []));
+  } else {
+    opts.valPairs = pairsFromRows(valSet, 2000, seed);
   }
 
   const io = createNodeIO({ modelDir: values.models });
