@@ -122,7 +122,7 @@ export async function trainInWorker(
         onEpoch: (log) => onEvent({ kind: 'epoch', log }),
         onProgress: (fraction) => onEvent({ kind: 'progress', fraction }),
       });
-      const training = trainingRecord(`FaceFlow Lab: train node "${nodeId}" of "${pipeline.name}"`, s.seed, result, summary, { backend: env.backend, occlude: s.occlude, val_fraction: s.valFraction });
+      const training = trainingRecord(`FaceFlow Lab: train node "${nodeId}" of "${pipeline.name}"`, s.seed, result, summary, { backend: env.backend, occlude: s.occlude, val_fraction: s.valFraction, consistency: s.consistency });
       weights = encodeWeights(mod.kind, config, mod.variables as Record<string, tf.Tensor>, `${s.name}.weights.bin`, training);
     } finally {
       mod.dispose();
