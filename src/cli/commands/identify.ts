@@ -11,7 +11,7 @@ import { progressBar } from '../progress';
 
 /**
  * Open-set cosine thresholds when none is given, per backbone: the k-fold LFW thresholds of the
- * baseline presets measured on lfw-dev (docs-recognition.md), rounded. Other backbones need --threshold.
+ * baseline presets measured on lfw-dev (README, Recognition), rounded. Other backbones need --threshold.
  */
 export const DEFAULT_THRESHOLDS: Record<string, number> = { mobilefacenet: 0.4, 'dlib-resnet': 0.91 };
 
