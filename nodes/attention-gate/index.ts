@@ -42,8 +42,8 @@ export const attentionGateNode = defineNode({
       return [l2Normalize(tail.run(g.features)), g.weightMap];
     });
     try {
-      const data = emb.dataSync() as Float32Array;
-      const weightMap: WeightsValue = { kind: 'gate', shape: [n, h, w], data: map.dataSync() as Float32Array, axes: ['face', 'row', 'column'] };
+      const [data, mapData] = (await Promise.all([emb.data(), map.data()])) as Float32Array[];
+      const weightMap: WeightsValue = { kind: 'gate', shape: [n, h, w], data: mapData, axes: ['face', 'row', 'column'] };
       ctx.report({ faces: n, weights: gate.origin });
       return {
         embeddings: {

@@ -40,7 +40,7 @@ export const contextNode = defineNode({
   }),
   async kernel({ faces, detections }: { faces: FacesValue; detections?: DetectionsValue }, params, ctx) {
     const classifier = params.occlusionWeights ? await getOcclusionClassifier(ctx.io, params.occlusionWeights) : undefined;
-    const scores = classifier ? occlusionScores(classifier, faces.data, faces.size, faces.count) : undefined;
+    const scores = classifier ? await occlusionScores(classifier, faces.data, faces.size, faces.count) : undefined;
     const context = facesContext(faces, detections, scores);
     ctx.report({ faces: faces.count, occlusionScores: classifier ? classifier.origin : 'none (no classifier: validity 0.5)' });
     return { context };

@@ -24,11 +24,13 @@ export function getOcclusionClassifier(io: HostIO, weightsPath: string): Promise
 }
 
 /** [P(mask), P(eyes occluded)] per aligned face (crops [count, size, size, 3], 8-bit). */
-export function occlusionScores(c: LoadedOcclusionClassifier, crops: Uint8Array, size: number, count: number): { mask: number; eyes: number }[] {
+export async function occlusionScores(c: LoadedOcclusionClassifier, crops: Uint8Array, size: number, count: number): Promise<{ mask: number; eyes: number }[]> {
   if (!count) return [];
   const S = OCC_INPUT * OCC_INPUT * 3;
   const x = new Float32Array(count * S);
   for (let i = 0; i < count; i++) occlusionInput(crops.subarray(i * size * size * 3, (i + 1) * size * size * 3), size, x, i * S);
-  const p = tf.tidy(() => tf.sigmoid(occlusionLogits(c.weights, tf.tensor4d(x, [count, OCC_INPUT, OCC_INPUT, 3]), false)).dataSync());
+  const probs = tf.tidy(() => tf.sigmoid(occlusionLogits(c.weights, tf.tensor4d(x, [count, OCC_INPUT, OCC_INPUT, 3]), false)));
+  const p = await probs.data();
+  probs.dispose();
   return Array.from({ length: count }, (_, i) => ({ mask: p[2 * i], eyes: p[2 * i + 1] }));
 }

@@ -1,10 +1,7 @@
 // The lab's compute worker: the executor (and its cache) lives here, exposed with comlink.
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import './wasm-paths';
 import { registry } from '../../nodes';
 import { compilePipeline, GraphError } from '../graph/compile';
 import type { HostIO, RunItem } from '../graph/node-definition';
@@ -17,12 +14,6 @@ import { Executor, NodeError, RunAborted, type NodeOutputs } from './executor';
 import { trainInWorker, type TrainEvent, type TrainImage, type TrainOutcome, type TrainSettings } from './train-worker';
 
 export type { TrainEvent, TrainImage, TrainOutcome, TrainSettings };
-
-setWasmPaths({
-  'tfjs-backend-wasm.wasm': wasmPlain,
-  'tfjs-backend-wasm-simd.wasm': wasmSimd,
-  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
-});
 
 export type BackendSetting = 'auto' | BackendName;
 

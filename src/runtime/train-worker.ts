@@ -123,7 +123,7 @@ export async function trainInWorker(
         onProgress: (fraction) => onEvent({ kind: 'progress', fraction }),
       });
       const training = trainingRecord(`FaceFlow Lab: train node "${nodeId}" of "${pipeline.name}"`, s.seed, result, summary, { backend: env.backend, occlude: s.occlude, val_fraction: s.valFraction, consistency: s.consistency });
-      weights = encodeWeights(mod.kind, config, mod.variables as Record<string, tf.Tensor>, `${s.name}.weights.bin`, training);
+      weights = await encodeWeights(mod.kind, config, mod.variables as Record<string, tf.Tensor>, `${s.name}.weights.bin`, training);
     } finally {
       mod.dispose();
     }

@@ -9,46 +9,17 @@ import { initBackend } from '../runtime/backend';
 import type { CachedDataset } from './data';
 import { defaultTrainOptions, embedAll, trainModule, type TrainOptions } from './loop';
 import { fusionModule, gatedFusionModule, gateModule } from './module';
+import { MASKED_CONTEXT_DIM, MASKED_DIM, maskedEmbeddings } from '../../test/fixtures/masked-embeddings';
 import { Rng } from './rng';
-import { tripletSemiHardLoss } from './triplet';
+import { mineSemiHard, tripletLoss } from './triplet';
 import { loadWeightsFiles, saveWeightsFiles } from './weights-file-node';
 
 beforeAll(async () => {
   await initBackend('wasm');
 });
 
-const D = 16;
-const shiftRng = new Rng(1234);
-/** The one direction every masked embedding is pushed along, shared by all datasets. */
-const MASK_SHIFT = Array.from({ length: D }, () => shiftRng.normal());
-const sn = Math.hypot(...MASK_SHIFT);
-const C = 4;
-
-/**
- * Identities on random unit directions; half the images are "masked": their embedding is pushed
- * along one shared direction (as an occluder shifts every masked face alike) and context[0] = 1.
- */
-function maskedEmbeddings(seed: number, ids: number, perId: number): CachedDataset {
-  const rng = new Rng(seed);
-  const n = ids * perId;
-  const labels = new Int32Array(n);
-  const emb = new Float32Array(n * D);
-  const ctx = new Float32Array(n * C);
-  for (let id = 0; id < ids; id++) {
-    const u = Array.from({ length: D }, () => rng.normal());
-    const un = Math.hypot(...u);
-    for (let k = 0; k < perId; k++) {
-      const r = id * perId + k;
-      labels[r] = id;
-      const masked = k % 2;
-      const v = u.map((x, j) => x / un + 0.5 * rng.normal() / Math.sqrt(D) + (masked ? (1.5 * MASK_SHIFT[j]) / sn : 0));
-      const vn = Math.hypot(...v);
-      v.forEach((x, j) => (emb[r * D + j] = x / vn));
-      ctx.set([masked, rng.range(-1, 1), rng.range(-1, 1), rng.range(0, 1)], r * C);
-    }
-  }
-  return { labels, embeddings: { data: emb, dim: D }, context: { data: ctx, dim: C } };
-}
+const D = MASKED_DIM;
+const C = MASKED_CONTEXT_DIM;
 
 function opts(seed: number, epochs: number, extra: Partial<TrainOptions> = {}): TrainOptions {
   return { ...defaultTrainOptions(epochs, seed), batchSize: 24, perIdentity: 4, lr: 3e-3, patience: 100, ...extra };
@@ -96,9 +67,9 @@ describe('training loop', () => {
     const cfg = defaultFusionConfig('transformer', D, C);
     const outputs = async (consistency: number) => {
       const module = fusionModule(cfg, initFusion(cfg, new Rng(3)));
-      const before = embedAll(module, val).data;
+      const before = (await embedAll(module, val)).data;
       await trainModule(module, train, val, opts(3, 12, { consistency }));
-      const after = embedAll(module, val).data;
+      const after = (await embedAll(module, val)).data;
       module.dispose();
       return { before, after };
     };
@@ -129,7 +100,7 @@ describe('training loop', () => {
     const { tripletBatches } = await import('./data');
     const vb = tripletBatches(val.labels, 24, 4, new Rng(1).fork(7919));
     const bestLoss = r.bestEpoch >= 0 ? r.logs[r.bestEpoch].valLoss! : r.initial.valLoss!;
-    expect(evaluateLoss(module, val, vb, 0.2)).toBeCloseTo(bestLoss, 5);
+    expect(await evaluateLoss(module, val, vb, 0.2)).toBeCloseTo(bestLoss, 5);
     module.dispose();
   });
 });
@@ -185,7 +156,7 @@ describe('attention gate training', () => {
 });
 
 describe('gate and fusion together', () => {
-  it('feeds the gated embedding to the fusion and trains both variable sets', () => {
+  it('feeds the gated embedding to the fusion and trains both variable sets', async () => {
     const proj = tf.tensor2d(new Rng(5).normalArray(6 * D, 0.5), [6, D]);
     const gcfg = defaultGateConfig(6);
     const gate = gateModule(gcfg, initGate(gcfg), (f) => tf.matMul(tf.mean(f, [1, 2]) as tf.Tensor2D, proj) as tf.Tensor2D);
@@ -194,7 +165,10 @@ describe('gate and fusion together', () => {
     expect(Object.keys(both.variables).sort()).toEqual(['fusion/Bk', 'fusion/Uk', 'fusion/Wq', 'fusion/Wv', 'fusion/bq', 'gate/bias', 'gate/kernel']);
     const batch = { featureMaps: tf.tensor4d(new Rng(6).normalArray(8 * 96, 1), [8, 4, 4, 6]), context: tf.tensor2d(new Rng(7).normalArray(8 * C, 0.5), [8, C]) };
     const list = Object.values(both.variables);
-    const { value, grads } = tf.variableGrads(() => tripletSemiHardLoss(both.forward(batch), [0, 0, 1, 1, 2, 2, 3, 3], 2).loss, list);
+    const y = both.forward(batch);
+    const mined = await mineSemiHard(y, [0, 0, 1, 1, 2, 2, 3, 3], 2);
+    y.dispose();
+    const { value, grads } = tf.variableGrads(() => tripletLoss(both.forward(batch), mined, 2), list);
     const out = both.forward(batch);
     expect(out.shape).toEqual([8, D + 32]);
     out.dispose();

@@ -4,7 +4,7 @@ import { checkDataset, disposeBatch, gatherBatch, tripletBatches, type CachedDat
 import type { TrainableModule } from './module';
 import { Rng } from './rng';
 import { defaultMilestones, EarlyStopping, stepDecay } from './schedule';
-import { TRIPLET_MARGIN, tripletSemiHardLoss } from './triplet';
+import { mineSemiHard, TRIPLET_MARGIN, tripletLoss, type MinedTriplets } from './triplet';
 
 export interface TrainOptions {
   epochs: number;
@@ -71,42 +71,55 @@ export interface ConsistencyTargets {
   weight: number;
 }
 
-export function consistencyTargets(module: TrainableModule, data: CachedDataset, weight: number): ConsistencyTargets {
+export async function consistencyTargets(module: TrainableModule, data: CachedDataset, weight: number): Promise<ConsistencyTargets> {
   if (!data.cleanRow) throw new Error('consistency training needs each row\'s clean row (cleanRow)');
-  const { data: y, dim } = embedAll(module, data);
+  const { data: y, dim } = await embedAll(module, data);
   const out = new Float32Array(data.cleanRow.length * dim);
   data.cleanRow.forEach((c, i) => out.set(y.subarray(c * dim, (c + 1) * dim), i * dim));
   return { data: out, dim, weight };
 }
 
-/** The batch's loss: semi-hard triplet, plus weight x mean(1 - cos(output, target)) with targets. */
-function batchLoss(out: tf.Tensor2D, labels: number[], margin: number, targets: ConsistencyTargets | undefined, idx: readonly number[]) {
-  const r = tripletSemiHardLoss(out, labels, margin);
-  if (!targets) return r;
+/** The batch's loss on mined triplets, plus weight x mean(1 - cos(output, target)) with targets. */
+function batchLoss(out: tf.Tensor2D, mined: MinedTriplets, margin: number, targets: ConsistencyTargets | undefined, idx: readonly number[]): tf.Scalar {
+  const loss = tripletLoss(out, mined, margin);
+  if (!targets) return loss;
   const t = tf.tensor2d(Float32Array.from(idx.flatMap((i) => Array.from(targets.data.subarray(i * targets.dim, (i + 1) * targets.dim)))), [idx.length, targets.dim]);
   const gap = tf.mean(tf.sub(1, tf.sum(tf.mul(out, t), 1)));
-  return { ...r, loss: tf.add(r.loss, tf.mul(targets.weight, gap)) as tf.Scalar };
+  return tf.add(loss, tf.mul(targets.weight, gap)) as tf.Scalar;
+}
+
+/**
+ * Semi-hard triplets of the batch `idx` on the module's current outputs. Mining reads distances
+ * asynchronously (webgpu's synchronous readback is slow, and returned zeros in headless Chromium),
+ * so a training step runs the forward pass twice: once here, once under the gradient tape.
+ */
+async function mineBatch(module: TrainableModule, b: ReturnType<typeof gatherBatch>, labels: number[], margin: number): Promise<MinedTriplets> {
+  const y = module.forward(b);
+  try {
+    return await mineSemiHard(y, labels, margin);
+  } finally {
+    y.dispose();
+  }
 }
 
 /** Mean loss over fixed batches (the same ones every epoch), without gradients. */
-export function evaluateLoss(module: TrainableModule, data: CachedDataset, batches: number[][], margin: number, targets?: ConsistencyTargets): number {
+export async function evaluateLoss(module: TrainableModule, data: CachedDataset, batches: number[][], margin: number, targets?: ConsistencyTargets): Promise<number> {
   let sum = 0;
   let count = 0;
   for (const idx of batches) {
     const b = gatherBatch(data, idx, module.needs);
-    const r = tf.tidy(() => {
-      const { loss, pairs } = batchLoss(module.forward(b), idx.map((i) => data.labels[i]), margin, targets, idx);
-      return { loss: loss.dataSync()[0], pairs };
-    });
+    const mined = await mineBatch(module, b, idx.map((i) => data.labels[i]), margin);
+    const loss = tf.tidy(() => batchLoss(module.forward(b), mined, margin, targets, idx));
     disposeBatch(b);
-    sum += r.loss * r.pairs;
-    count += r.pairs;
+    sum += (await loss.data())[0] * mined.pairs;
+    loss.dispose();
+    count += mined.pairs;
   }
   return count ? sum / count : NaN;
 }
 
 /** Module outputs for every row of `data`, as one Float32Array [n * dim]. */
-export function embedAll(module: TrainableModule, data: CachedDataset, chunk = 256): { data: Float32Array; dim: number } {
+export async function embedAll(module: TrainableModule, data: CachedDataset, chunk = 256): Promise<{ data: Float32Array; dim: number }> {
   const n = data.labels.length;
   let out: Float32Array | undefined;
   let dim = 0;
@@ -117,7 +130,7 @@ export function embedAll(module: TrainableModule, data: CachedDataset, chunk = 2
     disposeBatch(b);
     dim = y.shape[1];
     out ??= new Float32Array(n * dim);
-    out.set(y.dataSync() as Float32Array, s * dim);
+    out.set((await y.data()) as Float32Array, s * dim);
     y.dispose();
   }
   return { data: out ?? new Float32Array(0), dim };
@@ -141,8 +154,8 @@ export function bestThresholdAccuracy(scores: number[], same: boolean[]): number
   return best;
 }
 
-function pairAccuracy(module: TrainableModule, data: CachedDataset, pairs: NonNullable<TrainOptions['valPairs']>): number {
-  const { data: y, dim } = embedAll(module, data);
+async function pairAccuracy(module: TrainableModule, data: CachedDataset, pairs: NonNullable<TrainOptions['valPairs']>): Promise<number> {
+  const { data: y, dim } = await embedAll(module, data);
   const scores = pairs.map(({ a, b }) => {
     let s = 0;
     for (let k = 0; k < dim; k++) s += y[a * dim + k] * y[b * dim + k];
@@ -177,13 +190,13 @@ export async function trainModule(module: TrainableModule, train: CachedDataset,
   const logs: EpochLog[] = [];
   const initial: TrainResult['initial'] = {};
   // Targets come from the module before any step: the pass-through behaviour on clean faces.
-  const targets = opts.consistency ? consistencyTargets(module, train, opts.consistency) : undefined;
-  const valTargets = opts.consistency && val ? consistencyTargets(module, val, opts.consistency) : undefined;
+  const targets = opts.consistency ? await consistencyTargets(module, train, opts.consistency) : undefined;
+  const valTargets = opts.consistency && val ? await consistencyTargets(module, val, opts.consistency) : undefined;
   if (val && valBatches.length) {
-    initial.valLoss = evaluateLoss(module, val, valBatches, opts.margin, valTargets);
+    initial.valLoss = await evaluateLoss(module, val, valBatches, opts.margin, valTargets);
     stopper.update(-1, initial.valLoss);
   }
-  if (val && opts.valPairs?.length) initial.valAccuracy = pairAccuracy(module, val, opts.valPairs);
+  if (val && opts.valPairs?.length) initial.valAccuracy = await pairAccuracy(module, val, opts.valPairs);
   let best: Record<string, tf.Tensor> | undefined = val && valBatches.length ? snapshot(module.variables) : undefined;
   let stoppedEarly = false;
   const varList = Object.values(module.variables);
@@ -203,21 +216,15 @@ export async function trainModule(module: TrainableModule, train: CachedDataset,
         const idx = batches[bi];
         const labels = idx.map((i) => train.labels[i]);
         const b = gatherBatch(train, idx, module.needs);
-        let pairs = 0;
-        let active = 0;
-        const { value, grads } = tf.variableGrads(() => {
-          const r = batchLoss(module.forward(b), labels, opts.margin, targets, idx);
-          pairs = r.pairs;
-          active = r.active;
-          return r.loss;
-        }, varList);
+        const mined = await mineBatch(module, b, labels, opts.margin);
+        const { value, grads } = tf.variableGrads(() => batchLoss(module.forward(b), mined, opts.margin, targets, idx), varList);
         disposeBatch(b);
         const named: Record<string, tf.Tensor> = {};
         for (const [i, name] of names.entries()) named[name] = grads[varList[i].name];
         optimizer.step(module.variables, named, lrScale);
-        lossSum += value.dataSync()[0] * pairs;
-        pairSum += pairs;
-        activeSum += active;
+        lossSum += (await value.data())[0] * mined.pairs;
+        pairSum += mined.pairs;
+        activeSum += mined.active;
         value.dispose();
         tf.dispose(grads);
         opts.onProgress?.((epoch + (bi + 1) / batches.length) / opts.epochs);
@@ -229,14 +236,14 @@ export async function trainModule(module: TrainableModule, train: CachedDataset,
         best: false, seconds: 0,
       };
       if (val && valBatches.length) {
-        log.valLoss = evaluateLoss(module, val, valBatches, opts.margin, valTargets);
+        log.valLoss = await evaluateLoss(module, val, valBatches, opts.margin, valTargets);
         log.best = stopper.update(epoch, log.valLoss);
         if (log.best) {
           disposeSnapshot(best);
           best = snapshot(module.variables);
         }
       }
-      if (val && opts.valPairs?.length) log.valAccuracy = pairAccuracy(module, val, opts.valPairs);
+      if (val && opts.valPairs?.length) log.valAccuracy = await pairAccuracy(module, val, opts.valPairs);
       log.seconds = (performance.now() - t0) / 1000;
       logs.push(log);
       opts.onEpoch?.(log);

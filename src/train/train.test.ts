@@ -5,7 +5,7 @@ import { AdamW } from './adamw';
 import { tripletBatches } from './data';
 import { Rng } from './rng';
 import { defaultMilestones, EarlyStopping, stepDecay } from './schedule';
-import { pairwiseSquaredDistances, tripletSemiHardLoss } from './triplet';
+import { mineSemiHard, pairwiseSquaredDistances, tripletLoss, tripletSemiHardLoss } from './triplet';
 import { bestThresholdAccuracy } from './loop';
 
 beforeAll(async () => {
@@ -64,20 +64,20 @@ function referenceTriplet(x: number[][], labels: number[], margin: number): { lo
 }
 
 describe('triplet loss with semi-hard mining', () => {
-  it('matches a hand-worked case', () => {
+  it('matches a hand-worked case', async () => {
     // Points on a line; squared distances 0-1 .09, 0-2 .16, 0-3 1, 1-2 .01, 1-3 .49, 2-3 .36.
     // (0,1): semi-hard 2 (.16 in (.09, .29)) -> .09-.16+.2 = .13;
     // (1,0): no semi-hard (.49 is beyond the margin), easiest hard 2 -> .09-.01+.2 = .28;
     // (2,3): no semi-hard, easiest hard 0 -> .36-.16+.2 = .4; (3,2): semi-hard 1 -> .36-.49+.2 = .07.
     const x = tf.tensor2d([[0], [0.3], [0.4], [1]]);
-    const r = tripletSemiHardLoss(x, [0, 0, 1, 1], 0.2);
+    const r = await tripletSemiHardLoss(x, [0, 0, 1, 1], 0.2);
     expect(r.pairs).toBe(4);
     expect(r.active).toBe(4);
     expect(r.loss.dataSync()[0]).toBeCloseTo((0.13 + 0.28 + 0.4 + 0.07) / 4, 5);
     tf.dispose([x, r.loss]);
   });
 
-  it('matches a brute-force reference on random batches', () => {
+  it('matches a brute-force reference on random batches', async () => {
     const rng = new Rng(5);
     for (let trial = 0; trial < 5; trial++) {
       const n = 12;
@@ -89,7 +89,7 @@ describe('triplet loss with semi-hard mining', () => {
       });
       const ref = referenceTriplet(rows, labels, 0.2);
       const x = tf.tensor2d(rows);
-      const r = tripletSemiHardLoss(x, labels, 0.2);
+      const r = await tripletSemiHardLoss(x, labels, 0.2);
       expect(r.pairs).toBe(ref.pairs);
       expect(r.active).toBe(ref.active);
       expect(r.loss.dataSync()[0]).toBeCloseTo(ref.loss, 5);
@@ -97,19 +97,20 @@ describe('triplet loss with semi-hard mining', () => {
     }
   });
 
-  it('is zero without valid pairs and leaks no tensors', () => {
+  it('is zero without valid pairs and leaks no tensors', async () => {
     const before = tf.memory().numTensors;
     const x = tf.tensor2d([[1, 0], [0, 1], [1, 1]]);
-    const r = tripletSemiHardLoss(x, [0, 1, 2]);
+    const r = await tripletSemiHardLoss(x, [0, 1, 2]);
     expect(r.pairs).toBe(0);
     expect(r.loss.dataSync()[0]).toBe(0);
     tf.dispose([x, r.loss]);
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('gives gradients only through the chosen distances', () => {
+  it('gives gradients only through the chosen distances', async () => {
     const x = tf.variable(tf.tensor2d([[0], [0.3], [0.4], [1]]));
-    const g = tf.variableGrads(() => tripletSemiHardLoss(x, [0, 0, 1, 1], 0.2).loss, [x]);
+    const mined = await mineSemiHard(x, [0, 0, 1, 1], 0.2);
+    const g = tf.variableGrads(() => tripletLoss(x, mined, 0.2), [x]);
     // d/dx of mean hinge: pairs (0,1) n=2, (1,0) n=2, (2,3) n=0, (3,2) n=1, each / 4.
     const expected = [0, 0, 0, 0];
     const add = (i: number, j: number, s: number) => {

@@ -12,12 +12,21 @@ export function pairwiseSquaredDistances(x: tf.Tensor2D): tf.Tensor2D {
   });
 }
 
-export interface TripletLossResult {
-  /** Mean hinge over every valid (anchor, positive) pair, a scalar. */
-  loss: tf.Scalar;
+/** The triplets a batch trains on, chosen on its current distances. */
+export interface MinedTriplets {
+  /** +1 at (anchor, positive) and -1 at (anchor, negative) for each active triplet, [n * n]. */
+  G: Float32Array;
+  n: number;
   /** Valid (anchor, positive) pairs: same identity, distinct items, some negative in the batch. */
   pairs: number;
   /** Pairs whose hinge is positive (they produce a gradient). */
+  active: number;
+}
+
+export interface TripletLossResult {
+  /** Mean hinge over every valid (anchor, positive) pair, a scalar. */
+  loss: tf.Scalar;
+  pairs: number;
   active: number;
 }
 
@@ -34,52 +43,65 @@ export interface TripletLossResult {
  * Unlike tf-addons' variant (which in case 2 takes a farther negative beyond the margin when one
  * exists, giving 0), a pair whose only violations are hard negatives is never silently dropped:
  * that is exactly the masked-anchor case, where other masked faces crowd in. The choice is made
- * in plain JS on the current distances (it is discrete), so gradients flow through the chosen
- * distances only. The loss is the mean over all valid pairs (zero-loss pairs included).
+ * in plain JS on the current distances (it is discrete; `mineSemiHard`, which reads them
+ * asynchronously, as the webgpu backend needs), so gradients flow through the chosen distances
+ * only (`tripletLoss`). The loss is the mean over all valid pairs (zero-loss pairs included).
  *
  * `labels` are identity ids per row of `embeddings` [n, d] (expected L2-normalised).
  */
-export function tripletSemiHardLoss(embeddings: tf.Tensor2D, labels: ArrayLike<number>, margin = TRIPLET_MARGIN): TripletLossResult {
+export async function mineSemiHard(embeddings: tf.Tensor2D, labels: ArrayLike<number>, margin = TRIPLET_MARGIN): Promise<MinedTriplets> {
   const n = embeddings.shape[0];
   if (labels.length !== n) throw new Error(`triplet loss: ${labels.length} labels for ${n} embeddings`);
+  const dist = pairwiseSquaredDistances(embeddings);
+  const d = (await dist.data()) as Float32Array;
+  dist.dispose();
   let pairs = 0;
   let active = 0;
-  const loss = tf.tidy(() => {
-    const dist = pairwiseSquaredDistances(embeddings);
-    const d = dist.dataSync();
-    // Each active triplet adds +1 at (a, p) and -1 at (a, n): the mean hinge is then
-    // (sum(G * dist) + margin * active) / pairs, exact in value and gradient (the hinge is linear
-    // where it is positive), and needs no gather (whose gradient the wasm backend lacks).
-    const G = new Float32Array(n * n);
-    for (let a = 0; a < n; a++) {
-      for (let p = 0; p < n; p++) {
-        if (p === a || labels[p] !== labels[a]) continue;
-        const dap = d[a * n + p];
-        let semiHard = -1;
-        let easiestHard = -1;
-        let nearest = -1;
-        for (let k = 0; k < n; k++) {
-          if (labels[k] === labels[a]) continue;
-          const dan = d[a * n + k];
-          if (dan > dap && dan < dap + margin) {
-            if (semiHard < 0 || dan < d[a * n + semiHard]) semiHard = k;
-          } else if (dan <= dap) {
-            if (easiestHard < 0 || dan > d[a * n + easiestHard]) easiestHard = k;
-          }
-          if (nearest < 0 || dan < d[a * n + nearest]) nearest = k;
+  // Each active triplet adds +1 at (a, p) and -1 at (a, n): the mean hinge is then
+  // (sum(G * dist) + margin * active) / pairs, exact in value and gradient (the hinge is linear
+  // where it is positive), and needs no gather (whose gradient the wasm backend lacks).
+  const G = new Float32Array(n * n);
+  for (let a = 0; a < n; a++) {
+    for (let p = 0; p < n; p++) {
+      if (p === a || labels[p] !== labels[a]) continue;
+      const dap = d[a * n + p];
+      let semiHard = -1;
+      let easiestHard = -1;
+      let nearest = -1;
+      for (let k = 0; k < n; k++) {
+        if (labels[k] === labels[a]) continue;
+        const dan = d[a * n + k];
+        if (dan > dap && dan < dap + margin) {
+          if (semiHard < 0 || dan < d[a * n + semiHard]) semiHard = k;
+        } else if (dan <= dap) {
+          if (easiestHard < 0 || dan > d[a * n + easiestHard]) easiestHard = k;
         }
-        const neg = semiHard >= 0 ? semiHard : easiestHard >= 0 ? easiestHard : nearest;
-        if (neg < 0) continue; // no other identity in the batch
-        pairs++;
-        if (dap - d[a * n + neg] + margin > 0) {
-          active++;
-          G[a * n + p] += 1;
-          G[a * n + neg] -= 1;
-        }
+        if (nearest < 0 || dan < d[a * n + nearest]) nearest = k;
+      }
+      const neg = semiHard >= 0 ? semiHard : easiestHard >= 0 ? easiestHard : nearest;
+      if (neg < 0) continue; // no other identity in the batch
+      pairs++;
+      if (dap - d[a * n + neg] + margin > 0) {
+        active++;
+        G[a * n + p] += 1;
+        G[a * n + neg] -= 1;
       }
     }
-    if (pairs === 0) return tf.mul(tf.sum(dist), 0) as tf.Scalar;
-    return tf.div(tf.add(tf.sum(tf.mul(dist, tf.tensor2d(G, [n, n]))), margin * active), pairs) as tf.Scalar;
+  }
+  return { G, n, pairs, active };
+}
+
+/** The mean hinge of the mined triplets on `embeddings` (the same rows they were mined on), differentiable. */
+export function tripletLoss(embeddings: tf.Tensor2D, mined: MinedTriplets, margin = TRIPLET_MARGIN): tf.Scalar {
+  return tf.tidy(() => {
+    const dist = pairwiseSquaredDistances(embeddings);
+    if (mined.pairs === 0) return tf.mul(tf.sum(dist), 0) as tf.Scalar;
+    return tf.div(tf.add(tf.sum(tf.mul(dist, tf.tensor2d(mined.G, [mined.n, mined.n]))), margin * mined.active), mined.pairs) as tf.Scalar;
   });
-  return { loss, pairs, active };
+}
+
+/** Mining and loss in one call (no gradient needed across the two). */
+export async function tripletSemiHardLoss(embeddings: tf.Tensor2D, labels: ArrayLike<number>, margin = TRIPLET_MARGIN): Promise<TripletLossResult> {
+  const mined = await mineSemiHard(embeddings, labels, margin);
+  return { loss: tripletLoss(embeddings, mined, margin), pairs: mined.pairs, active: mined.active };
 }

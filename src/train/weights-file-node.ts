@@ -8,7 +8,7 @@ export async function saveWeightsFiles(
   dir: string, name: string, kind: string, config: unknown, weights: Record<string, tf.Tensor>, training?: Record<string, unknown>,
 ): Promise<string> {
   const binName = `${name}.weights.bin`;
-  const { manifest, bin } = encodeWeights(kind, config, weights, binName, training);
+  const { manifest, bin } = await encodeWeights(kind, config, weights, binName, training);
   await mkdir(dir, { recursive: true });
   const manifestPath = join(dir, `${name}.json`);
   await writeFile(join(dir, binName), bin);

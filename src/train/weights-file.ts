@@ -24,20 +24,21 @@ export interface LoadedWeights {
   weights: Record<string, tf.Tensor>;
 }
 
-/** Encode named tensors; `binName` is the .bin's file name as the manifest refers to it. */
-export function encodeWeights(
+/** Encode named tensors (read asynchronously, as webgpu needs); `binName` is the .bin's file name as the manifest refers to it. */
+export async function encodeWeights(
   kind: string, config: unknown, weights: Record<string, tf.Tensor>, binName: string, training?: Record<string, unknown>,
-): { manifest: WeightsManifest; bin: Uint8Array } {
+): Promise<{ manifest: WeightsManifest; bin: Uint8Array }> {
   const names = Object.keys(weights).sort();
   const total = names.reduce((s, k) => s + weights[k].size, 0);
   const floats = new Float32Array(total);
   let off = 0;
-  const entries = names.map((name) => {
+  const entries = [];
+  for (const name of names) {
     const t = weights[name];
-    floats.set(t.dataSync() as Float32Array, off);
+    floats.set((await t.data()) as Float32Array, off);
     off += t.size;
-    return { name, shape: t.shape.slice(), dtype: 'float32' as const };
-  });
+    entries.push({ name, shape: t.shape.slice(), dtype: 'float32' as const });
+  }
   const bin = new Uint8Array(floats.buffer);
   if (!littleEndian()) throw new Error('weights: big-endian hosts are not supported');
   return {

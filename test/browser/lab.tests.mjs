@@ -84,15 +84,18 @@ async function saveOutput(page, nodeId, port) {
 }
 
 const EMBED_GRAPH = {
-  schema: 'faceflow/pipeline', version: 2, name: 'Embed centre crop', description: 'image -> centre crop -> MobileFaceNet',
+  schema: 'faceflow/pipeline', version: 2, name: 'Embed centre crop', description: 'image -> centre crop -> MobileFaceNet -> trained attention gate',
   nodes: [
     { id: 'input', type: 'image-input', params: {}, position: { x: 0, y: 0 } },
     { id: 'align', type: 'align', params: { mode: 'center' }, position: { x: 300, y: 0 } },
-    { id: 'embed', type: 'mobilefacenet', params: { tap: false }, position: { x: 600, y: 0 } },
+    { id: 'embed', type: 'mobilefacenet', params: { tap: true }, position: { x: 600, y: 0 } },
+    { id: 'gate', type: 'attention-gate', params: { weights: 'presets/weights/gate.json' }, position: { x: 900, y: 0 } },
   ],
   edges: [
     { from: { node: 'input', port: 'image' }, to: { node: 'align', port: 'image' } },
     { from: { node: 'align', port: 'faces' }, to: { node: 'embed', port: 'faces' } },
+    { from: { node: 'embed', port: 'features' }, to: { node: 'gate', port: 'features' } },
+    { from: { node: 'embed', port: 'embeddings' }, to: { node: 'gate', port: 'embeddings' } },
   ],
 };
 
@@ -545,7 +548,7 @@ export const tests = [
       await importPreset(page, 'embed.json', JSON.stringify(EMBED_GRAPH));
       const wasmStatus = await nextRun(page, r, 120_000);
       assert(wasmStatus === 'done', `wasm run: ${wasmStatus} ${await runMessage(page)}`);
-      const wasm = await saveOutput(page, 'embed', 'embeddings');
+      const wasm = { embed: await saveOutput(page, 'embed', 'embeddings'), gate: await saveOutput(page, 'gate', 'embeddings') };
       const r2 = await runs(page);
       await page.locator('[data-testid=backend-select]').selectOption('webgpu');
       const status = await nextRun(page, r2, 240_000);
@@ -553,15 +556,18 @@ export const tests = [
       assert(backend === 'webgpu', `backend in use: ${backend} (${await page.locator('[data-testid=backend-in-use]').getAttribute('title')})`);
       assert(status === 'done', `webgpu run: ${status} ${await runMessage(page)}`);
       const st = await statuses(page);
-      assert(st.embed === 'done', `the embedding node should be recomputed on webgpu, was ${st.embed}`);
-      const gpu = await saveOutput(page, 'embed', 'embeddings');
+      assert(st.embed === 'done' && st.gate === 'done', `the embedding and gate nodes should be recomputed on webgpu: ${JSON.stringify(st)}`);
+      const gpu = { embed: await saveOutput(page, 'embed', 'embeddings'), gate: await saveOutput(page, 'gate', 'embeddings') };
       await shot(page, 'webgpu');
-      const a = JSON.stringify(wasm).match(/-?\d+(\.\d+)?(e-?\d+)?/g).map(Number);
-      const b = JSON.stringify(gpu).match(/-?\d+(\.\d+)?(e-?\d+)?/g).map(Number);
-      assert(a.length === b.length && a.length >= 128, `embedding sizes differ: ${a.length} vs ${b.length}`);
-      const diff = Math.max(...a.map((v, i) => Math.abs(v - b[i])));
-      console.log(`       ${a.length} numbers, max |wasm - webgpu| = ${diff.toExponential(2)}`);
-      assert(diff < 1e-3, `webgpu differs from wasm by ${diff}`);
+      const numbers = (v) => JSON.stringify(v).match(/-?\d+(\.\d+)?(e-?\d+)?/g).map(Number);
+      for (const node of ['embed', 'gate']) {
+        const a = numbers(wasm[node]);
+        const b = numbers(gpu[node]);
+        assert(a.length === b.length && a.length >= 128, `${node}: embedding sizes differ: ${a.length} vs ${b.length}`);
+        const diff = Math.max(...a.map((v, i) => Math.abs(v - b[i])));
+        console.log(`       ${node}: ${a.length} numbers, max |wasm - webgpu| = ${diff.toExponential(2)}`);
+        assert(diff < 1e-3, `${node}: webgpu differs from wasm by ${diff}`);
+      }
       const r3 = await runs(page);
       await page.locator('[data-testid=backend-select]').selectOption('wasm');
       await nextRun(page, r3, 120_000);
@@ -582,6 +588,26 @@ export const tests = [
         assert(r.logit < 1e-4 && r.regression < 1e-4, `relative error: logits ${r.logit}, regression ${r.regression}`);
         assert(r.logitSpread > 0.5, 'the reference map is flat: the comparison would prove little');
         assert(r.leaked === 0, `${r.leaked} tensors left behind`);
+      } finally {
+        await check.close();
+        await dev.close();
+      }
+    },
+  },
+  {
+    name: 'the training loop gives the same loss curve on webgpu as on wasm',
+    async run({ context }) {
+      const dev = await startDevServer();
+      const check = await context.newPage();
+      try {
+        await check.goto(`${dev.url}test/browser/pages/train-webgpu.html`);
+        const r = await check.evaluate(() => window.trainCheck);
+        assert(!r.error, `training check failed: ${r.error}`);
+        console.log(`       transformer fusion, 3 epochs: wasm ${r.wasm.ms.toFixed(0)} ms, webgpu ${r.webgpu.ms.toFixed(0)} ms; max relative loss difference ${r.maxRelDiff.toExponential(2)}`);
+        assert(r.webgpu.backend === 'webgpu' && r.wasm.backend === 'wasm', `backends: ${r.wasm.backend}, ${r.webgpu.backend}`);
+        assert(r.wasm.losses.length === 6 && r.wasm.losses.every(Number.isFinite), `wasm losses: ${r.wasm.losses}`);
+        assert(r.maxRelDiff < 1e-3, `loss curves differ by ${r.maxRelDiff}: ${r.wasm.losses} vs ${r.webgpu.losses}`);
+        assert(r.wasm.leaked === 0 && r.webgpu.leaked === 0, `tensors left: wasm ${r.wasm.leaked}, webgpu ${r.webgpu.leaked}`);
       } finally {
         await check.close();
         await dev.close();

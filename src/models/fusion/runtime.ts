@@ -40,7 +40,7 @@ export function getFusion(io: HostIO, kind: FusionKind, weightsPath: string, emb
     if (!weightsPath) {
       const cfg = defaultFusionConfig(kind, embeddingDim, contextDim);
       const weights = holdModelTensors(() => initFusion(cfg, new Rng(seed))).value;
-      return { cfg, weights, host: toHost(weights), origin: `untrained (seed ${seed})` };
+      return { cfg, weights, host: await toHost(weights), origin: `untrained (seed ${seed})` };
     }
     const { config: cfg, weights } = await loadTrainedWeights<FusionConfig>(io, weightsPath, (k, c, w) => {
       if (k !== `fusion-${kind}` || c?.kind !== kind) throw new Error(`holds "${k}" weights, not fusion-${kind}`);
@@ -48,13 +48,14 @@ export function getFusion(io: HostIO, kind: FusionKind, weightsPath: string, emb
       if (c.contextDim !== contextDim) throw new Error(`trained for ${c.contextDim}-D context, got ${contextDim}-D`);
       checkFusionWeights(c, w);
     });
-    return { cfg, weights, host: toHost(weights), origin: weightsPath };
+    return { cfg, weights, host: await toHost(weights), origin: weightsPath };
   });
 }
 
-/** Float32 copies of the weights for the inference loops. */
-export function toHost(w: Weights): HostWeights {
-  return Object.fromEntries(Object.entries(w).map(([k, t]) => [k, Float32Array.from(t.dataSync() as Float32Array)]));
+/** Float32 copies of the weights for the inference loops (read asynchronously, as webgpu needs). */
+export async function toHost(w: Weights): Promise<HostWeights> {
+  const entries = await Promise.all(Object.entries(w).map(async ([k, t]) => [k, Float32Array.from((await t.data()) as Float32Array)] as const));
+  return Object.fromEntries(entries);
 }
 
 /** Fuse one item's embeddings with its context vectors (row i with row i), with the plain-loop inference. */

@@ -50,7 +50,16 @@ export function OutputView() {
       ) : NODE_VIEWS[node.type] ? (
         (() => {
           const View = NODE_VIEWS[node.type];
-          return <View nodeId={node.id} nodeType={node.type} params={node.params} outputs={values} report={reports[node.id]} size="full" image={image} />;
+          return (
+            <>
+              <div className="output-port-name">
+                {Object.keys(def.outputs).filter((port) => values[port] != null).map((port) => (
+                  <button key={port} className="link save-output" data-testid="save-output" data-port={port} onClick={() => exportOutput(node.id, port, values[port])}>save {port}</button>
+                ))}
+              </div>
+              <View nodeId={node.id} nodeType={node.type} params={node.params} outputs={values} report={reports[node.id]} size="full" image={image} />
+            </>
+          );
         })()
       ) : (
         Object.entries(def.outputs).map(([port, spec]) => {

@@ -1,6 +1,7 @@
 // Served by the dev server in the browser tests: P-Net run by the app's own code on the webgpu
 // backend, checked against the plain float64 loops of test/mtcnn-reference.ts on a small random image.
 import * as tf from '@tensorflow/tfjs';
+import '../../../src/runtime/wasm-paths';
 import { createBrowserIO } from '../../../src/io/browser-io';
 import { loadMtcnn, pnetMapSize } from '../../../src/models/mtcnn';
 import { readTFLite } from '../../../src/models/tflite/reader';
