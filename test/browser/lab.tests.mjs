@@ -77,6 +77,19 @@ async function importPreset(page, name, json) {
   await page.locator('[data-testid=import-file]').setInputFiles({ name, mimeType: 'application/json', buffer: Buffer.from(json) });
 }
 
+/** What a test page under test/browser/pages/ leaves in window[key], served by a dev server of its own. */
+async function devPageResult(context, page, key) {
+  const dev = await startDevServer();
+  const tab = await context.newPage();
+  try {
+    await tab.goto(`${dev.url}test/browser/pages/${page}`);
+    return await tab.evaluate((k) => window[k], key);
+  } finally {
+    await tab.close();
+    await dev.close();
+  }
+}
+
 async function saveOutput(page, nodeId, port) {
   await node(page, nodeId).click();
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator(`[data-testid=save-output][data-port="${port}"]`).click()]);
@@ -576,42 +589,26 @@ export const tests = [
   {
     name: 'P-Net on webgpu matches a float64 reference (relative error < 1e-4)',
     async run({ context }) {
-      const dev = await startDevServer();
-      const check = await context.newPage();
-      try {
-        await check.goto(`${dev.url}test/browser/pages/pnet-webgpu.html`);
-        const r = await check.evaluate(() => window.pnetCheck);
-        console.log(`       ${JSON.stringify(r)}`);
-        assert(!r.error, `P-Net check failed: ${r.error}`);
-        assert(r.backend === 'webgpu', `ran on ${r.backend}, not webgpu (${r.reason})`);
-        assert(r.shapeOk, 'P-Net map shape differs from the reference');
-        assert(r.logit < 1e-4 && r.regression < 1e-4, `relative error: logits ${r.logit}, regression ${r.regression}`);
-        assert(r.logitSpread > 0.5, 'the reference map is flat: the comparison would prove little');
-        assert(r.leaked === 0, `${r.leaked} tensors left behind`);
-      } finally {
-        await check.close();
-        await dev.close();
-      }
+      const r = await devPageResult(context, 'pnet-webgpu.html', 'pnetCheck');
+      console.log(`       ${JSON.stringify(r)}`);
+      assert(!r.error, `P-Net check failed: ${r.error}`);
+      assert(r.backend === 'webgpu', `ran on ${r.backend}, not webgpu (${r.reason})`);
+      assert(r.shapeOk, 'P-Net map shape differs from the reference');
+      assert(r.logit < 1e-4 && r.regression < 1e-4, `relative error: logits ${r.logit}, regression ${r.regression}`);
+      assert(r.logitSpread > 0.5, 'the reference map is flat: the comparison would prove little');
+      assert(r.leaked === 0, `${r.leaked} tensors left behind`);
     },
   },
   {
     name: 'the training loop gives the same loss curve on webgpu as on wasm',
     async run({ context }) {
-      const dev = await startDevServer();
-      const check = await context.newPage();
-      try {
-        await check.goto(`${dev.url}test/browser/pages/train-webgpu.html`);
-        const r = await check.evaluate(() => window.trainCheck);
-        assert(!r.error, `training check failed: ${r.error}`);
-        console.log(`       transformer fusion, 3 epochs: wasm ${r.wasm.ms.toFixed(0)} ms, webgpu ${r.webgpu.ms.toFixed(0)} ms; max relative loss difference ${r.maxRelDiff.toExponential(2)}`);
-        assert(r.webgpu.backend === 'webgpu' && r.wasm.backend === 'wasm', `backends: ${r.wasm.backend}, ${r.webgpu.backend}`);
-        assert(r.wasm.losses.length === 6 && r.wasm.losses.every(Number.isFinite), `wasm losses: ${r.wasm.losses}`);
-        assert(r.maxRelDiff < 1e-3, `loss curves differ by ${r.maxRelDiff}: ${r.wasm.losses} vs ${r.webgpu.losses}`);
-        assert(r.wasm.leaked === 0 && r.webgpu.leaked === 0, `tensors left: wasm ${r.wasm.leaked}, webgpu ${r.webgpu.leaked}`);
-      } finally {
-        await check.close();
-        await dev.close();
-      }
+      const r = await devPageResult(context, 'train-webgpu.html', 'trainCheck');
+      assert(!r.error, `training check failed: ${r.error}`);
+      console.log(`       transformer fusion, 3 epochs: wasm ${r.wasm.ms.toFixed(0)} ms, webgpu ${r.webgpu.ms.toFixed(0)} ms; max relative loss difference ${r.maxRelDiff.toExponential(2)}`);
+      assert(r.webgpu.backend === 'webgpu' && r.wasm.backend === 'wasm', `backends: ${r.wasm.backend}, ${r.webgpu.backend}`);
+      assert(r.wasm.losses.length === 6 && r.wasm.losses.every(Number.isFinite), `wasm losses: ${r.wasm.losses}`);
+      assert(r.maxRelDiff < 1e-3, `loss curves differ by ${r.maxRelDiff}: ${r.wasm.losses} vs ${r.webgpu.losses}`);
+      assert(r.wasm.leaked === 0 && r.webgpu.leaked === 0, `tensors left: wasm ${r.wasm.leaked}, webgpu ${r.webgpu.leaked}`);
     },
   },
   {
