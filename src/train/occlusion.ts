@@ -80,21 +80,20 @@ export function occlusionSamples(faces: FaceCrops, landmarks: Point[], copies: n
   return { x, y, count: m };
 }
 
-function evaluate(w: Record<string, tf.Tensor>, s: { x: Float32Array; y: Float32Array; count: number }): { loss: number; mask: number; eyes: number } {
-  return tf.tidy(() => {
-    const x = tf.tensor4d(s.x, [s.count, OCC_INPUT, OCC_INPUT, 3]);
-    const labels = tf.tensor2d(s.y, [s.count, 2]);
-    const logits = occlusionLogits(w, x);
-    const loss = tf.losses.sigmoidCrossEntropy(labels, logits).dataSync()[0];
-    const pred = logits.dataSync();
-    let mask = 0;
-    let eyes = 0;
-    for (let i = 0; i < s.count; i++) {
-      if ((pred[2 * i] > 0 ? 1 : 0) === s.y[2 * i]) mask++;
-      if ((pred[2 * i + 1] > 0 ? 1 : 0) === s.y[2 * i + 1]) eyes++;
-    }
-    return { loss, mask: mask / s.count, eyes: eyes / s.count };
+async function evaluate(w: Record<string, tf.Tensor>, s: { x: Float32Array; y: Float32Array; count: number }): Promise<{ loss: number; mask: number; eyes: number }> {
+  const [lossT, logits] = tf.tidy(() => {
+    const l = occlusionLogits(w, tf.tensor4d(s.x, [s.count, OCC_INPUT, OCC_INPUT, 3]));
+    return [tf.losses.sigmoidCrossEntropy(tf.tensor2d(s.y, [s.count, 2]), l), l];
   });
+  const [lossV, pred] = await Promise.all([lossT.data(), logits.data()]);
+  tf.dispose([lossT, logits]);
+  let mask = 0;
+  let eyes = 0;
+  for (let i = 0; i < s.count; i++) {
+    if ((pred[2 * i] > 0 ? 1 : 0) === s.y[2 * i]) mask++;
+    if ((pred[2 * i + 1] > 0 ? 1 : 0) === s.y[2 * i + 1]) eyes++;
+  }
+  return { loss: lossV[0], mask: mask / s.count, eyes: eyes / s.count };
 }
 
 /**
@@ -115,7 +114,7 @@ export async function trainOcclusionClassifier(
   const opt = new AdamW({ lr: opts.lr, weightDecay: opts.weightDecay });
   const stopper = new EarlyStopping(opts.patience);
   const milestones = opts.milestones ?? defaultMilestones(opts.epochs);
-  const e0 = evaluate(vars, valSet);
+  const e0 = await evaluate(vars, valSet);
   stopper.update(-1, e0.loss);
   let best: Record<string, tf.Tensor> = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, tf.clone(v)]));
   const logs: OcclusionEpochLog[] = [];
@@ -143,10 +142,10 @@ export async function trainOcclusionClassifier(
         const named: Record<string, tf.Tensor> = {};
         names.forEach((n, i) => (named[n] = grads[list[i].name]));
         opt.step(vars, named, lrScale);
-        lossSum += value.dataSync()[0] * idx.length;
+        lossSum += (await value.data())[0] * idx.length;
         tf.dispose([x, yt, value, ...Object.values(grads)]);
       }
-      const ev = evaluate(vars, valSet);
+      const ev = await evaluate(vars, valSet);
       const isBest = stopper.update(epoch, ev.loss);
       if (isBest) {
         tf.dispose(Object.values(best));
