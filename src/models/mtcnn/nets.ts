@@ -168,37 +168,52 @@ export class PNet {
   }
 }
 
-/** R-Net on 24x24 crops. Output [n, 5]: face logit diff, dx1, dy1, dx2, dy2. */
-export class RNet {
-  private readonly conv1: ConvPrelu;
-  private readonly conv2: ConvPrelu;
-  private readonly conv3: ConvPrelu;
+/** How R-Net and O-Net differ: their layers' names, the flattened map the FC layer reads, the heads. */
+interface RefineSpec {
+  net: 'rnet' | 'onet';
+  /** [conv, PReLU] layer names in order. */
+  convs: [string, string][];
+  /** FC layer and its PReLU. */
+  fc: [string, string];
+  /** The map the FC layer flattens, [h, w, c]. */
+  flat: [number, number, number];
+  /** Face-probability head first, then the others in output order. */
+  heads: [string, ...string[]];
+}
+
+/** Max pools after conv 1, 2 and 3 (the last conv is never pooled): [size, padding], stride 2. */
+const REFINE_POOLS: [number, 'same' | 'valid'][] = [[3, 'same'], [3, 'valid'], [2, 'same']];
+
+/** R-Net and O-Net: convs with PReLU and max pools, an FC layer with PReLU, merged heads. */
+class RefineNet {
+  private readonly convs: ConvPrelu[];
   private readonly fc: DensePrelu;
   private readonly head: Head<tf.Tensor2D>;
 
-  constructor(model: TFLiteModel) {
+  constructor(model: TFLiteModel, spec: RefineSpec) {
     const w = constantTensors(model);
-    this.conv1 = convPrelu(w, 'rnet', 'conv1', 'prelu1', true);
-    this.conv2 = convPrelu(w, 'rnet', 'conv2', 'prelu2');
-    this.conv3 = convPrelu(w, 'rnet', 'conv3', 'prelu3');
-    const fc = get(w, 'rnet/conv4/weights/read/transpose', 'rnet');
+    const { net } = spec;
+    this.convs = spec.convs.map(([conv, prelu], i) => convPrelu(w, net, conv, prelu, i === 0));
+    const fc = get(w, `${net}/${spec.fc[0]}/weights/read/transpose`, net);
+    const [h, wd, c] = spec.flat;
     this.fc = {
-      weights: tf.tensor2d(uprightDense(fc.values, fc.shape, 3, 3, 64), [576, fc.shape[0]]),
-      bias: tf.tensor1d(get(w, 'rnet/conv4/conv4/MatMul_bias', 'rnet').values),
-      alpha: tf.tensor1d(get(w, 'rnet/prelu4/alpha/read', 'rnet').values),
+      weights: tf.tensor2d(uprightDense(fc.values, fc.shape, h, wd, c), [h * wd * c, fc.shape[0]]),
+      bias: tf.tensor1d(get(w, `${net}/${spec.fc[0]}/${spec.fc[0]}/MatMul_bias`, net).values),
+      alpha: tf.tensor1d(get(w, `${net}/${spec.fc[1]}/alpha/read`, net).values),
     };
-    const h = mergedHead(w, 'rnet', 'conv5-1', ['conv5-2'], false);
-    this.head = { weights: tf.tensor2d(h.values, [h.inputs, 5]), bias: tf.tensor1d(h.bias) };
+    const [prob, ...others] = spec.heads;
+    const m = mergedHead(w, net, prob, others, false);
+    this.head = { weights: tf.tensor2d(m.values, [m.inputs, m.values.length / m.inputs]), bias: tf.tensor1d(m.bias) };
   }
 
-  /** `x`: [n, 24, 24, 3] RGB 0..255. */
+  /** `x`: [n, size, size, 3] RGB 0..255 crops. */
   forward(x: tf.Tensor4D): tf.Tensor2D {
     return tf.tidy(() => {
-      let y = applyConv(x, this.conv1);
-      y = tf.maxPool(y, 3, 2, 'same');
-      y = applyConv(y, this.conv2);
-      y = tf.maxPool(y, 3, 2, 'valid');
-      y = applyConv(y, this.conv3);
+      let y = x;
+      this.convs.forEach((l, i) => {
+        y = applyConv(y, l);
+        if (i < this.convs.length - 1) y = tf.maxPool(y, REFINE_POOLS[i][0], 2, REFINE_POOLS[i][1]);
+      });
       const f = applyDense(tf.reshape(y, [x.shape[0], -1]), this.fc);
       return tf.fused.matMul({ a: f, b: this.head.weights, bias: this.head.bias }) as tf.Tensor2D;
     });
@@ -209,47 +224,22 @@ export class RNet {
   }
 }
 
-/** O-Net on 48x48 crops. Output [n, 15]: face logit diff, dx1, dy1, dx2, dy2, x1..x5, y1..y5 (relative to the box). */
-export class ONet {
-  private readonly conv1: ConvPrelu;
-  private readonly conv2: ConvPrelu;
-  private readonly conv3: ConvPrelu;
-  private readonly conv4: ConvPrelu;
-  private readonly fc: DensePrelu;
-  private readonly head: Head<tf.Tensor2D>;
-
+/** R-Net on 24x24 crops. Output [n, 5]: face logit diff, dx1, dy1, dx2, dy2. */
+export class RNet extends RefineNet {
   constructor(model: TFLiteModel) {
-    const w = constantTensors(model);
-    this.conv1 = convPrelu(w, 'onet', 'conv1', 'prelu1', true);
-    this.conv2 = convPrelu(w, 'onet', 'conv2', 'prelu2');
-    this.conv3 = convPrelu(w, 'onet', 'conv3', 'prelu3');
-    this.conv4 = convPrelu(w, 'onet', 'conv4', 'prelu4');
-    const fc = get(w, 'onet/conv5/weights/read/transpose', 'onet');
-    this.fc = {
-      weights: tf.tensor2d(uprightDense(fc.values, fc.shape, 3, 3, 128), [1152, fc.shape[0]]),
-      bias: tf.tensor1d(get(w, 'onet/conv5/conv5/MatMul_bias', 'onet').values),
-      alpha: tf.tensor1d(get(w, 'onet/prelu5/alpha/read', 'onet').values),
-    };
-    const h = mergedHead(w, 'onet', 'conv6-1', ['conv6-2', 'conv6-3'], false);
-    this.head = { weights: tf.tensor2d(h.values, [h.inputs, 15]), bias: tf.tensor1d(h.bias) };
-  }
-
-  /** `x`: [n, 48, 48, 3] RGB 0..255. */
-  forward(x: tf.Tensor4D): tf.Tensor2D {
-    return tf.tidy(() => {
-      let y = applyConv(x, this.conv1);
-      y = tf.maxPool(y, 3, 2, 'same');
-      y = applyConv(y, this.conv2);
-      y = tf.maxPool(y, 3, 2, 'valid');
-      y = applyConv(y, this.conv3);
-      y = tf.maxPool(y, 2, 2, 'same');
-      y = applyConv(y, this.conv4);
-      const f = applyDense(tf.reshape(y, [x.shape[0], -1]), this.fc);
-      return tf.fused.matMul({ a: f, b: this.head.weights, bias: this.head.bias }) as tf.Tensor2D;
+    super(model, {
+      net: 'rnet', convs: [['conv1', 'prelu1'], ['conv2', 'prelu2'], ['conv3', 'prelu3']], fc: ['conv4', 'prelu4'],
+      flat: [3, 3, 64], heads: ['conv5-1', 'conv5-2'],
     });
   }
+}
 
-  dispose(): void {
-    disposeAll(this);
+/** O-Net on 48x48 crops. Output [n, 15]: face logit diff, dx1, dy1, dx2, dy2, x1..x5, y1..y5 (relative to the box). */
+export class ONet extends RefineNet {
+  constructor(model: TFLiteModel) {
+    super(model, {
+      net: 'onet', convs: [['conv1', 'prelu1'], ['conv2', 'prelu2'], ['conv3', 'prelu3'], ['conv4', 'prelu4']], fc: ['conv5', 'prelu5'],
+      flat: [3, 3, 128], heads: ['conv6-1', 'conv6-2', 'conv6-3'],
+    });
   }
 }
