@@ -88,3 +88,20 @@ function describe(requested: BackendName | undefined, name: BackendName, notes: 
   const head = requested === name ? 'requested' : requested ? `fell back from ${requested}` : 'auto';
   return notes.length ? `${head} (${notes.join('; ')})` : head;
 }
+
+/**
+ * Resolves with the reason when the GPU under the current backend goes away (webgpu: the
+ * device's `lost` promise; webgl: the context's webglcontextlost event). Never resolves on
+ * wasm or cpu. Ops on a lost device can fail or quietly return zeros, so a caller that sees
+ * this discards what was computed meanwhile and falls back.
+ */
+export function gpuLost(): Promise<string> {
+  const name = tf.getBackend();
+  const b = tf.backend() as unknown as { device?: { lost?: Promise<{ reason?: string; message?: string }> }; gpgpu?: { gl?: { canvas?: EventTarget } } };
+  if (name === 'webgpu' && b.device?.lost) {
+    return b.device.lost.then((info) => `the WebGPU device was lost (${[info?.reason, info?.message].filter(Boolean).join(': ') || 'no reason given'})`);
+  }
+  const canvas = b.gpgpu?.gl?.canvas;
+  if (name === 'webgl' && canvas) return new Promise((resolve) => canvas.addEventListener('webglcontextlost', () => resolve('the WebGL context was lost'), { once: true }));
+  return new Promise(() => undefined);
+}

@@ -8,7 +8,7 @@ import type { HostIO, RunItem } from '../graph/node-definition';
 import type { Pipeline } from '../graph/schema';
 import { createBrowserIO } from '../io/browser-io';
 import { outputPreviews } from '../io/image-preview';
-import { initBackend, type BackendChoice, type BackendName } from './backend';
+import { gpuLost, initBackend, type BackendChoice, type BackendName } from './backend';
 import type { RunEvent } from './events';
 import { Executor, NodeError, RunAborted, type NodeOutputs } from './executor';
 import { trainInWorker, type TrainEvent, type TrainImage, type TrainOutcome, type TrainSettings } from './train-worker';
@@ -29,6 +29,8 @@ export interface RunOutcome {
   error?: { nodeId?: string; message: string };
   ms: number;
   numTensors: number;
+  /** Set when the GPU went away and the run was redone on this backend instead. */
+  fellBackTo?: BackendChoice;
 }
 
 /** What a dataset run hands back: the verify node's outputs and how the items went. */
@@ -49,6 +51,32 @@ let dataset: { controller: AbortController; done: Promise<unknown> } | undefined
 let io: HostIO | undefined;
 let backend: BackendChoice | undefined;
 let current: { controller: AbortController; done: Promise<unknown> } | undefined;
+/** Why the current GPU backend's device went away, once it has. */
+let lost: string | undefined;
+
+/** Watch the backend just initialised for the loss of its GPU. */
+function watchGpu(): void {
+  lost = undefined;
+  const name = tf.getBackend();
+  void gpuLost().then((why) => {
+    if (tf.getBackend() === name) lost = why;
+  });
+}
+
+/**
+ * After a GPU loss: switch to wasm (cpu if that fails) and drop the cache, since outputs computed
+ * while the device was going may be wrong. Returns the new choice, or undefined if nothing was lost.
+ */
+async function fallBackIfLost(): Promise<BackendChoice | undefined> {
+  if (!lost) return undefined;
+  const why = lost;
+  const from = backend?.name;
+  const next = await initBackend('wasm');
+  backend = { name: next.name, reason: `${why} on ${from}; fell back to ${next.name}` };
+  watchGpu();
+  executor.cache.clear();
+  return backend;
+}
 
 function publicOutputs(outputs: NodeOutputs): NodeOutputs {
   return Object.fromEntries(Object.entries(outputs).filter(([k]) => !k.startsWith('__')));
@@ -93,6 +121,7 @@ const api = {
     await api.cancel();
     const previous = backend?.name;
     backend = await initBackend(opts.backend === 'auto' ? undefined : opts.backend);
+    watchGpu();
     if (previous !== backend.name) executor.cache.clear();
     return backend;
   },
@@ -102,7 +131,12 @@ const api = {
     await api.cancel();
     await dataset?.done.catch(() => undefined);
     const controller = new AbortController();
-    const done = runOnce(pipeline, item, onEvent, controller.signal);
+    const done = (async () => {
+      const first = await runOnce(pipeline, item, onEvent, controller.signal);
+      const fellBackTo = first.status === 'cancelled' ? undefined : await fallBackIfLost();
+      // The GPU went away during the run: redo it on the fallback backend.
+      return fellBackTo ? { ...(await runOnce(pipeline, item, onEvent, controller.signal)), fellBackTo } : first;
+    })();
     current = { controller, done };
     try {
       const outcome = await done;
@@ -174,7 +208,10 @@ const api = {
     })();
     dataset = { controller, done: work };
     try {
-      return await work;
+      const outcome = await work;
+      const fellBack = await fallBackIfLost();
+      // Results from a device that went away mid-run are not trusted: say so, and the next run uses the fallback.
+      return fellBack ? { ...outcome, status: 'error', final: {}, error: `${fellBack.reason}: run the dataset again` } : outcome;
     } finally {
       if (dataset?.done === work) dataset = undefined;
       (onProgress as unknown as Partial<Comlink.Remote<unknown>>)[Comlink.releaseProxy]?.();
@@ -183,6 +220,14 @@ const api = {
 
   cancelDataset(): void {
     dataset?.controller.abort();
+  },
+
+  /** Destroy the WebGPU device (what a driver reset or a GPU unplugged does), to check the fallback; false off webgpu. */
+  simulateGpuLoss(): boolean {
+    const device = (tf.backend() as unknown as { device?: { destroy(): void } }).device;
+    if (tf.getBackend() !== 'webgpu' || !device) return false;
+    device.destroy();
+    return true;
   },
 
   /**
@@ -200,6 +245,8 @@ const api = {
     dataset = { controller, done: work };
     try {
       const outcome = await work;
+      const fellBack = await fallBackIfLost();
+      if (fellBack) return { ...outcome, status: 'error', weights: undefined, error: `${fellBack.reason}: train again` };
       return outcome.weights ? Comlink.transfer(outcome, [outcome.weights.bin.buffer as ArrayBuffer]) : outcome;
     } finally {
       if (dataset?.done === work) dataset = undefined;

@@ -6,7 +6,7 @@ import './styles.css';
 import { App } from './App';
 import { defaultPreset } from './presets/bundled';
 import { readAutosave, writeAutosave } from './presets/storage';
-import { SAMPLES, setBackend, startAutoRun } from './run/runner';
+import { SAMPLES, setBackend, simulateGpuLoss, startAutoRun } from './run/runner';
 import { createLabStore, initHistory, lab } from './state/store';
 
 // Restore the last session (graph, sample, backend) or land on the default preset and sample.
@@ -41,6 +41,8 @@ addEventListener('pagehide', autosave);
 
 startAutoRun();
 void setBackend(lab.get().backendSetting);
+// For checking the GPU-loss fallback by hand (and in the browser tests): `faceflowDebug.loseGpu()`.
+(window as unknown as { faceflowDebug: object }).faceflowDebug = { loseGpu: simulateGpuLoss };
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

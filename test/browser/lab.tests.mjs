@@ -555,7 +555,7 @@ export const tests = [
     },
   },
   {
-    name: 'webgpu gives the same embeddings as wasm',
+    name: 'webgpu gives the same embeddings as wasm, and a lost GPU falls back to wasm',
     async run({ page }) {
       const r = await runs(page);
       await importPreset(page, 'embed.json', JSON.stringify(EMBED_GRAPH));
@@ -581,9 +581,21 @@ export const tests = [
         console.log(`       ${node}: ${a.length} numbers, max |wasm - webgpu| = ${diff.toExponential(2)}`);
         assert(diff < 1e-3, `${node}: webgpu differs from wasm by ${diff}`);
       }
+      // The GPU goes away (device destroyed, as on a driver reset): the next run falls back to wasm, says so, and is right.
+      assert(await page.evaluate(() => window.faceflowDebug.loseGpu()), 'could not destroy the WebGPU device');
       const r3 = await runs(page);
+      await page.locator('[data-testid=rerun-all]').click();
+      assert((await nextRun(page, r3, 120_000)) === 'done', `run after the GPU loss: ${await runMessage(page)}`);
+      await page.locator('[data-testid=backend-in-use][data-backend="wasm"]').waitFor();
+      const lostToast = await page.locator('[data-testid=toast-error]', { hasText: 'GPU lost' }).last().innerText();
+      assert(/WebGPU device was lost.*fell back to wasm/.test(lostToast), `fallback message: ${lostToast}`);
+      const after = numbers(await saveOutput(page, 'gate', 'embeddings'));
+      const drift = Math.max(...after.map((v, i) => Math.abs(v - numbers(wasm.gate)[i])));
+      console.log(`       after the GPU loss: ${lostToast.replace(/\s+/g, ' ')}; gate max |diff| vs wasm ${drift.toExponential(2)}`);
+      assert(drift < 1e-5, `the run after the fallback differs from wasm by ${drift}`);
+      const r4 = await runs(page);
       await page.locator('[data-testid=backend-select]').selectOption('wasm');
-      await nextRun(page, r3, 120_000);
+      await nextRun(page, r4, 120_000);
     },
   },
   {

@@ -94,6 +94,10 @@ export async function runNow(): Promise<void> {
   });
   try {
     const outcome = await api.run(pipeline, itemFor(lab.get().input), onEvent);
+    if (outcome.fellBackTo) {
+      lab.set({ backend: outcome.fellBackTo });
+      toast(`GPU lost: ${outcome.fellBackTo.reason}`, 'error');
+    }
     if (seq !== runSeq) return;
     flushEvents();
     for (const [nodeId, ports] of Object.entries(outcome.previews)) {
@@ -123,6 +127,11 @@ export async function runNow(): Promise<void> {
     lab.set((s) => ({ runs: s.runs + 1, running: false, lastRun: { status: 'error', ms: 0, message } }));
     toast(`Run failed: ${message}`, 'error');
   }
+}
+
+/** Destroy the worker's WebGPU device, as a driver reset would (for checking the fallback; `faceflowDebug.loseGpu()` in the console). */
+export function simulateGpuLoss(): Promise<boolean> {
+  return api.simulateGpuLoss();
 }
 
 /** Drop every cached node output in the worker and run again from scratch (e.g. to time every node). */
