@@ -1,5 +1,5 @@
 import { parseGallery, serializeGallery, type Gallery } from '../eval/gallery';
-import { dbDelete, dbGetAll, dbPut, GALLERIES, openLabDb } from './lab-db';
+import { dbDelete, dbGet, dbGetAll, dbPut, GALLERIES } from './lab-db';
 
 /**
  * Identification galleries saved in this browser (IndexedDB, the page and the worker alike).
@@ -34,12 +34,7 @@ export async function listGalleries(): Promise<StoredGallery[]> {
 }
 
 export async function loadGallery(name: string): Promise<Gallery> {
-  const db = await openLabDb();
-  const rec = await new Promise<StoredGallery | undefined>((resolve, reject) => {
-    const req = db.transaction(GALLERIES).objectStore(GALLERIES).get(name);
-    req.onsuccess = () => resolve(req.result as StoredGallery | undefined);
-    req.onerror = () => reject(req.error ?? new Error('IndexedDB read failed'));
-  });
+  const rec = await dbGet<StoredGallery>(GALLERIES, name);
   if (!rec) throw new Error(`gallery “${name}” is not saved in this browser (save one from an enroll node)`);
   return rec.gallery;
 }

@@ -1,11 +1,14 @@
 /**
- * The lab's IndexedDB: experiment records (one per dataset run) and identification galleries.
+ * The lab's IndexedDB: experiment records (one per dataset run), identification galleries and
+ * weights trained in the app.
  * Tiny promise wrappers over the raw API; every function opens, does one transaction, resolves.
  */
 const DB_NAME = 'faceflow-lab';
-const DB_VERSION = 1;
+// Version 2 added the weights store; opening creates whichever stores are missing.
+const DB_VERSION = 2;
 export const EXPERIMENTS = 'experiments';
 export const GALLERIES = 'galleries';
+export const WEIGHTS = 'weights';
 
 let opening: Promise<IDBDatabase> | undefined;
 
@@ -16,6 +19,7 @@ export function openLabDb(): Promise<IDBDatabase> {
       const db = req.result;
       if (!db.objectStoreNames.contains(EXPERIMENTS)) db.createObjectStore(EXPERIMENTS, { keyPath: 'id', autoIncrement: true });
       if (!db.objectStoreNames.contains(GALLERIES)) db.createObjectStore(GALLERIES, { keyPath: 'name' });
+      if (!db.objectStoreNames.contains(WEIGHTS)) db.createObjectStore(WEIGHTS, { keyPath: 'name' });
     };
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error ?? new Error('cannot open IndexedDB'));
@@ -32,6 +36,16 @@ function done<T>(req: IDBRequest<T>): Promise<T> {
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
   });
+}
+
+export async function dbGet<T>(store: string, key: IDBValidKey): Promise<T | undefined> {
+  const db = await openLabDb();
+  return done(db.transaction(store).objectStore(store).get(key)) as Promise<T | undefined>;
+}
+
+export async function dbGetAllKeys(store: string): Promise<IDBValidKey[]> {
+  const db = await openLabDb();
+  return done(db.transaction(store).objectStore(store).getAllKeys());
 }
 
 export async function dbGetAll<T>(store: string): Promise<T[]> {

@@ -1,14 +1,13 @@
 import type { WeightsManifest } from '../train/weights-file';
+import { dbGet, dbGetAllKeys, dbPut, WEIGHTS } from './lab-db';
 
 /**
- * Gate / fusion weights trained in the app, kept in this browser's IndexedDB (its own database,
- * so the lab's other stores are untouched). A node's `weights` param names them as
+ * Gate / fusion weights trained in the app, kept in this browser's IndexedDB (the lab's
+ * database, store `weights`). A node's `weights` param names them as
  * `idb:weights/<name>.json`; the browser HostIO reads that URL and the `<name>.weights.bin` beside
  * it (the manifest's path) from here, so the usual weights loader works unchanged.
  */
 export const WEIGHTS_URL_PREFIX = 'idb:weights/';
-const DB_NAME = 'faceflow-weights';
-const STORE = 'weights';
 
 export interface StoredWeights {
   name: string;
@@ -40,37 +39,12 @@ export function renamedManifest(manifest: WeightsManifest, name: string): Weight
   return { ...manifest, weightsManifest: manifest.weightsManifest.map((g, i) => ({ ...g, paths: i === 0 ? [`${name}.weights.bin`] : [] })) };
 }
 
-let opening: Promise<IDBDatabase> | undefined;
-function openDb(): Promise<IDBDatabase> {
-  opening ??= new Promise<IDBDatabase>((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, 1);
-    req.onupgradeneeded = () => {
-      if (!req.result.objectStoreNames.contains(STORE)) req.result.createObjectStore(STORE, { keyPath: 'name' });
-    };
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error ?? new Error('cannot open IndexedDB'));
-  }).catch((e) => {
-    opening = undefined;
-    throw e;
-  });
-  return opening;
-}
-
-async function request<T>(mode: IDBTransactionMode, op: (s: IDBObjectStore) => IDBRequest): Promise<T> {
-  const db = await openDb();
-  return new Promise<T>((resolve, reject) => {
-    const req = op(db.transaction(STORE, mode).objectStore(STORE));
-    req.onsuccess = () => resolve(req.result as T);
-    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
-  });
-}
-
 export function loadStoredWeights(name: string): Promise<StoredWeights | undefined> {
-  return request<StoredWeights | undefined>('readonly', (s) => s.get(name));
+  return dbGet<StoredWeights>(WEIGHTS, name);
 }
 
 export async function listStoredWeights(): Promise<string[]> {
-  return (await request<IDBValidKey[]>('readonly', (s) => s.getAllKeys())).map(String).sort();
+  return (await dbGetAllKeys(WEIGHTS)).map(String).sort();
 }
 
 /**
@@ -83,7 +57,7 @@ export async function saveStoredWeights(name: string, manifest: WeightsManifest,
   let final = base;
   for (let k = 2; taken.has(final); k++) final = `${base}-${k}`;
   const record: StoredWeights = { name: final, savedAt: Date.now(), manifest: renamedManifest(manifest, final), bin };
-  await request('readwrite', (s) => s.put(record));
+  await dbPut(WEIGHTS, record);
   return record;
 }
 
