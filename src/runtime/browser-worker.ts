@@ -9,7 +9,7 @@ import type { Pipeline } from '../graph/schema';
 import { createBrowserIO } from '../io/browser-io';
 import { outputPreviews } from '../io/image-preview';
 import { gpuLost, initBackend, type BackendChoice, type BackendName } from './backend';
-import type { RunEvent } from './events';
+import { itemProgress, type RunEvent } from './events';
 import { Executor, NodeError, RunAborted, type NodeOutputs } from './executor';
 import { trainInWorker, type TrainEvent, type TrainImage, type TrainOutcome, type TrainSettings } from './train-worker';
 
@@ -114,6 +114,31 @@ async function runOnce(pipeline: Pipeline, item: RunItem | undefined, onEvent: (
   }
 }
 
+/** Free a comlink proxy the page passed as a callback (its message port). */
+function releaseCallback(callback: unknown): void {
+  (callback as Partial<Comlink.Remote<unknown>>)[Comlink.releaseProxy]?.();
+}
+
+/**
+ * Long work (a dataset run, a training run) in the dataset slot: the interactive run in flight is
+ * cancelled, later ones wait for it, cancelDataset aborts it. Afterwards, the fallback backend
+ * if the GPU went away meanwhile; the page's callback proxy is freed.
+ */
+async function inDatasetSlot<T>(start: (signal: AbortSignal) => Promise<T>, callback: unknown): Promise<{ outcome: T; fellBack?: BackendChoice }> {
+  await api.cancel();
+  await dataset?.done.catch(() => undefined);
+  const controller = new AbortController();
+  const work = start(controller.signal);
+  dataset = { controller, done: work };
+  try {
+    const outcome = await work;
+    return { outcome, fellBack: await fallBackIfLost() };
+  } finally {
+    if (dataset?.done === work) dataset = undefined;
+    releaseCallback(callback);
+  }
+}
+
 const api = {
   /** Initialise (or switch) the tfjs backend; switching clears the cache so results are recomputed on the new one. */
   async init(opts: { backend: BackendSetting; baseUrl: string }): Promise<BackendChoice> {
@@ -144,8 +169,7 @@ const api = {
       return Comlink.transfer(outcome, Object.values(outcome.previews).flatMap((ports) => Object.values(ports)));
     } finally {
       if (current?.done === done) current = undefined;
-      // The callback is a comlink proxy from the page: free its message port.
-      (onEvent as unknown as Partial<Comlink.Remote<unknown>>)[Comlink.releaseProxy]?.();
+      releaseCallback(onEvent);
     }
   },
 
@@ -163,12 +187,9 @@ const api = {
    */
   async runDataset(pipeline: Pipeline, items: RunItem[], onProgress: (done: number, total: number, failed: number) => void): Promise<DatasetOutcome> {
     if (!io || !backend) throw new Error('worker used before init()');
-    await api.cancel();
-    await dataset?.done.catch(() => undefined);
-    const controller = new AbortController();
-    const t0 = performance.now();
     const name = backend.name;
-    const work = (async (): Promise<DatasetOutcome> => {
+    const { outcome, fellBack } = await inDatasetSlot(async (signal): Promise<DatasetOutcome> => {
+      const t0 = performance.now();
       const base = { backend: name, final: {}, items: items.length, failed: [] };
       let plan;
       try {
@@ -176,26 +197,12 @@ const api = {
       } catch (e) {
         return { ...base, status: 'error', error: (e as Error).message, ms: 0 };
       }
-      let done = 0;
-      let failed = 0;
-      let last = 0;
-      const onEvent = (e: RunEvent) => {
-        if (e.kind === 'progress' || e.item === undefined) return;
-        if (e.kind === 'error') failed++;
-        // Item i starting means items 0..i-1 are finished; report at most every 100 ms.
-        const finished = e.item;
-        if (finished > done) done = finished;
-        const now = performance.now();
-        if (now - last > 100) {
-          last = now;
-          onProgress(done, items.length, failed);
-        }
-      };
-      const opts = { io: io!, signal: controller.signal, onEvent, retain: 'sinks' as const };
+      const onEvent = itemProgress((finished, failed) => onProgress(finished, items.length, failed));
+      const opts = { io: io!, signal, onEvent, retain: 'sinks' as const };
       try {
         const results = await executor.runItems(plan, items, opts);
-        onProgress(items.length, items.length, failed);
         const bad = results.filter((r) => r.error).map((r) => ({ name: r.name, message: r.error!.message }));
+        onProgress(items.length, items.length, bad.length);
         if (bad.length === results.length && results.length) return { ...base, status: 'error', failed: bad, error: `every item failed; first: ${bad[0].message}`, ms: performance.now() - t0 };
         const { final } = await executor.runFinal(plan, results, items, opts);
         const out: Record<string, NodeOutputs> = {};
@@ -205,17 +212,9 @@ const api = {
         if (e instanceof RunAborted) return { ...base, status: 'cancelled', ms: performance.now() - t0 };
         return { ...base, status: 'error', error: (e as Error).message, ms: performance.now() - t0 };
       }
-    })();
-    dataset = { controller, done: work };
-    try {
-      const outcome = await work;
-      const fellBack = await fallBackIfLost();
-      // Results from a device that went away mid-run are not trusted: say so, and the next run uses the fallback.
-      return fellBack ? { ...outcome, status: 'error', final: {}, error: `${fellBack.reason}: run the dataset again` } : outcome;
-    } finally {
-      if (dataset?.done === work) dataset = undefined;
-      (onProgress as unknown as Partial<Comlink.Remote<unknown>>)[Comlink.releaseProxy]?.();
-    }
+    }, onProgress);
+    // Results from a device that went away mid-run are not trusted: say so, and the next run uses the fallback.
+    return fellBack ? { ...outcome, status: 'error', final: {}, error: `${fellBack.reason}: run the dataset again` } : outcome;
   },
 
   cancelDataset(): void {
@@ -238,24 +237,15 @@ const api = {
    */
   async train(pipeline: Pipeline, nodeId: string, images: TrainImage[], settings: TrainSettings, onEvent: (e: TrainEvent) => void): Promise<TrainOutcome> {
     if (!io || !backend) throw new Error('worker used before init()');
-    await api.cancel();
-    await dataset?.done.catch(() => undefined);
-    const controller = new AbortController();
-    const work = trainInWorker({ executor, io, backend: backend.name }, pipeline, nodeId, images, settings, (e) => void onEvent(e), controller.signal);
-    dataset = { controller, done: work };
-    try {
-      const outcome = await work;
-      const fellBack = await fallBackIfLost();
-      if (fellBack) return { ...outcome, status: 'error', weights: undefined, error: `${fellBack.reason}: train again` };
-      return outcome.weights ? Comlink.transfer(outcome, [outcome.weights.bin.buffer as ArrayBuffer]) : outcome;
-    } finally {
-      if (dataset?.done === work) dataset = undefined;
-      (onEvent as unknown as Partial<Comlink.Remote<unknown>>)[Comlink.releaseProxy]?.();
-    }
+    const env = { executor, io, backend: backend.name };
+    const { outcome, fellBack } = await inDatasetSlot((signal) => trainInWorker(env, pipeline, nodeId, images, settings, (e) => void onEvent(e), signal), onEvent);
+    if (fellBack) return { ...outcome, status: 'error', weights: undefined, error: `${fellBack.reason}: train again` };
+    return outcome.weights ? Comlink.transfer(outcome, [outcome.weights.bin.buffer as ArrayBuffer]) : outcome;
   },
 
+  /** Stop the training run (the dataset slot's work). */
   cancelTrain(): void {
-    dataset?.controller.abort();
+    api.cancelDataset();
   },
 
   clearCache(): void {

@@ -14,7 +14,7 @@ import {
   type TrainPass,
 } from '../train/session';
 import { encodeWeights, type WeightsManifest } from '../train/weights-file';
-import type { RunEvent } from './events';
+import { itemProgress } from './events';
 import { RunAborted, type Executor } from './executor';
 
 /** One training image as the page hands it over: its identity folder, its path in the picked folder, its bytes. */
@@ -90,13 +90,7 @@ export async function trainInWorker(
     const total = images.length * passes.length;
     let finished = 0;
     const runPass = async (pass: TrainPass, imgs: TrainImage[]): Promise<ItemOutputs[]> => {
-      let last = 0;
-      const onRunEvent = (e: RunEvent) => {
-        // Item i starting means items 0..i-1 are done; at most one report per 100 ms.
-        if (e.kind === 'progress' || e.item === undefined || performance.now() - last < 100) return;
-        last = performance.now();
-        onEvent({ kind: 'cache', pass: pass.name, done: finished + e.item, total });
-      };
+      const onRunEvent = itemProgress((done) => onEvent({ kind: 'cache', pass: pass.name, done: finished + done, total }));
       const results = await env.executor.runItems(plans.get(pass)!, imgs.map((i) => itemOf.get(i)!), { io: env.io, signal, onEvent: onRunEvent, retain: 'sinks' });
       finished += imgs.length;
       onEvent({ kind: 'cache', pass: pass.name, done: finished, total });
