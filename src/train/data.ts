@@ -32,9 +32,10 @@ export function checkDataset(d: CachedDataset, needs: readonly (keyof TrainBatch
   for (const f of needs) if (!d[f]) throw new Error(`dataset: the module needs cached ${f}, which this dataset lacks`);
 }
 
-function gatherRows(data: Float32Array, width: number, idx: readonly number[]): Float32Array {
+/** Rows `idx` of a row-major [n, width] array, in that order. */
+export function gatherRows(data: Float32Array, width: number, idx: ArrayLike<number>): Float32Array {
   const out = new Float32Array(idx.length * width);
-  idx.forEach((r, i) => out.set(data.subarray(r * width, (r + 1) * width), i * width));
+  for (let i = 0; i < idx.length; i++) out.set(data.subarray(idx[i] * width, (idx[i] + 1) * width), i * width);
   return out;
 }
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { AdamW, ADAMW_DEFAULTS } from './adamw';
-import { checkDataset, disposeBatch, gatherBatch, tripletBatches, type CachedDataset } from './data';
+import { checkDataset, disposeBatch, gatherBatch, gatherRows, tripletBatches, type CachedDataset } from './data';
 import type { TrainableModule } from './module';
 import { Rng } from './rng';
 import { defaultMilestones, EarlyStopping, stepDecay } from './schedule';
@@ -74,16 +74,14 @@ export interface ConsistencyTargets {
 export async function consistencyTargets(module: TrainableModule, data: CachedDataset, weight: number): Promise<ConsistencyTargets> {
   if (!data.cleanRow) throw new Error('consistency training needs each row\'s clean row (cleanRow)');
   const { data: y, dim } = await embedAll(module, data);
-  const out = new Float32Array(data.cleanRow.length * dim);
-  data.cleanRow.forEach((c, i) => out.set(y.subarray(c * dim, (c + 1) * dim), i * dim));
-  return { data: out, dim, weight };
+  return { data: gatherRows(y, dim, data.cleanRow), dim, weight };
 }
 
 /** The batch's loss on mined triplets, plus weight x mean(1 - cos(output, target)) with targets. */
 function batchLoss(out: tf.Tensor2D, mined: MinedTriplets, margin: number, targets: ConsistencyTargets | undefined, idx: readonly number[]): tf.Scalar {
   const loss = tripletLoss(out, mined, margin);
   if (!targets) return loss;
-  const t = tf.tensor2d(Float32Array.from(idx.flatMap((i) => Array.from(targets.data.subarray(i * targets.dim, (i + 1) * targets.dim)))), [idx.length, targets.dim]);
+  const t = tf.tensor2d(gatherRows(targets.data, targets.dim, idx), [idx.length, targets.dim]);
   const gap = tf.mean(tf.sub(1, tf.sum(tf.mul(out, t), 1)));
   return tf.add(loss, tf.mul(targets.weight, gap)) as tf.Scalar;
 }
@@ -108,9 +106,12 @@ export async function evaluateLoss(module: TrainableModule, data: CachedDataset,
   let count = 0;
   for (const idx of batches) {
     const b = gatherBatch(data, idx, module.needs);
-    const mined = await mineBatch(module, b, idx.map((i) => data.labels[i]), margin);
-    const loss = tf.tidy(() => batchLoss(module.forward(b), mined, margin, targets, idx));
+    // No gradient here, so the loss is taken on the same outputs the triplets were mined on.
+    const y = module.forward(b);
     disposeBatch(b);
+    const mined = await mineSemiHard(y, idx.map((i) => data.labels[i]), margin);
+    const loss = tf.tidy(() => batchLoss(y, mined, margin, targets, idx));
+    y.dispose();
     sum += (await loss.data())[0] * mined.pairs;
     loss.dispose();
     count += mined.pairs;
