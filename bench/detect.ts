@@ -7,7 +7,7 @@ import { detectFaces, iou, loadMtcnn, type FaceDetection, type MtcnnNets } from 
 import { loadPipeline } from '../src/graph/load';
 import { initBackend, type BackendName } from '../src/runtime/backend';
 import { WorkerPool } from '../src/runtime/pool';
-import { describeSpeed, machineSpeed } from './machine';
+import { describeSpeed, measuredBetween } from './machine';
 
 /**
  * `npm run bench -- detect [--backend wasm] [--lfw N] [--reps R] [--workers 1,2] [--centre N] [--out file]`:
@@ -211,12 +211,8 @@ export async function benchDetect(args: string[] = []): Promise<Record<string, u
     : [];
   const vga = [...demo, ...dlibPhotos].map((im) => resizeArea(im, 640, 480));
 
-  const speedBefore = await machineSpeed();
-  const t250 = await timeDetection(nets, small, reps);
-  const t640 = await timeDetection(nets, vga, reps);
-  // Measured on both sides of the timings, so a change of load in between shows.
-  const speedAfter = await machineSpeed();
-  const factor = Math.sqrt(speedBefore.factor * speedAfter.factor);
+  const { result: [t250, t640], machine } = await measuredBetween(async () => [await timeDetection(nets, small, reps), await timeDetection(nets, vga, reps)] as const);
+  const { factor } = machine;
   const workers: Record<string, number> = {};
   if (hasData) for (const n of workerCounts) workers[n] = await workerThroughput(lfw.slice(0, lfwCount), n, backend);
   const dlib = hasData ? await evalDetectDlib(detect) : undefined;
@@ -224,7 +220,7 @@ export async function benchDetect(args: string[] = []): Promise<Record<string, u
   const result = {
     backend: choice.name,
     threads: 1,
-    machineSpeed: { before: speedBefore, after: speedAfter, factor, note: 'factor > 1: slower than the machine of ../shared/runtime.md; *_normalised = time / factor' },
+    machineSpeed: { ...machine, note: 'factor > 1: slower than the machine of ../shared/runtime.md; *_normalised = time / factor' },
     ms250: { ...t250, medianNormalised: t250.median / factor, source: hasData ? `lfw-dev, first ${small.length} images` : 'face-api demo photos resized' },
     ms640x480: { ...t640, medianNormalised: t640.median / factor, source: 'face-api demo photos and detect-dlib photos, centre-cropped to 4:3 and area-resized' },
     workerMsPerImage250: hasData && workerCounts.length ? { ...workers, source: `lfw-dev, first ${lfwCount} images, image-input + mtcnn pipeline` } : undefined,
@@ -233,7 +229,7 @@ export async function benchDetect(args: string[] = []): Promise<Record<string, u
   };
   const f = (v: number) => v.toFixed(1);
   console.log(`MTCNN detect, backend ${choice.name} (${choice.reason}), 1 thread`);
-  console.log(`before: ${describeSpeed(speedBefore)}\nafter:  ${describeSpeed(speedAfter)}`);
+  console.log(`before: ${describeSpeed(machine.before)}\nafter:  ${describeSpeed(machine.after)}`);
   const row = (t: typeof t250) => ({
     'median ms': f(t.median), 'normalised median ms': f(t.median / factor), 'p90 ms': f(t.p90), 'median of best': f(t.medianOfBest), 'P-Net ms': f(t.meanStageMs.pnet), 'R-Net ms': f(t.meanStageMs.rnet), 'O-Net ms': f(t.meanStageMs.onet),
     'R-Net crops': f(t.meanFunnel.pnetNms), 'O-Net crops': f(t.meanFunnel.rnetNms), images: t.images, runs: t.runs,

@@ -7,7 +7,7 @@ import { readPreset, compileOrExplain } from '../src/cli/preset';
 import { progressBar } from '../src/cli/progress';
 import { evalSummary, evaluatePairs } from '../src/eval/run-eval';
 import { initBackend, type BackendName } from '../src/runtime/backend';
-import { describeSpeed, machineSpeed } from './machine';
+import { describeSpeed, measuredBetween } from './machine';
 
 /**
  * `npm run bench -- eval [--preset p.json ...] [--set lfw-dev] [--pairs-per-fold N] [--workers 2] [--backend wasm]`:
@@ -57,22 +57,23 @@ export async function benchEval(args: string[]): Promise<unknown> {
   }
   // Machine speed on this thread, before and after (the workers run the evals meanwhile).
   await initBackend('wasm');
-  const speedBefore = await machineSpeed();
-  const rows = [];
-  for (const file of presets) {
-    const pipeline = await readPreset(file);
-    const plan = compileOrExplain(pipeline, file);
-    const r = await evaluatePairs(pipeline, plan, {
-      pairsFile, imagesDir: path.join(dir, 'images'), backend: values.backend as BackendName, workers: Number(values.workers),
-      onItems: progressBar(path.basename(file)),
-    });
-    const { per_fold: _pf, histogram: _h, ...summary } = evalSummary(r);
-    rows.push({ preset: path.relative(REPO, file), set: values.set, ...summary });
-  }
-  const speedAfter = await machineSpeed();
-  const factor = Math.sqrt(speedBefore.factor * speedAfter.factor);
+  const { result: rows, machine } = await measuredBetween(async () => {
+    const out = [];
+    for (const file of presets) {
+      const pipeline = await readPreset(file);
+      const plan = compileOrExplain(pipeline, file);
+      const r = await evaluatePairs(pipeline, plan, {
+        pairsFile, imagesDir: path.join(dir, 'images'), backend: values.backend as BackendName, workers: Number(values.workers),
+        onItems: progressBar(path.basename(file)),
+      });
+      const { per_fold: _pf, histogram: _h, ...summary } = evalSummary(r);
+      out.push({ preset: path.relative(REPO, file), set: values.set, ...summary });
+    }
+    return out;
+  });
+  const { factor } = machine;
   const pct = (x: number) => (100 * x).toFixed(2);
-  console.log(`before: ${describeSpeed(speedBefore)}\nafter:  ${describeSpeed(speedAfter)}`);
+  console.log(`before: ${describeSpeed(machine.before)}\nafter:  ${describeSpeed(machine.after)}`);
   console.log(`eval on ${values.set} (${os.availableParallelism()} cores, ${values.workers} workers, ${values.backend}; ${os.cpus()[0]?.model ?? ''})`);
   console.log('| preset | model | pairs | images | accuracy % | AUC | EER % | TAR@1e-2 % | TAR@1e-3 % | failed det. | images/s | normalised images/s |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
@@ -80,8 +81,8 @@ export async function benchEval(args: string[]): Promise<unknown> {
     console.log(`| ${r.preset} | ${r.model} | ${r.pairs} | ${r.images} | ${pct(r.accuracy.mean)} +- ${pct(r.accuracy.std)} | ${r.auc.toFixed(4)} | ${pct(r.eer)} | ${pct(r.tar_at_far['0.01'])} | ${pct(r.tar_at_far['0.001'])} | ${r.failed_detections} | ${r.images_per_second.toFixed(1)} | ${(r.images_per_second * factor).toFixed(1)} |`);
   }
   mkdirSync(path.dirname(values.out!), { recursive: true });
-  const machine = { before: speedBefore, after: speedAfter, factor, note: 'factor > 1: slower than the machine of ../shared/runtime.md; normalised images/s = images/s x factor' };
-  const result = { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model, date: new Date().toISOString(), machine, rows };
+  const note = 'factor > 1: slower than the machine of ../shared/runtime.md; normalised images/s = images/s x factor';
+  const result = { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model, date: new Date().toISOString(), machine: { ...machine, note }, rows };
   writeFileSync(values.out!, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`written ${path.relative(process.cwd(), values.out!)}`);
   return result;

@@ -49,3 +49,14 @@ export async function machineSpeed(): Promise<MachineSpeed> {
 export function describeSpeed(s: MachineSpeed): string {
   return `machine speed: conv 64->64 at 80x80 ${s.conv64at80Ms.toFixed(1)} ms (runtime.md ${REFERENCE_MS.conv64at80}), O-Net x48 ${s.onet48Ms.toFixed(1)} ms (runtime.md ${REFERENCE_MS.onet48}): ${s.factor.toFixed(2)}x slower than the reference machine`;
 }
+
+/**
+ * Run `work` between two speed measurements (the load can change during it); the factor for
+ * normalising is the geometric mean of the two.
+ */
+export async function measuredBetween<T>(work: () => Promise<T>): Promise<{ result: T; machine: { before: MachineSpeed; after: MachineSpeed; factor: number } }> {
+  const before = await machineSpeed();
+  const result = await work();
+  const after = await machineSpeed();
+  return { result, machine: { before, after, factor: Math.sqrt(before.factor * after.factor) } };
+}
