@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { HostIO } from '../graph/node-definition';
 import { checkWeights } from '../models/fusion/common';
-import { BackendKeyedCache, loadTrainedWeights } from '../models/trained-weights';
+import { BackendKeyedCache } from '../models/held-tensors';
+import { loadTrainedWeights } from '../models/trained-weights';
 import { OCC_INPUT, occlusionInput, occlusionLogits, occlusionShapes, type OcclusionClassifierConfig } from './occlusion-classifier';
 
 export interface LoadedOcclusionClassifier {

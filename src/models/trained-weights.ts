@@ -3,6 +3,7 @@ import type { HostIO } from '../graph/node-definition';
 import { decodeWeights, readWeightsFiles } from '../train/weights-file';
 import { holdModelTensors, releaseModelTensors } from './held-tensors';
 
+
 /**
  * A weights file written by `faceflow train`, read through the host (a path in Node, a URL or
  * an app-saved name in the browser) and decoded into held model tensors. `check` throws the
@@ -25,20 +26,4 @@ export async function loadTrainedWeights<C>(
     throw new Error(`${path}: ${(e as Error).message}`);
   }
   return { config: config as C, weights };
-}
-
-/** Loaded modules per backend and key (weight tensors live on one backend); a failed load is forgotten. */
-export class BackendKeyedCache<T> {
-  private readonly entries = new Map<string, Promise<T>>();
-
-  get(key: string, load: () => Promise<T>): Promise<T> {
-    const k = `${tf.getBackend()}|${key}`;
-    let p = this.entries.get(k);
-    if (!p) {
-      p = load();
-      this.entries.set(k, p);
-      p.catch(() => this.entries.delete(k));
-    }
-    return p;
-  }
 }

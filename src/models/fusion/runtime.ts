@@ -2,8 +2,8 @@ import type { HostIO } from '../../graph/node-definition';
 import type { EmbeddingsValue } from '../../graph/values';
 import type { ContextValue } from '../../context/vector';
 import { Rng } from '../../train/rng';
-import { holdModelTensors } from '../held-tensors';
-import { BackendKeyedCache, loadTrainedWeights } from '../trained-weights';
+import { BackendKeyedCache, holdModelTensors } from '../held-tensors';
+import { loadTrainedWeights } from '../trained-weights';
 import { checkFusionWeights, defaultFusionConfig, fusedDim, initFusion, type FusionConfig, type FusionKind, type Weights } from '.';
 import { fastFusion, type HostWeights } from './fast';
 

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { HostIO } from '../../graph/node-definition';
 import { checkWeights } from '../fusion/common';
-import { holdModelTensors } from '../held-tensors';
-import { BackendKeyedCache, loadTrainedWeights } from '../trained-weights';
+import { BackendKeyedCache, holdModelTensors } from '../held-tensors';
+import { loadTrainedWeights } from '../trained-weights';
 import { defaultGateConfig, gateShapes, initGate, type GateConfig } from './gate';
 
 export interface LoadedGate {
