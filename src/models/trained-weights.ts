@@ -3,7 +3,6 @@ import type { HostIO } from '../graph/node-definition';
 import { decodeWeights, readWeightsFiles } from '../train/weights-file';
 import { holdModelTensors, releaseModelTensors } from './held-tensors';
 
-
 /**
  * A weights file written by `faceflow train`, read through the host (a path in Node, a URL or
  * an app-saved name in the browser) and decoded into held model tensors. `check` throws the
