@@ -78,7 +78,9 @@ export const occlusionNode = defineNode({
   params: occlusionParams,
   kernel({ image, detections, faces }: { image?: ImageValue; detections?: DetectionsValue; faces?: FacesValue }, params, ctx) {
     if (!faces && !(image && detections)) throw new Error('occlusion: connect faces, or an image with its detections');
-    const id = ctx.item?.id ?? image?.source ?? faces?.source ?? '';
+    // The item's name (its path relative to the dataset), not its cache id: the id carries the
+    // file's mtime, and the same seed must draw the same occluders on any copy of a dataset.
+    const id = ctx.item?.name ?? image?.source ?? faces?.source ?? '';
     const img = image && detections ? occludeImage(image, detections, params, id) : null;
     const fcs = faces ? occludeFaces(faces, params, id) : null;
     const kinds = [...(img?.kinds ?? []), ...(fcs?.kinds ?? [])];

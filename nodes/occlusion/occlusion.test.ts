@@ -3,7 +3,7 @@ import type { FacesValue, Point } from '../../src/graph/values';
 import { Rng } from '../../src/train/rng';
 import { templatePoints } from '../align/templates';
 import { drawOcclusion, OCCLUSION_KINDS } from './draw';
-import { occludeFaces, occludeImage, occlusionParams } from '.';
+import { occludeFaces, occludeImage, occlusionNode, occlusionParams } from '.';
 
 const LM = templatePoints('arcface-112', 112) as Point[];
 
@@ -98,5 +98,21 @@ describe('synthetic occlusion', () => {
     const none = occludeImage(image, det, occlusionParams.parse({ probability: 0 }), 'a.jpg');
     expect(none.kinds).toEqual([null, null]);
     expect(none.image.data).toEqual(image.data);
+  });
+
+  it('draws by the item\'s name and seed, not its cache id (which carries the file\'s mtime)', async () => {
+    const faces: FacesValue = {
+      size: 112, count: 4, data: new Uint8Array(4 * 112 * 112 * 3).fill(128), transforms: [], boxes: [],
+      fallback: new Array(4).fill(false), template: 'arcface-112',
+    };
+    const params = occlusionParams.parse({ kind: 'any', probability: 1, seed: 5 });
+    const run = async (item: { id: string; name: string }) => {
+      const ctx = { nodeId: 'occ', signal: new AbortController().signal, backend: 'cpu', item, io: undefined as never, progress() {}, report() {} };
+      const out = await occlusionNode.kernel({ faces }, params, ctx) as { faces: FacesValue };
+      return out.faces.data;
+    };
+    const here = await run({ id: '/data/lfw/A/A_0001.jpg:1234:1700000000000', name: 'A/A_0001.jpg' });
+    expect(await run({ id: '/copy/lfw/A/A_0001.jpg:1234:1800000000000', name: 'A/A_0001.jpg' })).toEqual(here);
+    expect(await run({ id: '/data/lfw/A/A_0001.jpg:1234:1700000000000', name: 'A/A_0002.jpg' })).not.toEqual(here);
   });
 });
