@@ -9,6 +9,7 @@ const BENCHMARKS: Record<string, Bench> = {
   eval: async (args) => (await import('./eval')).benchEval(args),
   fusion: async (args) => (await import('./fusion')).benchFusion(args),
   landmarks: async (args) => (await import('./landmarks')).benchLandmarks(args),
+  'mask-bounds': async (args) => (await import('./mask-bounds')).benchMaskBounds(args),
 };
 
 const [benchName, ...benchArgs] = process.argv.slice(2);
