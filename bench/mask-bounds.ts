@@ -9,9 +9,10 @@ import { readPreset } from '../src/cli/preset';
 import { progressBar } from '../src/cli/progress';
 import { runPipeline } from '../src/cli/run-pipeline';
 import { compilePipeline } from '../src/graph/compile';
+import type { RunItem } from '../src/graph/node-definition';
 import type { Pipeline } from '../src/graph/schema';
 import type { FeatureMapValue } from '../src/graph/values';
-import { readIdentityFolder, readPairsDataset, type DatasetImage } from '../src/eval/datasets-node';
+import { fileRunItems, readIdentityFolder, readPairsDataset } from '../src/eval/datasets-node';
 import { aucFromRoc, kFoldAccuracy, rocCurve } from '../src/eval/metrics';
 import { dot, l2NormalizeRows } from '../src/eval/similarity';
 import { createNodeIO } from '../src/io/node-io';
@@ -49,18 +50,8 @@ const SPATIAL: { name: string; rows: number[] }[] = [
 ];
 const NAP_K = [1, 2, 4, 8, 12, 16, 24];
 
-interface Item { id: string; name: string; path: string }
-
-async function itemsOf(images: DatasetImage[]): Promise<Item[]> {
-  return Promise.all(images.map(async (img) => {
-    const s = await stat(img.file);
-    // The same item ids as `faceflow eval`, so the seeded occluders are the same.
-    return { id: `${path.resolve(img.file)}:${s.size}:${s.mtimeMs}`, name: img.name, path: img.file };
-  }));
-}
-
 /** One unit embedding per image and spatial weighting ([weighting][image], NaN rows for images with no face). */
-async function embedWeighted(pipeline: Pipeline, items: Item[], workers: number, tail: MobileFaceNetTail, label: string): Promise<Float32Array[][]> {
+async function embedWeighted(pipeline: Pipeline, items: RunItem[], workers: number, tail: MobileFaceNetTail, label: string): Promise<Float32Array[][]> {
   const run = await runPipeline(pipeline, compilePipeline(pipeline, registry), items, { backend: 'wasm', workers, onItems: progressBar(label) });
   const out: Float32Array[][] = SPATIAL.map(() => items.map(() => new Float32Array(0)));
   const weights = SPATIAL.map((s) => tf.tensor4d(s.rows, [1, ROWS, 1, 1]));
@@ -158,8 +149,8 @@ export async function benchMaskBounds(args: string[]): Promise<unknown> {
   });
   const lfw = await readPairsDataset(path.join(split, 'pairs-test.txt'), lfwImages, (f) => readFile(f, 'utf8'));
   const mfr = await readPairsDataset(path.join(mfrDir, 'pairs.txt'), path.join(mfrDir, 'images'), (f) => readFile(f, 'utf8'));
-  const train = await itemsOf(await readIdentityFolder(path.join(split, 'train')));
-  const lfwItems = await itemsOf(lfw.images);
+  const train = await fileRunItems(await readIdentityFolder(path.join(split, 'train')));
+  const lfwItems = await fileRunItems(lfw.images);
 
   // Only the unweighted embeddings of the training images are needed (for the NAP basis).
   const trainClean = (await embedWeighted(clean, train, workers, tail, 'train clean'))[0];
@@ -167,7 +158,7 @@ export async function benchMaskBounds(args: string[]): Promise<unknown> {
   for (const seed of [1, 2, 3]) trainMasked.push((await embedWeighted(masked(seed), train, workers, tail, `train masked #${seed}`))[0]);
   const lfwClean = await embedWeighted(clean, lfwItems, workers, tail, 'lfw test clean');
   const lfwMasked = await embedWeighted(masked(1), lfwItems, workers, tail, 'lfw test masked');
-  const mfrClean = await embedWeighted(clean, await itemsOf(mfr.images), workers, tail, 'mfr2-dev');
+  const mfrClean = await embedWeighted(clean, await fileRunItems(mfr.images), workers, tail, 'mfr2-dev');
 
   const lfwSet = pairSet(lfw);
   const mfrSet = pairSet(mfr);

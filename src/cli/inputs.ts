@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunItem } from '../graph/node-definition';
+import { fileRunItem } from '../eval/datasets-node';
 import { UsageError } from './errors';
 
 const IMAGE_EXT = /\.(jpe?g|png)$/i;
@@ -15,7 +16,7 @@ export interface InputSet {
 export async function listInputs(input: string): Promise<InputSet> {
   const st = await stat(input).catch(() => undefined);
   if (!st) throw new UsageError(`${input}: no such file or directory`);
-  if (st.isFile()) return { items: [toItem(input, path.basename(input), st.size, st.mtimeMs)] };
+  if (st.isFile()) return { items: [fileRunItem(input, path.basename(input), st)] };
   const items: RunItem[] = [];
   const walk = async (dir: string) => {
     const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
@@ -23,16 +24,11 @@ export async function listInputs(input: string): Promise<InputSet> {
       const full = path.join(dir, e.name);
       if (e.isDirectory()) await walk(full);
       else if (IMAGE_EXT.test(e.name)) {
-        const s = await stat(full);
-        items.push(toItem(full, path.relative(input, full), s.size, s.mtimeMs));
+        items.push(fileRunItem(full, path.relative(input, full), await stat(full)));
       }
     }
   };
   await walk(input);
   if (!items.length) throw new UsageError(`${input}: no .jpg, .jpeg or .png files in this directory`);
   return { dir: input, items };
-}
-
-function toItem(file: string, name: string, size: number, mtime: number): RunItem {
-  return { id: `${path.resolve(file)}:${size}:${mtime}`, name, path: file };
 }

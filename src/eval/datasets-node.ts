@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { RunItem } from '../graph/node-definition';
 import { PairsFileError, pairImageStem, parsePairs, type PairsFile } from './lfw';
 
 /** Node-only dataset readers (file system). The pure parsing lives in lfw.ts. */
@@ -69,4 +70,17 @@ export async function readIdentityFolder(dir: string): Promise<DatasetImage[]> {
   }
   if (!out.length) throw new Error(`${dir}: no <identity>/<image>.{jpg,png} files`);
   return out;
+}
+
+/**
+ * The cache id is the absolute path plus size and mtime, so an edited file is recomputed; the name is
+ * the path within the input folder or dataset, which is what seeded nodes (occlusion) draw by.
+ */
+export function fileRunItem(file: string, name: string, s: { size: number; mtimeMs: number }): RunItem {
+  return { id: `${path.resolve(file)}:${s.size}:${s.mtimeMs}`, name, path: file };
+}
+
+/** Run items for dataset images (pairs sets, folders of identities). */
+export function fileRunItems(images: { file: string; name: string }[]): Promise<RunItem[]> {
+  return Promise.all(images.map(async (img) => fileRunItem(img.file, img.name, await stat(img.file))));
 }

@@ -1,13 +1,11 @@
-import { readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { registry } from '../../nodes';
 import { compilePipeline, type Plan } from '../graph/compile';
-import type { RunItem } from '../graph/node-definition';
 import type { Pipeline } from '../graph/schema';
 import type { NodeTiming } from '../runtime/executor';
 import { withOcclusion } from '../train/prepare';
 import { embedItems } from './embed-items';
-import { readPairsDataset } from './datasets-node';
+import { fileRunItems, readPairsDataset } from './datasets-node';
 import { verificationMetrics } from './metrics';
 import type { EvalOptions, EvalResult } from './run-eval';
 import { pairScore, type SimilarityMetric } from './similarity';
@@ -36,10 +34,7 @@ export function occludedPipeline(pipeline: Pipeline, occ: OccludeSecond): { pipe
 export async function evaluatePairsOccluded(pipeline: Pipeline, plan: Plan, opts: EvalOptions, occ: OccludeSecond): Promise<EvalResult> {
   const metric = opts.metric ?? 'cosine';
   const dataset = await readPairsDataset(opts.pairsFile, opts.imagesDir, (p) => readFile(p, 'utf8'));
-  const items: RunItem[] = await Promise.all(dataset.images.map(async (img) => {
-    const s = await stat(img.file);
-    return { id: `${path.resolve(img.file)}:${s.size}:${s.mtimeMs}`, name: img.name, path: img.file };
-  }));
+  const items = await fileRunItems(dataset.images);
   const firsts = [...new Set(dataset.index.map(([a]) => a))].sort((x, y) => x - y);
   const seconds = [...new Set(dataset.index.map(([, b]) => b))].sort((x, y) => x - y);
   const total = firsts.length + seconds.length;

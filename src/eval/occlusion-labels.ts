@@ -7,6 +7,7 @@ import { runPipeline } from '../cli/run-pipeline';
 import { CONTEXT_INDEX, type ContextValue } from '../context/vector';
 import { compilePipeline } from '../graph/compile';
 import type { Pipeline } from '../graph/schema';
+import { fileRunItems } from './datasets-node';
 
 /**
  * The occlusion classifier's accuracy against real mask labels (MFR2's labels.txt:
@@ -86,10 +87,7 @@ export async function maskLabelAccuracy(presetFile: string, labelsFile: string, 
       }
     }
   }
-  const items = await Promise.all(found.map(async ({ file }) => {
-    const s = await stat(file);
-    return { id: `${path.resolve(file)}:${s.size}:${s.mtimeMs}`, name: path.relative(imagesDir, file), path: file };
-  }));
+  const items = await fileRunItems(found.map(({ file }) => ({ file, name: path.relative(imagesDir, file) })));
   const run = await runPipeline(pipeline, plan, items, { workers, backend: 'wasm' });
   const mask: number[] = [];
   const eyes: number[] = [];

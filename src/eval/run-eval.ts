@@ -1,12 +1,10 @@
-import { readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Plan } from '../graph/compile';
-import type { RunItem } from '../graph/node-definition';
 import type { Pipeline } from '../graph/schema';
 import type { BackendName } from '../runtime/backend';
 import type { NodeTiming } from '../runtime/executor';
 import { embedItems } from './embed-items';
-import { readPairsDataset, type ResolvedPairs } from './datasets-node';
+import { fileRunItems, readPairsDataset, type ResolvedPairs } from './datasets-node';
 import { verificationMetrics, type VerificationMetrics } from './metrics';
 import { pairScore, type SimilarityMetric } from './similarity';
 
@@ -49,10 +47,7 @@ const FLOOR: Record<SimilarityMetric, number> = { cosine: -1, euclidean: -2 };
 export async function evaluatePairs(pipeline: Pipeline, plan: Plan, opts: EvalOptions): Promise<EvalResult> {
   const metric = opts.metric ?? 'cosine';
   const dataset = await readPairsDataset(opts.pairsFile, opts.imagesDir, (p) => readFile(p, 'utf8'));
-  const items: RunItem[] = await Promise.all(dataset.images.map(async (img) => {
-    const s = await stat(img.file);
-    return { id: `${path.resolve(img.file)}:${s.size}:${s.mtimeMs}`, name: img.name, path: img.file };
-  }));
+  const items = await fileRunItems(dataset.images);
   const embedded = await embedItems(pipeline, plan, items, { backend: opts.backend, workers: opts.workers, modelDir: opts.modelDir, onItems: opts.onItems });
   const errors: EvalResult['errors'] = [];
   embedded.items.forEach((e, i) => e.error && errors.push({ image: items[i].name, error: e.error }));

@@ -1,7 +1,4 @@
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
-import type { RunItem } from '../../graph/node-definition';
-import { readIdentityFolder } from '../../eval/datasets-node';
+import { fileRunItems, readIdentityFolder } from '../../eval/datasets-node';
 import { embedItems, findEmbeddingsOutput } from '../../eval/embed-items';
 import { enroll } from '../../eval/gallery';
 import { loadGalleryFile, saveGalleryFile } from '../../eval/gallery-file';
@@ -53,10 +50,7 @@ export async function enrollCommand(argv: string[]): Promise<number> {
     counts.set(im.identity, n + 1);
     return n < perIdentity;
   });
-  const items: RunItem[] = await Promise.all(images.map(async (im) => {
-    const s = await stat(im.file);
-    return { id: `${path.resolve(im.file)}:${s.size}:${s.mtimeMs}`, name: im.name, path: im.file };
-  }));
+  const items = await fileRunItems(images);
   const embedded = await embedItems(pipeline, plan, items, { ...run, onItems: progressBar('enroll') });
 
   const groups = new Map<string, { names: string[]; vectors: Float32Array[] }>();

@@ -1,12 +1,11 @@
-import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ALIGN_TEMPLATES, templatePoints, type TemplateName } from '../../../nodes/align/templates';
 import { OCCLUSION_KINDS } from '../../../nodes/occlusion/draw';
 import { DEFAULT_OCC_CONFIG } from '../../context/occlusion-classifier';
-import { readIdentityFolder, readPairsDataset, type DatasetImage } from '../../eval/datasets-node';
+import { fileRunItems, readIdentityFolder, readPairsDataset, type DatasetImage } from '../../eval/datasets-node';
 import { PairsFileError } from '../../eval/lfw';
-import type { RunItem } from '../../graph/node-definition';
 import type { Pipeline } from '../../graph/schema';
 import type { FacesValue } from '../../graph/values';
 import { createNodeIO } from '../../io/node-io';
@@ -68,19 +67,12 @@ function num(v: string | undefined, name: string, def: number, check: (x: number
   return x;
 }
 
-async function items(images: DatasetImage[]): Promise<RunItem[]> {
-  return Promise.all(images.map(async (img) => {
-    const s = await stat(img.file);
-    return { id: `${path.resolve(img.file)}:${s.size}:${s.mtimeMs}`, name: img.name, path: img.file };
-  }));
-}
-
 type RunOpts = { backend?: ReturnType<typeof parseBackend>; workers?: number; models?: string };
 
 /** Run one cache pass over the images with the worker pool: the outputs per image (undefined where it failed). */
 async function runPass(pass: TrainPass, images: DatasetImage[], presetFile: string, run: RunOpts): Promise<ItemOutputs[]> {
   const plan = compileOrExplain(pass.pipeline, presetFile);
-  const r = await runPipeline(pass.pipeline, plan, await items(images), { backend: run.backend, workers: run.workers, modelDir: run.models, onItems: progressBar(`cache ${pass.name}`) });
+  const r = await runPipeline(pass.pipeline, plan, await fileRunItems(images), { backend: run.backend, workers: run.workers, modelDir: run.models, onItems: progressBar(`cache ${pass.name}`) });
   return r.items.map((it) => (it.error ? undefined : it.outputs));
 }
 
