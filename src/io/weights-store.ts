@@ -1,5 +1,5 @@
 import type { WeightsManifest } from '../train/weights-file';
-import { dbGet, dbGetAllKeys, dbPut, WEIGHTS } from './lab-db';
+import { dbGet, dbGetAll, dbGetAllKeys, dbPut, WEIGHTS } from './lab-db';
 
 /**
  * Gate / fusion weights trained in the app, kept in this browser's IndexedDB (the lab's
@@ -39,33 +39,66 @@ export function renamedManifest(manifest: WeightsManifest, name: string): Weight
   return { ...manifest, weightsManifest: manifest.weightsManifest.map((g, i) => ({ ...g, paths: i === 0 ? [`${name}.weights.bin`] : [] })) };
 }
 
-export function loadStoredWeights(name: string): Promise<StoredWeights | undefined> {
-  return dbGet<StoredWeights>(WEIGHTS, name);
+/**
+ * What deleting leaves of saved weights: the name, so it is never given to other weights. The
+ * worker caches loaded weights by URL until a reload, and saved pipelines keep URLs; a reused name
+ * would silently swap the weights under them.
+ */
+interface DeletedWeights {
+  name: string;
+  deleted: true;
 }
 
-export async function listStoredWeights(): Promise<string[]> {
-  return (await dbGetAllKeys(WEIGHTS)).map(String).sort();
+const isStored = (r: StoredWeights | DeletedWeights | undefined): r is StoredWeights => !!r && !('deleted' in r);
+
+const listeners = new Set<() => void>();
+/** Call `l` after each save or delete in this page; returns the unsubscribe. */
+export function onStoredWeightsChange(l: () => void): () => void {
+  listeners.add(l);
+  return () => void listeners.delete(l);
+}
+
+export async function loadStoredWeights(name: string): Promise<StoredWeights | undefined> {
+  const r = await dbGet<StoredWeights | DeletedWeights>(WEIGHTS, name);
+  return isStored(r) ? r : undefined;
+}
+
+/** The weights saved in this browser, newest first. */
+export async function listStoredWeights(): Promise<StoredWeights[]> {
+  return (await dbGetAll<StoredWeights | DeletedWeights>(WEIGHTS)).filter(isStored).sort((a, b) => b.savedAt - a.savedAt);
+}
+
+/** `base`, or `base` with the first -2, -3... suffix not in `taken`. */
+export function freeWeightsName(base: string, taken: ReadonlySet<string>): string {
+  let name = base;
+  for (let k = 2; taken.has(name); k++) name = `${base}-${k}`;
+  return name;
 }
 
 /**
- * Save under `name` (made safe); an existing name gets a -2, -3... suffix, so a URL always
- * means the same weights (the nodes cache loaded weights by URL). Returns the stored record.
+ * Save under `name` (made safe); a name saved or deleted before gets a -2, -3... suffix, so a URL
+ * always means the same weights (the nodes cache loaded weights by URL). Returns the stored record.
  */
 export async function saveStoredWeights(name: string, manifest: WeightsManifest, bin: Uint8Array): Promise<StoredWeights> {
-  const base = safeWeightsName(name);
-  const taken = new Set(await listStoredWeights());
-  let final = base;
-  for (let k = 2; taken.has(final); k++) final = `${base}-${k}`;
+  const final = freeWeightsName(safeWeightsName(name), new Set((await dbGetAllKeys(WEIGHTS)).map(String)));
   const record: StoredWeights = { name: final, savedAt: Date.now(), manifest: renamedManifest(manifest, final), bin };
   await dbPut(WEIGHTS, record);
+  listeners.forEach((l) => l());
   return record;
+}
+
+/** Drop the weights' files; the name stays taken (see DeletedWeights). */
+export async function deleteStoredWeights(name: string): Promise<void> {
+  await dbPut<DeletedWeights>(WEIGHTS, { name, deleted: true });
+  listeners.forEach((l) => l());
 }
 
 /** The bytes of `idb:weights/<name>.json` or `.weights.bin`, as HostIO.readFile returns them. */
 export async function readWeightsUrl(url: string): Promise<Uint8Array> {
   const ref = parseWeightsUrl(url);
   if (!ref) throw new Error(`${url}: not a saved-weights URL (idb:weights/<name>.json)`);
-  const rec = await loadStoredWeights(ref.name);
+  const rec = await dbGet<StoredWeights | DeletedWeights>(WEIGHTS, ref.name);
   if (!rec) throw new Error(`${url}: weights “${ref.name}” are not saved in this browser (train them from the node's inspector)`);
+  if (!isStored(rec)) throw new Error(`${url}: weights “${ref.name}” were deleted from this browser (pick other weights)`);
   return ref.file === 'bin' ? rec.bin : new TextEncoder().encode(JSON.stringify(rec.manifest, null, 2));
 }

@@ -168,6 +168,22 @@ const GATE_TRAIN_GRAPH = {
   edges: ATTENTION_GRAPH.edges.slice(0, 6),
 };
 
+/** "stored", "deleted" or "absent": the saved-weights record `name` in the lab's IndexedDB. */
+function storedWeights(page, name) {
+  return page.evaluate((n) => new Promise((resolve, reject) => {
+    const open = indexedDB.open('faceflow-lab');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const get = open.result.transaction('weights').objectStore('weights').get(n);
+      get.onerror = () => reject(get.error);
+      get.onsuccess = () => {
+        open.result.close();
+        resolve(!get.result ? 'absent' : get.result.bin && !get.result.deleted ? 'stored' : 'deleted');
+      };
+    };
+  }), name);
+}
+
 /** A training folder <root>/<identity>/<image> of `perId` images of the first `count` lfw-dev identities that have that many; undefined when lfw-dev is absent. */
 function lfwTrainingFolder(count, perId) {
   const lfw = path.resolve('../shared/datasets/lfw-dev/images');
@@ -847,7 +863,7 @@ export const tests = [
     },
   },
   {
-    name: 'training: the attention gate trains in the worker on a picked folder, its weights are saved in IndexedDB, used by the next run and kept after a reload',
+    name: 'training: the attention gate trains in the worker on a picked folder, its weights are saved in IndexedDB, used by the next run and kept after a reload; the saved-weights list reuses and deletes them',
     async run({ page, url }) {
       const data = lfwTrainingFolder(8, 3);
       if (!data) {
@@ -902,6 +918,11 @@ export const tests = [
         assert((await done.getAttribute('data-leaked')) === '0', `tensors left by training: ${await done.getAttribute('data-leaked')}`);
         const saved = await done.getAttribute('data-url');
         assert(/^idb:weights\/.+\.json$/.test(saved), `saved weights URL: ${saved}`);
+        const savedName = saved.slice('idb:weights/'.length, -'.json'.length);
+        // The saved-weights list shows them at once, not yet in use.
+        const row = (name) => panel.locator(`[data-testid=saved-weights-row][data-name="${name}"]`);
+        await row(savedName).waitFor();
+        assert((await row(savedName).getAttribute('data-in-use')) === 'false', 'fresh weights are not in use yet');
         await shot(page, 'train-gate');
 
         // Download: the tfjs-format pair that `faceflow train` writes.
@@ -942,6 +963,54 @@ export const tests = [
         await node(page, 'gate').click();
         assert((await page.locator('[data-testid=param-weights]').inputValue()) === saved, 'weights param after reload');
         await page.locator('[data-testid=inspector] .report').filter({ hasText: saved }).waitFor();
+
+        // Saved weights: listed after the reload too, marked as the node's.
+        await row(savedName).locator('[data-testid=saved-weights-use]', { hasText: 'In use' }).waitFor();
+        assert((await row(savedName).getAttribute('data-in-use')) === 'true', 'the weights in use are marked');
+        const rowText = await row(savedName).innerText();
+        assert(/val acc \d+\.\d%/.test(rowText), `row: ${rowText}`);
+        const trainAgain = async () => {
+          await panel.locator('[data-testid=train-dir]').setInputFiles(data.root);
+          await panel.locator(`[data-testid=train-summary][data-images="${data.ids.length * 3}"]`).waitFor();
+          await panel.locator('[data-testid=train-epochs]').fill('1');
+          await panel.locator('[data-testid=train-start]').click();
+          await panel.locator('[data-testid=train-progress]').waitFor();
+          await panel.locator('[data-testid=train-done]').waitFor({ timeout: 180_000 });
+          return (await panel.locator('[data-testid=train-done]').getAttribute('data-url')).slice('idb:weights/'.length, -'.json'.length);
+        };
+        const second = await trainAgain();
+        assert(second === `${savedName}-2`, `second weights saved as ${second}`);
+        await row(second).waitFor();
+        // "Use" on a listed row: the same undoable param edit.
+        const r4 = await runs(page);
+        await row(second).locator('[data-testid=saved-weights-use]').click();
+        assert((await nextRun(page, r4, 120_000)) === 'done', `run with the listed weights: ${await runMessage(page)}`);
+        assert((await page.locator('[data-testid=param-weights]').inputValue()) === `idb:weights/${second}.json`, 'weights param after "use"');
+        assert((await row(second).getAttribute('data-in-use')) === 'true' && (await row(savedName).getAttribute('data-in-use')) === 'false', 'in-use marks follow the param');
+        // Deleting weights a node uses is refused, naming the node; nothing is deleted.
+        await row(second).locator('[data-testid=saved-weights-delete]').click();
+        const refusal = await panel.locator('[data-testid=saved-weights-error]').innerText();
+        assert(refusal.includes(`“${second}” is used by node “gate”`), `refusal: ${refusal}`);
+        assert((await row(second).count()) === 1 && (await storedWeights(page, second)) === 'stored', 'refused delete keeps the weights');
+        await shot(page, 'train-saved-weights');
+        // Deleting unused weights drops them from the list and IndexedDB; the name is never reused.
+        await row(savedName).locator('[data-testid=saved-weights-delete]').click();
+        await row(savedName).waitFor({ state: 'detached' });
+        assert((await storedWeights(page, savedName)) === 'deleted', `IndexedDB after delete: ${await storedWeights(page, savedName)}`);
+        assert((await panel.locator('[data-testid=saved-weights-error]').count()) === 0, 'no message after a delete');
+        const third = await trainAgain();
+        assert(third === `${savedName}-3`, `weights saved after a delete as ${third}`);
+        // Deleting the run's own weights withdraws its "use these weights".
+        await row(third).locator('[data-testid=saved-weights-delete]').click();
+        await row(third).waitFor({ state: 'detached' });
+        await panel.locator('[data-testid=train-done]').waitFor({ state: 'detached' });
+        await page.waitForTimeout(400);
+        await page.reload();
+        assert((await nextRun(page, 0, 90_000)) === 'done', `after reload: ${await runMessage(page)}`);
+        await node(page, 'gate').click();
+        await panel.locator('[data-testid=saved-weights][data-loaded=true]').waitFor();
+        const listed = await panel.locator('[data-testid=saved-weights-row]').evaluateAll((rows) => rows.map((r) => [r.dataset.name, r.dataset.inUse]));
+        assert(JSON.stringify(listed) === JSON.stringify([[second, 'true']]), `listed after deletes and a reload: ${JSON.stringify(listed)}`);
         console.log(`       ${data.ids.length} identities x 3 images, 2 epochs on wasm: trained in ${trainMs} ms; losses ${logs.map(([l, v]) => `${l.toFixed(4)}/${v.toFixed(4)}`).join(', ')}`);
       } finally {
         fs.rmSync(data.dir, { recursive: true, force: true });

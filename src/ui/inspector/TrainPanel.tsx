@@ -11,6 +11,7 @@ import { datasetName, datasetPath } from '../experiments/dataset';
 import { download } from '../views/export';
 import { cancelTraining, trainInWorker } from '../run/runner';
 import { doc, edit, toast, useLab } from '../state/store';
+import { SavedWeightsList } from './SavedWeightsList';
 
 /** Node types the panel trains (the same as `faceflow train --module gate|concat|attention|transformer`). */
 export const TRAINABLE_TYPES = ['attention-gate', 'fusion-concat', 'fusion-attention', 'fusion-transformer'];
@@ -46,6 +47,14 @@ const subscribe = (l: () => void) => {
   listeners.add(l);
   return () => void listeners.delete(l);
 };
+
+/** Point the node at saved weights: an undoable edit of its `weights` param. */
+const setWeights = (nodeId: string, url: string) => edit((d) => setParam(d, nodeId, 'weights', url));
+
+/** The deleted weights are no longer on offer as the last run's result. */
+function forgetDeleted(name: string): void {
+  if (session?.saved?.name === name) update({ saved: undefined });
+}
 
 /** The saved pair as files: `<name>.json` (pointing at `<name>.weights.bin`) and the .bin. */
 export function downloadWeights(w: StoredWeights): void {
@@ -202,13 +211,14 @@ export function TrainPanel({ nodeId, weights }: { nodeId: string; weights: strin
           </p>
           <div className="dataset-row">
             <button className="btn primary small" data-testid="train-use" disabled={weights === savedUrl}
-              onClick={() => edit((d) => setParam(d, nodeId, 'weights', savedUrl))}>
+              onClick={() => setWeights(nodeId, savedUrl!)}>
               {weights === savedUrl ? 'In use' : 'Use these weights'}
             </button>
             <button className="btn small" data-testid="train-download" onClick={() => downloadWeights(mine.saved!)}>Download .json + .bin</button>
           </div>
         </div>
       )}
+      <SavedWeightsList key={nodeId} nodeId={nodeId} weights={weights} onUse={(url) => setWeights(nodeId, url)} onDeleted={forgetDeleted} />
     </section>
   );
 }
