@@ -50,7 +50,7 @@ const SPATIAL: { name: string; rows: number[] }[] = [
 ];
 const NAP_K = [1, 2, 4, 8, 12, 16, 24];
 
-/** One unit embedding per image and spatial weighting ([weighting][image], NaN rows for images with no face). */
+/** One unit embedding per image and spatial weighting ([weighting][image]; an empty array for an image with no face). */
 async function embedWeighted(pipeline: Pipeline, items: RunItem[], workers: number, tail: MobileFaceNetTail, label: string): Promise<Float32Array[][]> {
   const run = await runPipeline(pipeline, compilePipeline(pipeline, registry), items, { backend: 'wasm', workers, onItems: progressBar(label) });
   const out: Float32Array[][] = SPATIAL.map(() => items.map(() => new Float32Array(0)));
