@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { l2Normalize } from '../models/fusion/common';
 import { runFusion, type FusionConfig } from '../models/fusion';
 import { applyGate, type GateConfig } from '../models/gate/gate';
+import { weightsKindOf } from './prepare';
 
 /** What a module reads from a batch of cached per-image vectors. */
 export interface TrainBatch {
@@ -52,7 +53,7 @@ function need<T>(value: T | undefined, what: string, kind: string): T {
 export function fusionModule(cfg: FusionConfig, weights: Record<string, tf.Tensor>): TrainableModule {
   const variables = toVariables(`fusion-${cfg.kind}`, weights);
   return {
-    kind: `fusion-${cfg.kind}`,
+    kind: weightsKindOf(cfg.kind),
     config: cfg,
     variables,
     needs: ['embeddings', 'context'],
@@ -76,7 +77,7 @@ export type BackboneTail = (features: tf.Tensor4D) => tf.Tensor2D;
 export function gateModule(cfg: GateConfig, weights: Record<string, tf.Tensor>, tail: BackboneTail): TrainableModule {
   const variables = toVariables('gate', weights);
   return {
-    kind: 'gate',
+    kind: weightsKindOf('gate'),
     config: cfg,
     variables,
     needs: ['featureMaps'],

@@ -15,13 +15,27 @@ export interface TrainTarget {
   sources: Record<string, PortRef>;
 }
 
-const FUSION_TYPES: Record<string, 'concat' | 'attention' | 'transformer'> = { 'fusion-concat': 'concat', 'fusion-attention': 'attention', 'fusion-transformer': 'transformer' };
+type ModuleKind = Exclude<TrainTargetKind, 'occlusion'>;
+
+const FUSION_TYPES: Record<string, ModuleKind> = { 'fusion-concat': 'concat', 'fusion-attention': 'attention', 'fusion-transformer': 'transformer' };
+
+/** The module a node of this type trains (`faceflow train --module ...`); undefined for other nodes. */
+export function trainedModuleOf(nodeType: string): ModuleKind | undefined {
+  return nodeType === 'attention-gate' ? 'gate' : FUSION_TYPES[nodeType];
+}
+
+/** The `kind` a module's weights file records, which the gate / fusion loaders check: "gate" or "fusion-<kind>". */
+export function weightsKindOf(kind: ModuleKind): string {
+  return kind === 'gate' ? 'gate' : `fusion-${kind}`;
+}
 
 /** The trainable node of the preset: the one of `kind` when given, else the only gate or fusion node. */
 export function findTrainTarget(p: Pipeline, kind?: TrainTargetKind): TrainTarget {
   if (kind === 'occlusion') return occlusionTarget(p);
-  const candidates = p.nodes.filter((n) => n.type === 'attention-gate' || n.type in FUSION_TYPES)
-    .map((n) => ({ node: n, kind: n.type === 'attention-gate' ? 'gate' as const : FUSION_TYPES[n.type] }));
+  const candidates = p.nodes.flatMap((n) => {
+    const k = trainedModuleOf(n.type);
+    return k ? [{ node: n, kind: k }] : [];
+  });
   const chosen = kind ? candidates.filter((c) => c.kind === kind) : candidates;
   if (!chosen.length) {
     throw new Error(kind ? `the preset has no ${kind === 'gate' ? 'attention-gate' : `fusion-${kind}`} node` : 'the preset has no attention-gate or fusion-* node to train');
@@ -30,7 +44,7 @@ export function findTrainTarget(p: Pipeline, kind?: TrainTargetKind): TrainTarge
   return targetOf(p, chosen[0].node.id, chosen[0].kind);
 }
 
-function targetOf(p: Pipeline, nodeId: string, kind: Exclude<TrainTargetKind, 'occlusion'>): TrainTarget {
+function targetOf(p: Pipeline, nodeId: string, kind: ModuleKind): TrainTarget {
   const ports = kind === 'gate' ? ['features'] : ['embeddings', 'context'];
   const sources: Record<string, PortRef> = {};
   for (const port of ports) {
@@ -48,7 +62,7 @@ function targetOf(p: Pipeline, nodeId: string, kind: Exclude<TrainTargetKind, 'o
 export function trainTargetForNode(p: Pipeline, nodeId: string): TrainTarget {
   const node = p.nodes.find((n) => n.id === nodeId);
   if (!node) throw new Error(`no node "${nodeId}" in the pipeline`);
-  const kind = node.type === 'attention-gate' ? 'gate' : FUSION_TYPES[node.type];
+  const kind = trainedModuleOf(node.type);
   if (!kind) throw new Error(`"${nodeId}" (${node.type}) is not an attention-gate or fusion node`);
   const target = targetOf(p, nodeId, kind);
   const up = ancestors(p.edges, Object.values(target.sources).map((s) => s.node));

@@ -83,11 +83,6 @@ export function stackPasses(set: { rows: CollectedRow[][] }): CachedDataset {
   return { ...stackRows(set.rows.flat()), cleanRow: cleanRowIndex(set.rows) };
 }
 
-/** The default weights name: `<base>.gate` or `<base>.fusion-<kind>`. */
-export function moduleFileName(base: string, target: TrainTarget): string {
-  return `${base}.${target.kind === 'gate' ? 'gate' : `fusion-${target.kind}`}`;
-}
-
 /** What the run trained on, for the log and the weights file's `training` field. */
 export function trainingSummary(mod: TrainableModule, train: CachedDataset, val: CachedDataset, skipped: number, opts: Pick<TrainOptions, 'valPairs'>, passes: TrainPass[]) {
   return {

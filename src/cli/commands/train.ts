@@ -17,7 +17,7 @@ import { cachePipeline, findTrainTarget, type TrainTarget, type TrainTargetKind 
 import { trainOcclusionClassifier, type FaceCrops } from '../../train/occlusion';
 import { defaultMilestones } from '../../train/schedule';
 import {
-  collectPasses, collectTargetRows, createTrainable, identityLabeler, moduleFileName, OCCLUDE_SETTINGS, splitIdentities, stackPasses,
+  collectPasses, collectTargetRows, createTrainable, identityLabeler, OCCLUDE_SETTINGS, splitIdentities, stackPasses,
   pairsFromRows, trainingRecord, trainingSummary, trainPasses, type TrainPass,
 } from '../../train/session';
 import { saveWeightsFiles } from '../../train/weights-file-node';
@@ -196,7 +196,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     onEpoch: (l: EpochLog) => pending.push(log({ event: 'epoch', ...l })),
   });
   await Promise.all(pending);
-  const name = values.name ?? moduleFileName(path.basename(presetFile, '.json'), target);
+  // The default name: `<preset>.gate` or `<preset>.fusion-<kind>` (the module's weights kind).
+  const name = values.name ?? `${path.basename(presetFile, '.json')}.${mod.kind}`;
   const training = trainingRecord(`faceflow train ${argv.join(' ')}`, seed, result, summary);
   const file = await saveWeightsFiles(values.out, name, mod.kind, config, mod.variables as Record<string, tf.Tensor>, training);
   mod.dispose();

@@ -4,7 +4,7 @@ import { saveStoredWeights, weightsUrl, type StoredWeights } from '../../io/weig
 import type { TrainEvent, TrainOutcome, TrainSettings } from '../../runtime/browser-worker';
 import type { EpochLog } from '../../train/loop';
 import { identityCounts, trainingImages, trainingSetProblem, type TrainingImage } from '../../train/picked-dataset';
-import { trainTargetForNode } from '../../train/prepare';
+import { trainedModuleOf, trainTargetForNode } from '../../train/prepare';
 import { OCCLUDE_SETTINGS } from '../../train/session';
 import { setParam } from '../editor/graph-ops';
 import { datasetName, datasetPath } from '../experiments/dataset';
@@ -12,9 +12,6 @@ import { download } from '../views/export';
 import { cancelTraining, trainInWorker } from '../run/runner';
 import { doc, edit, toast, useLab } from '../state/store';
 import { SavedWeightsList } from './SavedWeightsList';
-
-/** Node types the panel trains (the same as `faceflow train --module gate|concat|attention|transformer`). */
-export const TRAINABLE_TYPES = ['attention-gate', 'fusion-concat', 'fusion-attention', 'fusion-transformer'];
 
 interface Session {
   nodeId: string;
@@ -223,5 +220,5 @@ export function TrainPanel({ nodeId, weights }: { nodeId: string; weights: strin
   );
 }
 
-/** Whether a node type gets the panel. */
-export const isTrainable = (type: string) => TRAINABLE_TYPES.includes(type);
+/** Whether a node type gets the panel: the nodes `faceflow train --module gate|concat|attention|transformer` trains. */
+export const isTrainable = (type: string) => trainedModuleOf(type) !== undefined;

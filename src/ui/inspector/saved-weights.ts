@@ -1,10 +1,12 @@
 import type { Pipeline } from '../../graph/schema';
 import { weightsUrl, type StoredWeights } from '../../io/weights-store';
+import { trainedModuleOf, weightsKindOf } from '../../train/prepare';
 
-/** The manifest kind a node loads: "gate" for an attention gate, else the fusion node's own type ("fusion-attention"...). */
-const weightsKindFor = (nodeType: string) => (nodeType === 'attention-gate' ? 'gate' : nodeType);
-
-export const weightsFitting = (list: StoredWeights[], nodeType: string) => list.filter((w) => w.manifest.kind === weightsKindFor(nodeType));
+/** The saved weights a node of this type can load (the kind its weights file records). */
+export function weightsFitting(list: StoredWeights[], nodeType: string): StoredWeights[] {
+  const module = trainedModuleOf(nodeType);
+  return module ? list.filter((w) => w.manifest.kind === weightsKindOf(module)) : [];
+}
 
 /**
  * The saved weights' validation pair accuracy, when the run recorded one: the best epoch's, or the
