@@ -15,7 +15,7 @@ import type { ItemOutputs } from '../../train/collect';
 import { defaultTrainOptions, trainModule, type EpochLog } from '../../train/loop';
 import { cachePipeline, findTrainTarget, type TrainTarget, type TrainTargetKind } from '../../train/prepare';
 import { trainOcclusionClassifier, type FaceCrops } from '../../train/occlusion';
-import { defaultMilestones } from '../../train/schedule';
+import { defaultMilestones, trainingVerdict } from '../../train/schedule';
 import {
   collectPasses, collectTargetRows, createTrainable, identityLabeler, OCCLUDE_SETTINGS, splitIdentities, stackPasses,
   pairsFromRows, trainingRecord, trainingSummary, trainPasses, type TrainPass,
@@ -202,7 +202,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const file = await saveWeightsFiles(values.out, name, mod.kind, config, mod.variables as Record<string, tf.Tensor>, training);
   mod.dispose();
   await log({ event: 'done', weights: file, best_epoch: result.bestEpoch, initial: result.initial, best: training.best });
-  process.stderr.write(`faceflow train: wrote ${file}; use it with --param ${target.nodeId}.weights=${file}\n`);
+  const verdict = trainingVerdict(result.bestEpoch, result.logs.length, result.initial.valLoss !== undefined);
+  process.stderr.write(verdict.improved
+    ? `faceflow train: wrote ${file} (${verdict.message}); use it with --param ${target.nodeId}.weights=${file}\n`
+    : `faceflow train: wrote ${file}, but ${verdict.message}: it is not an improvement, keep the node's current weights\n`);
   return 0;
 }
 
@@ -252,7 +255,10 @@ async function trainOcclusion(a: {
   const file = await saveWeightsFiles(a.out, name, 'occlusion-classifier', DEFAULT_OCC_CONFIG, r.weights, training);
   tf.dispose(Object.values(r.weights));
   await log.line({ event: 'done', weights: file, best_epoch: best.epoch, initial: r.initial, best: training.best });
-  process.stderr.write(`faceflow train: wrote ${file}; use it with --param ${a.target.nodeId}.occlusionWeights=${file}\n`);
+  const verdict = trainingVerdict(best.epoch, r.logs.length, r.initial.valLoss !== undefined);
+  process.stderr.write(verdict.improved
+    ? `faceflow train: wrote ${file} (${verdict.message}); use it with --param ${a.target.nodeId}.occlusionWeights=${file}\n`
+    : `faceflow train: wrote ${file}, but ${verdict.message}: it is not an improvement, keep the node's current weights\n`);
   return 0;
 }
 

@@ -5,6 +5,7 @@ import type { TrainEvent, TrainOutcome, TrainSettings } from '../../runtime/brow
 import type { EpochLog } from '../../train/loop';
 import { identityCounts, trainingImages, trainingSetProblem, type TrainingImage } from '../../train/picked-dataset';
 import { trainedModuleOf, trainTargetForNode } from '../../train/prepare';
+import { trainingVerdict } from '../../train/schedule';
 import { OCCLUDE_SETTINGS } from '../../train/session';
 import { setParam } from '../editor/graph-ops';
 import { datasetName, datasetPath } from '../experiments/dataset';
@@ -88,11 +89,17 @@ async function startTraining(nodeId: string, p: Picked, settings: TrainSettings)
     }
     const saved = await saveStoredWeights(settings.name, outcome.weights.manifest, outcome.weights.bin);
     update({ running: false, outcome, saved });
-    toast(`Trained “${nodeId}” in ${(outcome.ms / 1000).toFixed(1)} s on ${outcome.backend}: saved as ${saved.name}`);
+    const verdict = verdictOf(outcome);
+    toast(verdict.improved
+      ? `Trained “${nodeId}” in ${(outcome.ms / 1000).toFixed(1)} s on ${outcome.backend}: saved as ${saved.name}`
+      : `Trained “${nodeId}”: ${verdict.message} (saved as ${saved.name} anyway)`);
   } catch (e) {
     update({ running: false, error: (e as Error).message });
   }
 }
+
+/** Whether the run beat the untrained module on validation (best epoch -1 means it did not), in words. */
+const verdictOf = (o: TrainOutcome) => trainingVerdict(o.bestEpoch, o.logs.length, o.initial?.valLoss !== undefined || o.logs.some((l) => l.valLoss !== undefined));
 
 const fmt = (v: number | undefined, d = 4) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
 
@@ -200,21 +207,30 @@ export function TrainPanel({ nodeId, weights }: { nodeId: string; weights: strin
           </table>
         </>
       )}
-      {mine?.saved && mine.outcome && (
-        <div data-testid="train-done" data-url={savedUrl} data-leaked={mine.outcome.tensors?.leaked}>
+      {mine?.saved && mine.outcome && (() => {
+        const verdict = verdictOf(mine.outcome);
+        return (
+        <div data-testid="train-done" data-url={savedUrl} data-leaked={mine.outcome.tensors?.leaked} data-improved={String(verdict.improved)}>
           <p className="muted small">
-            Saved as <code>{mine.saved.name}</code> · best epoch {(mine.outcome.bestEpoch ?? -1) + 1 || 'none (untrained was best)'} ·
+            Saved as <code>{mine.saved.name}</code> · {verdict.improved ? verdict.message : 'best: the untrained start'} ·
             {' '}{(mine.outcome.ms / 1000).toFixed(1)} s on {mine.outcome.backend}
           </p>
+          {!verdict.improved && (
+            <p className="field-error" data-testid="train-verdict">
+              No improvement over the untrained module: its validation loss was lower than after any epoch, so these weights are the untrained start, not a better module. Keep the node&apos;s current weights, or train longer, on more data or with other settings.
+            </p>
+          )}
           <div className="dataset-row">
-            <button className="btn primary small" data-testid="train-use" disabled={weights === savedUrl}
+            <button className={`btn small${verdict.improved ? ' primary' : ''}`} data-testid="train-use" data-improved={String(verdict.improved)} disabled={weights === savedUrl}
+              title={verdict.improved ? undefined : verdict.message}
               onClick={() => setWeights(nodeId, savedUrl!)}>
-              {weights === savedUrl ? 'In use' : 'Use these weights'}
+              {weights === savedUrl ? 'In use' : verdict.improved ? 'Use these weights' : 'Use anyway (no improvement)'}
             </button>
             <button className="btn small" data-testid="train-download" onClick={() => downloadWeights(mine.saved!)}>Download .json + .bin</button>
           </div>
         </div>
-      )}
+        );
+      })()}
       <SavedWeightsList key={nodeId} nodeId={nodeId} weights={weights} onUse={(url) => setWeights(nodeId, url)} onDeleted={forgetDeleted} />
     </section>
   );
