@@ -23,6 +23,7 @@ import { rnetNode } from './rnet';
 import { onetNode } from './onet';
 import { mtcnnNode } from './mtcnn';
 import { annotateNode } from './annotate';
+import { occlusionSensitivityNode } from './occlusion-sensitivity';
 
 /** Every node type, one line each. Adding a node type = a folder under nodes/ plus one line here. */
 export const NODE_DEFINITIONS: AnyNodeDefinition[] = [
@@ -49,6 +50,7 @@ export const NODE_DEFINITIONS: AnyNodeDefinition[] = [
   onetNode,
   mtcnnNode,
   annotateNode,
+  occlusionSensitivityNode,
 ];
 
 export const registry = new NodeRegistry(NODE_DEFINITIONS);
