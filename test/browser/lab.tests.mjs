@@ -168,6 +168,23 @@ const GATE_TRAIN_GRAPH = {
   edges: ATTENTION_GRAPH.edges.slice(0, 6),
 };
 
+/** MTCNN -> align (central face) -> occlusion sensitivity on MobileFaceNet (default patch 16, stride 8: 13 x 13 positions). */
+const SENSITIVITY_GRAPH = {
+  schema: 'faceflow/pipeline', version: 2, name: 'Occlusion sensitivity', description: 'MTCNN -> align (central face) -> occlusion sensitivity (MobileFaceNet)',
+  nodes: [
+    { id: 'input', type: 'image-input', params: {}, position: { x: 0, y: 0 } },
+    { id: 'mtcnn', type: 'mtcnn', params: {}, position: { x: 260, y: 0 } },
+    { id: 'align', type: 'align', params: { select: 'central' }, position: { x: 520, y: 0 } },
+    { id: 'sens', type: 'occlusion-sensitivity', params: {}, position: { x: 780, y: 0 } },
+  ],
+  edges: [
+    { from: { node: 'input', port: 'image' }, to: { node: 'mtcnn', port: 'image' } },
+    { from: { node: 'input', port: 'image' }, to: { node: 'align', port: 'image' } },
+    { from: { node: 'mtcnn', port: 'detections' }, to: { node: 'align', port: 'detections' } },
+    { from: { node: 'align', port: 'faces' }, to: { node: 'sens', port: 'faces' } },
+  ],
+};
+
 /** "stored", "deleted" or "absent": the saved-weights record `name` in the lab's IndexedDB. */
 function storedWeights(page, name) {
   return page.evaluate((n) => new Promise((resolve, reject) => {
@@ -1015,6 +1032,62 @@ export const tests = [
       } finally {
         fs.rmSync(data.dir, { recursive: true, force: true });
       }
+    },
+  },
+  {
+    name: 'occlusion sensitivity: the map over the face with its own colour range, and clean − occluded after "+ Compare with occlusion"',
+    async run({ page, url }) {
+      if (!page.url().startsWith(url)) await freshLab(page, url);
+      const r0 = await runs(page);
+      await importPreset(page, 'sensitivity.json', JSON.stringify(SENSITIVITY_GRAPH));
+      const t0 = Date.now();
+      assert((await nextRun(page, r0, 180_000)) === 'done', `sensitivity graph: ${await runMessage(page)}`);
+      const runMs = Date.now() - t0;
+      await page.locator('[data-testid=tab-nodes]').click();
+      // The node's thumbnail on the canvas is the heatmap over the face.
+      await node(page, 'sens').locator('[data-testid=attention-thumb]').first().waitFor();
+      await node(page, 'sens').click();
+      const view = page.locator('[data-testid=output-view] [data-testid=attention-view]');
+      await view.waitFor();
+      assert((await view.getAttribute('data-kind')) === 'sensitivity', `kind: ${await view.getAttribute('data-kind')}`);
+      assert((await view.getAttribute('data-shape')) === '1x13x13', `shape: ${await view.getAttribute('data-shape')}`);
+      // The colour bar is labelled with the map's own range (a drop in cosine similarity: small, not 0..1).
+      const bar = view.locator('[data-testid=heat-range]');
+      const [min, max] = [Number(await bar.getAttribute('data-min')), Number(await bar.getAttribute('data-max'))];
+      assert(Number.isFinite(min) && Number.isFinite(max) && max > min && max > 0.005 && max < 1, `range ${min}..${max}`);
+      assert((await bar.locator('[data-testid=heat-range-max]').innerText()).trim() !== '1', 'the bar shows the map\'s maximum, not 1');
+      assert(/cosine/.test(await bar.innerText()), `bar label: ${await bar.innerText()}`);
+      const pixels = (sel) => view.locator(sel).first().evaluate((c) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data));
+      const diff = (a, b) => a.reduce((n, v, i) => n + (Math.abs(v - b[i]) > 24 ? 1 : 0), 0) / a.length;
+      await view.locator('[data-testid=attention-opacity]').fill('0');
+      const face0 = await pixels('[data-testid=attention-clean]');
+      await view.locator('[data-testid=attention-opacity]').fill('0.8');
+      const face8 = await pixels('[data-testid=attention-clean]');
+      assert(diff(face0, face8) > 0.2, `the sensitivity overlay should change the face (${diff(face0, face8)})`);
+      await view.locator('[data-testid=attention-opacity]').fill('0.55');
+      await shot(page, 'sensitivity');
+
+      // Clean vs a synthetic mask (the occlusion node) and their difference.
+      const r1 = await runs(page);
+      await view.locator('[data-testid=add-occluded-branch]').click();
+      assert((await nextRun(page, r1, 180_000)) === 'done', `run with the occluded branch: ${await runMessage(page)}`);
+      const st = await statuses(page);
+      assert(st.mtcnn === 'cached' && st.sens === 'cached' && st.occlusion === 'done' && st['occlusion-sensitivity'] === 'done', `statuses: ${JSON.stringify(st)}`);
+      await view.locator('[data-testid=attention-occluded]').first().waitFor();
+      await view.locator('[data-testid=attention-difference]').first().waitFor();
+      const dbar = view.locator('[data-testid=diff-range]');
+      const dmax = Number(await dbar.getAttribute('data-max'));
+      assert(dmax > 0.005 && Number(await dbar.getAttribute('data-min')) === -dmax, `difference range ${await dbar.getAttribute('data-min')}..${dmax}`);
+      const d = await pixels('[data-testid=attention-difference]');
+      const lum = [];
+      for (let i = 0; i < d.length; i += 4) lum.push(d[i] + d[i + 1] + d[i + 2]);
+      assert(Math.max(...lum) - Math.min(...lum) > 60, 'the difference map is not flat');
+      await view.locator('[data-testid=attention-show-diff]').uncheck();
+      assert((await view.locator('[data-testid=attention-difference]').count()) === 0, 'the difference can be hidden');
+      await view.locator('[data-testid=attention-show-diff]').check();
+      await page.waitForTimeout(200);
+      await shot(page, 'sensitivity-occluded');
+      console.log(`       sensitivity map 13x13 on one face (169 forward passes) in the worker: run ${(runMs / 1000).toFixed(1)} s; range ${min.toFixed(4)}..${max.toFixed(4)}, difference ±${dmax.toFixed(4)}`);
     },
   },
   {

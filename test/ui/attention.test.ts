@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { registry } from '../../nodes';
 import type { Pipeline } from '../../src/graph/schema';
 import type { WeightsValue } from '../../src/models/fusion/runtime';
-import { addOccludedBranch, attentionPair } from '../../src/ui/views/attention/pairs';
+import {
+  colourRange, differenceCells, divergingColor, faceMapOf, isFaceMap, mapPlacement, symmetricRange, toUnit, valueRange, type FaceMap,
+} from '../../src/ui/views/attention/maps';
+import { addOccludedBranch, attentionPair, mapSource } from '../../src/ui/views/attention/pairs';
 import { componentWeights, headMatrices } from '../../src/ui/views/fusion-data';
 
 const doc: Pipeline = {
@@ -21,7 +24,7 @@ const doc: Pipeline = {
 describe('attention pairs', () => {
   it('finds only the clean gate before a branch is added', () => {
     const p = attentionPair(doc, 'gate');
-    expect(p.clean?.gateId).toBe('gate');
+    expect(p.clean?.nodeId).toBe('gate');
     expect(p.occluded).toBeUndefined();
     expect(p.cleanFaces).toEqual({ node: 'align', port: 'faces' });
   });
@@ -29,15 +32,101 @@ describe('attention pairs', () => {
   it('adds an occluded twin with the same weights and pairs the two gates either way', () => {
     const r = addOccludedBranch(doc, registry, 'gate')!;
     expect(r.doc.nodes.map((n) => n.type)).toEqual(['align', 'mobilefacenet', 'attention-gate', 'occlusion', 'mobilefacenet', 'attention-gate']);
-    expect(r.doc.nodes.find((n) => n.id === r.gateId)?.params.weights).toBe('weights/gate.json');
-    for (const id of ['gate', r.gateId]) {
+    expect(r.doc.nodes.find((n) => n.id === r.nodeId)?.params.weights).toBe('weights/gate.json');
+    for (const id of ['gate', r.nodeId]) {
       const p = attentionPair(r.doc, id);
-      expect(p.clean?.gateId).toBe('gate');
-      expect(p.occluded?.gateId).toBe(r.gateId);
+      expect(p.clean?.nodeId).toBe('gate');
+      expect(p.occluded?.nodeId).toBe(r.nodeId);
       expect(p.occluded?.occlusionId).toBe('occlusion');
     }
     // An occluded gate gets no second branch.
-    expect(addOccludedBranch(r.doc, registry, r.gateId)).toBeUndefined();
+    expect(addOccludedBranch(r.doc, registry, r.nodeId)).toBeUndefined();
+  });
+});
+
+describe('occlusion sensitivity pairs', () => {
+  const sens: Pipeline = {
+    ...doc,
+    nodes: [...doc.nodes, { id: 'sens', type: 'occlusion-sensitivity', params: { backbone: 'dlib-resnet', stride: 4 }, position: { x: 300, y: 300 } }],
+    edges: [...doc.edges, { from: { node: 'align', port: 'faces' }, to: { node: 'sens', port: 'faces' } }],
+  };
+
+  it('a node fed by faces directly is its own chain; the gate\'s chain is backbone + gate', () => {
+    expect(mapSource(sens, 'sens')).toEqual({ nodeId: 'sens', faces: { node: 'align', port: 'faces' }, chain: ['sens'] });
+    expect(mapSource(sens, 'gate')?.chain).toEqual(['embed', 'gate']);
+  });
+
+  it('the occluded twin is an occlusion node and a copy of the node with the same params; the pair is found from either side', () => {
+    const r = addOccludedBranch(sens, registry, 'sens')!;
+    const added = r.doc.nodes.slice(sens.nodes.length);
+    expect(added.map((n) => n.type)).toEqual(['occlusion', 'occlusion-sensitivity']);
+    expect(added[1].params).toEqual({ backbone: 'dlib-resnet', stride: 4 });
+    expect(r.doc.edges.slice(sens.edges.length)).toEqual([
+      { from: { node: 'align', port: 'faces' }, to: { node: 'occlusion', port: 'faces' } },
+      { from: { node: 'occlusion', port: 'faces' }, to: { node: r.nodeId, port: 'faces' } },
+    ]);
+    for (const id of ['sens', r.nodeId]) {
+      const p = attentionPair(r.doc, id);
+      expect(p.clean?.nodeId).toBe('sens');
+      expect(p.occluded?.nodeId).toBe(r.nodeId);
+    }
+    // The gate is not paired with a sensitivity node (another type).
+    expect(attentionPair(r.doc, 'gate').occluded).toBeUndefined();
+  });
+});
+
+/** A map of `kind` over n faces of h x w cells with the given values. */
+const faceMap = (kind: string, n: number, h: number, w: number, values: number[], extra: Partial<FaceMap> = {}): FaceMap =>
+  ({ kind, shape: [n, h, w], data: Float32Array.from(values), axes: ['face', 'row', 'column'], ...extra });
+
+describe('face maps: colour range, difference, placement', () => {
+  it('any [n, h, w] gate map is a face map (7x7, 14x14, 28x28), whatever output port it is on; fusion weights are not', () => {
+    for (const s of [7, 14, 28]) expect(isFaceMap(faceMap('gate', 2, s, s, new Array(2 * s * s).fill(0.5)))).toBe(true);
+    expect(isFaceMap(faceMap('gate', 1, 14, 14, new Array(10).fill(0)))).toBe(false); // data does not fit the shape
+    const fusion: WeightsValue = { kind: 'fusion-attention', shape: [1, 12], data: new Float32Array(12), axes: ['face', 'component'] };
+    expect(isFaceMap(fusion)).toBe(false);
+    const g14 = faceMap('gate', 1, 14, 14, new Array(196).fill(0.9));
+    expect(faceMapOf({ embeddings: { dim: 192 }, gateMap: g14 })).toEqual({ port: 'gateMap', map: g14 });
+  });
+
+  it('stretches colours to the maps\' own range: a 0.88..0.996 gate map spans the whole scale (the fixed 0..1 scale hid it)', () => {
+    const m = faceMap('gate', 1, 2, 2, [0.88, 0.9, 0.95, 0.996]);
+    const stretched = colourRange([{ map: m, index: 0 }], 'stretch')!;
+    expect(stretched.min).toBeCloseTo(0.88, 6);
+    expect(stretched.max).toBeCloseTo(0.996, 6);
+    expect(toUnit(stretched.min, stretched)).toBe(0);
+    expect(toUnit(0.9, stretched)).toBeCloseTo(0.02 / 0.116, 4);
+    expect(toUnit(0.996, stretched)).toBeCloseTo(1, 6);
+    expect(colourRange([{ map: m, index: 0 }], 'fixed')).toEqual({ min: 0, max: 1 });
+    expect(toUnit(0.95, { min: 0, max: 1 }) - toUnit(0.88, { min: 0, max: 1 })).toBeLessThan(0.1);
+    // A flat map sits mid-scale instead of dividing by zero.
+    expect(toUnit(0.5, { min: 0.5, max: 0.5 })).toBe(0.5);
+    // Over several faces and both columns: one shared range, only the faces shown.
+    const two = faceMap('sensitivity', 2, 1, 2, [0.01, 0.2, 0.5, -0.001]);
+    expect(colourRange([{ map: two, index: 0 }], 'stretch')).toEqual({ min: Math.fround(0.01), max: Math.fround(0.2) });
+    expect(valueRange([two.data])).toEqual({ min: Math.fround(-0.001), max: 0.5 });
+  });
+
+  it('clean minus occluded, cell by cell; positive where the occluder lowered the map; maps of other sizes do not subtract', () => {
+    const clean = faceMap('gate', 1, 2, 2, [0.9, 0.9, 0.95, 0.95]);
+    const occ = faceMap('gate', 1, 2, 2, [0.9, 0.92, 0.6, 0.5]);
+    expect(Array.from(differenceCells(clean, occ, 0)!).map((v) => +v.toFixed(3))).toEqual([0, -0.02, 0.35, 0.45]);
+    expect(differenceCells(clean, faceMap('gate', 1, 1, 4, [0, 0, 0, 0]), 0)).toBeUndefined();
+    expect(differenceCells(clean, occ, 1)).toBeUndefined();
+    const r = symmetricRange([differenceCells(clean, occ, 0)!]);
+    expect(r.max).toBeCloseTo(0.45, 6);
+    expect(r.min).toBeCloseTo(-0.45, 6);
+    expect(divergingColor(1)[0]).toBeGreaterThan(divergingColor(1)[2]); // positive: warm
+    expect(divergingColor(-1)[2]).toBeGreaterThan(divergingColor(-1)[0]); // negative: cool
+  });
+
+  it('a gate map tiles the crop; a sensitivity map sits on its patch centres (13 x 13 cells of 8 px from 4 px on a 112 crop)', () => {
+    expect(mapPlacement(faceMap('gate', 1, 14, 14, new Array(196).fill(0)), 112)).toEqual({ x: 0, y: 0, width: 112, height: 112 });
+    const grid = { size: 112, patch: 16, stride: 8, count: 13, offset: 0 };
+    const s = faceMap('sensitivity', 1, 13, 13, new Array(169).fill(0), { grid });
+    expect(mapPlacement(s, 112)).toEqual({ x: 4, y: 4, width: 104, height: 104 });
+    // Drawn on a 224 px canvas of the same crop: everything doubles.
+    expect(mapPlacement(s, 224)).toEqual({ x: 8, y: 8, width: 208, height: 208 });
   });
 });
 

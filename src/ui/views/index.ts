@@ -1,6 +1,7 @@
 import type { PortType } from '../../graph/ports';
 import { CandidatesView, DetectionsView } from './boxes';
 import { AttentionView } from './attention/AttentionView';
+import { FaceMapPortView } from './attention/FaceMapPortView';
 import { CascadeNodeView, MtcnnNodeView } from './cascade/CascadeView';
 import { FusionView } from './fusion';
 import { EnrollView, IdentifyView } from './gallery';
@@ -19,6 +20,7 @@ export const PORT_VIEWS: Partial<Record<PortType, PortView>> = {
   Candidates: CandidatesView,
   Faces: FacesView,
   Embeddings: EmbeddingsView,
+  Weights: FaceMapPortView,
 };
 
 export const NODE_VIEWS: Record<string, NodeView> = {
@@ -29,6 +31,7 @@ export const NODE_VIEWS: Record<string, NodeView> = {
   onet: CascadeNodeView,
   mtcnn: MtcnnNodeView,
   'attention-gate': AttentionView,
+  'occlusion-sensitivity': AttentionView,
   'fusion-concat': FusionView,
   'fusion-attention': FusionView,
   'fusion-transformer': FusionView,

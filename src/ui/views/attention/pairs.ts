@@ -1,49 +1,84 @@
+import { registry as defaultRegistry } from '../../../../nodes';
 import type { NodeRegistry } from '../../../graph/registry';
 import type { Pipeline, PortRef } from '../../../graph/schema';
 import { freshId } from '../../editor/graph-ops';
 
-/** Where an attention gate's faces come from: the backbone that feeds it, and the Faces port feeding that backbone. */
-export interface GateSource {
-  gateId: string;
-  embedId: string;
+/**
+ * Where a map node's faces come from: the nearest Faces output upstream of it, and the nodes
+ * between (the chain, top to bottom, ending with the node): [backbone, gate] for an attention
+ * gate, [node] for a node fed by faces directly (occlusion sensitivity, a backbone with a gate map).
+ */
+export interface MapSource {
+  nodeId: string;
   faces: PortRef;
+  chain: string[];
 }
 
-export function gateSource(doc: Pipeline, gateId: string): GateSource | undefined {
-  const feat = doc.edges.find((e) => e.to.node === gateId && e.to.port === 'features');
-  if (!feat) return undefined;
-  const faces = doc.edges.find((e) => e.to.node === feat.from.node && e.to.port === 'faces');
-  return faces && { gateId, embedId: feat.from.node, faces: faces.from };
+/** How far up (in nodes) a map node's faces are looked for. */
+const MAX_DEPTH = 3;
+
+function outputType(doc: Pipeline, reg: NodeRegistry, ref: PortRef): string | undefined {
+  const type = doc.nodes.find((n) => n.id === ref.node)?.type;
+  return type ? reg.get(type)?.outputs[ref.port]?.type : undefined;
 }
 
-export interface AttentionPair {
-  /** The gate on the unoccluded faces, and those faces. */
-  clean?: GateSource;
-  /** The gate on occluded faces (an occlusion node between), and the occlusion node. */
-  occluded?: GateSource & { occlusionId: string };
-  /** The clean faces (also known when only the occluded gate exists: the occlusion node's input). */
+export function mapSource(doc: Pipeline, nodeId: string, reg: NodeRegistry = defaultRegistry): MapSource | undefined {
+  // Breadth-first up the edges; `below[id]` is the node that `id` feeds on the way down to nodeId.
+  const below = new Map<string, string | undefined>([[nodeId, undefined]]);
+  let frontier = [nodeId];
+  for (let depth = 0; depth < MAX_DEPTH && frontier.length; depth++) {
+    const next: string[] = [];
+    for (const id of frontier) {
+      for (const e of doc.edges) {
+        if (e.to.node !== id) continue;
+        if (outputType(doc, reg, e.from) === 'Faces') {
+          const chain: string[] = [];
+          for (let c: string | undefined = id; c !== undefined; c = below.get(c)) chain.push(c);
+          return { nodeId, faces: e.from, chain };
+        }
+        if (!below.has(e.from.node)) {
+          below.set(e.from.node, id);
+          next.push(e.from.node);
+        }
+      }
+    }
+    frontier = next;
+  }
+  return undefined;
+}
+
+export interface MapPair {
+  /** The map node on the unoccluded faces, and those faces. */
+  clean?: MapSource;
+  /** The same kind of node on occluded faces (an occlusion node between), and the occlusion node. */
+  occluded?: MapSource & { occlusionId: string };
+  /** The clean faces (also known when only the occluded node exists: the occlusion node's input). */
   cleanFaces?: PortRef;
 }
 
 const same = (a?: PortRef, b?: PortRef) => !!a && !!b && a.node === b.node && a.port === b.port;
+const sameParams = (a: Record<string, unknown>, b: Record<string, unknown>) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
- * The gate `gateId` and its twin: the same gate on the same faces with or without an occlusion
- * node in between, so the view can show clean and occluded attention side by side.
+ * The map node `nodeId` (attention gate, occlusion sensitivity, ...) and its twin: a node of the
+ * same type on the same faces with or without an occlusion node in between (one with the same
+ * params first), so the view can show clean and occluded maps side by side and their difference.
  */
-export function attentionPair(doc: Pipeline, gateId: string): AttentionPair {
-  const typeOf = new Map(doc.nodes.map((n) => [n.id, n.type]));
+export function attentionPair(doc: Pipeline, nodeId: string, reg: NodeRegistry = defaultRegistry): MapPair {
+  const byId = new Map(doc.nodes.map((n) => [n.id, n]));
   const occlusionInput = (id: string) => doc.edges.find((e) => e.to.node === id && e.to.port === 'faces')?.from;
-  const describe = (src: GateSource): AttentionPair => {
-    if (typeOf.get(src.faces.node) === 'occlusion') return { occluded: { ...src, occlusionId: src.faces.node }, cleanFaces: occlusionInput(src.faces.node) };
+  const describe = (src: MapSource): MapPair => {
+    if (byId.get(src.faces.node)?.type === 'occlusion') return { occluded: { ...src, occlusionId: src.faces.node }, cleanFaces: occlusionInput(src.faces.node) };
     return { clean: src, cleanFaces: src.faces };
   };
-  const me = gateSource(doc, gateId);
-  if (!me) return {};
+  const me = mapSource(doc, nodeId, reg);
+  const self = byId.get(nodeId);
+  if (!me || !self) return {};
   const pair = describe(me);
-  for (const n of doc.nodes) {
-    if (n.type !== 'attention-gate' || n.id === gateId) continue;
-    const other = gateSource(doc, n.id);
+  const others = doc.nodes.filter((n) => n.type === self.type && n.id !== nodeId);
+  others.sort((a, b) => Number(!sameParams(a.params, self.params)) - Number(!sameParams(b.params, self.params)));
+  for (const n of others) {
+    const other = mapSource(doc, n.id, reg);
     if (!other) continue;
     const d = describe(other);
     if (!pair.clean && d.clean && same(d.cleanFaces, pair.cleanFaces)) pair.clean = d.clean;
@@ -53,33 +88,34 @@ export function attentionPair(doc: Pipeline, gateId: string): AttentionPair {
 }
 
 /**
- * Add an occluded twin of a clean gate: occlusion on the same faces, a copy of the backbone
- * and a copy of the gate (same params, so the same weights), placed below the originals.
+ * Add an occluded twin of a clean map node: an occlusion node on the same faces, and a copy of
+ * every node from the faces down to the map node (for a gate: the backbone and the gate; for
+ * occlusion sensitivity: the node), same params (so the same weights), placed below the
+ * originals. Inputs from outside the chain (e.g. context) stay connected to the same sources.
  */
-export function addOccludedBranch(doc: Pipeline, registry: NodeRegistry, gateId: string): { doc: Pipeline; gateId: string } | undefined {
-  const src = gateSource(doc, gateId);
+export function addOccludedBranch(doc: Pipeline, registry: NodeRegistry, nodeId: string): { doc: Pipeline; nodeId: string } | undefined {
+  const src = mapSource(doc, nodeId, registry);
   if (!src || typeOf(doc, src.faces.node) === 'occlusion') return undefined;
-  const embed = doc.nodes.find((n) => n.id === src.embedId)!;
-  const gate = doc.nodes.find((n) => n.id === gateId)!;
   const below = (p: { x: number; y: number }) => ({ x: p.x, y: p.y + 260 });
+  const first = doc.nodes.find((n) => n.id === src.chain[0])!;
   let d = doc;
   const occId = freshId(d, 'occlusion');
-  d = { ...d, nodes: [...d.nodes, { id: occId, type: 'occlusion', params: registry.defaultParams('occlusion'), position: below({ x: (embed.position?.x ?? 0) - 260, y: embed.position?.y ?? 0 }) }] };
-  const embedId = freshId(d, embed.type);
-  d = { ...d, nodes: [...d.nodes, { ...embed, id: embedId, label: undefined, params: { ...embed.params, tap: true }, position: below(embed.position ?? { x: 0, y: 0 }) }] };
-  const gate2 = freshId(d, 'attention-gate');
-  d = { ...d, nodes: [...d.nodes, { ...gate, id: gate2, label: undefined, params: { ...gate.params }, position: below(gate.position ?? { x: 0, y: 0 }) }] };
-  d = {
-    ...d,
-    edges: [
-      ...d.edges,
-      { from: src.faces, to: { node: occId, port: 'faces' } },
-      { from: { node: occId, port: 'faces' }, to: { node: embedId, port: 'faces' } },
-      { from: { node: embedId, port: 'features' }, to: { node: gate2, port: 'features' } },
-      { from: { node: embedId, port: 'embeddings' }, to: { node: gate2, port: 'embeddings' } },
-    ],
-  };
-  return { doc: d, gateId: gate2 };
+  d = { ...d, nodes: [...d.nodes, { id: occId, type: 'occlusion', params: registry.defaultParams('occlusion'), position: below({ x: (first.position?.x ?? 0) - 260, y: first.position?.y ?? 0 }) }] };
+  const copyOf = new Map<string, string>();
+  for (const id of src.chain) {
+    const n = doc.nodes.find((m) => m.id === id)!;
+    const copy = freshId(d, n.type);
+    copyOf.set(id, copy);
+    d = { ...d, nodes: [...d.nodes, { ...n, id: copy, label: undefined, params: { ...n.params }, position: below(n.position ?? { x: 0, y: 0 }) }] };
+  }
+  const added = doc.edges
+    .filter((e) => copyOf.has(e.to.node))
+    .map((e) => ({
+      from: same(e.from, src.faces) ? { node: occId, port: 'faces' } : copyOf.has(e.from.node) ? { ...e.from, node: copyOf.get(e.from.node)! } : e.from,
+      to: { ...e.to, node: copyOf.get(e.to.node)! },
+    }));
+  d = { ...d, edges: [...d.edges, { from: src.faces, to: { node: occId, port: 'faces' } }, ...added] };
+  return { doc: d, nodeId: copyOf.get(nodeId)! };
 }
 
 function typeOf(doc: Pipeline, id: string): string | undefined {
