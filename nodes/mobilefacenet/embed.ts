@@ -20,30 +20,32 @@ export async function embedFaces(
   model: string,
   inputSize: number,
   dim: number,
-  forward: (x: tf.Tensor4D) => { embeddings: tf.Tensor2D; featureMap: tf.Tensor4D },
+  forward: (x: tf.Tensor4D) => { embeddings: tf.Tensor2D; featureMap: tf.Tensor4D; attention?: tf.Tensor4D | null },
   tap: { layer: string; keep: boolean },
   flip = false,
-): Promise<{ embeddings: EmbeddingsValue; features: FeatureMapValue | null }> {
+): Promise<{ embeddings: EmbeddingsValue; features: FeatureMapValue | null; attention: { shape: [number, number, number]; data: Float32Array } | null }> {
   if (!faces.count) {
-    return { embeddings: { dim, count: 0, data: new Float32Array(0), model, fallback: [], source: faces.source }, features: null };
+    return { embeddings: { dim, count: 0, data: new Float32Array(0), model, fallback: [], source: faces.source }, features: null, attention: null };
   }
-  const [emb, fmap] = tf.tidy(() => {
+  const { emb, fmap, att } = tf.tidy(() => {
     const x = facesTensor(faces, inputSize);
     const out = forward(flip ? tf.concat([x, tf.reverse(x, 2)]) : x);
     const n = faces.count;
     const raw = flip ? tf.add(tf.slice(out.embeddings, [0, 0], [n, dim]), tf.slice(out.embeddings, [n, 0], [n, dim])) : out.embeddings;
     const unit = tf.div(raw, tf.maximum(tf.norm(raw, 'euclidean', 1, true), 1e-12));
     const fmap = flip ? tf.slice(out.featureMap, 0, n) : out.featureMap;
-    return tap.keep ? [unit, fmap] : [unit];
+    // The attention map of the faces as given (not of their mirror images).
+    const att = out.attention ? (flip ? tf.slice(out.attention, 0, n) : out.attention) : undefined;
+    return { emb: unit, fmap: tap.keep ? fmap : undefined, att };
   });
   try {
     const data = (await emb.data()) as Float32Array;
     const features: FeatureMapValue | null = fmap
       ? { shape: fmap.shape as [number, number, number, number], data: (await fmap.data()) as Float32Array, layer: tap.layer }
       : null;
-    return { embeddings: { dim, count: faces.count, data, model, fallback: [...faces.fallback], source: faces.source }, features };
+    const attention = att ? { shape: att.shape.slice(0, 3) as [number, number, number], data: (await att.data()) as Float32Array } : null;
+    return { embeddings: { dim, count: faces.count, data, model, fallback: [...faces.fallback], source: faces.source }, features, attention };
   } finally {
-    emb.dispose();
-    fmap?.dispose();
+    tf.dispose([emb, fmap, att].filter((t): t is tf.Tensor => !!t));
   }
 }

@@ -7,8 +7,10 @@ import type { Rng } from '../../src/train/rng';
  * frame: origin at the eye midpoint, x along the eye line, y perpendicular (down the face), both in
  * units of the inter-eye distance, so they follow the face's position, size and roll.
  */
-export type OcclusionKind = 'surgical-mask' | 'cloth-mask' | 'sunglasses' | 'patch';
-export const OCCLUSION_KINDS: readonly OcclusionKind[] = ['surgical-mask', 'cloth-mask', 'sunglasses', 'patch'];
+export type OcclusionKind = 'surgical-mask' | 'cloth-mask' | 'n95-mask' | 'kn95-mask' | 'sunglasses' | 'hand' | 'patch';
+export const OCCLUSION_KINDS: readonly OcclusionKind[] = ['surgical-mask', 'cloth-mask', 'n95-mask', 'kn95-mask', 'sunglasses', 'hand', 'patch'];
+/** The kinds that cover the lower face like a mask. */
+export const MASK_KINDS: readonly OcclusionKind[] = ['surgical-mask', 'cloth-mask', 'n95-mask', 'kn95-mask'];
 
 export interface Canvas {
   width: number;
@@ -144,6 +146,63 @@ function drawSunglasses(c: Canvas, f: FaceFrame, rng: Rng): number {
   return n;
 }
 
+/**
+ * Respirators: a rounded cup (N95) or a folded shape with a vertical centre seam and a pointed
+ * chin (KN95), white/grey/black/coloured with a fibre texture, one or two straps, and a fit that
+ * varies (nose covered or not, shifted, tilted). Shapes as in MaskTheFace's templates, drawn freely.
+ */
+function drawRespirator(c: Canvas, f: FaceFrame, rng: Rng, folded: boolean): number {
+  const top = rng.range(0.12, 0.45);
+  const shift = rng.range(-0.12, 0.12);
+  const width = rng.range(0.9, 1.15);
+  const chin = rng.range(1.6, 1.95);
+  const tilt = rng.range(-0.08, 0.08);
+  const poly: Point[] = folded
+    ? [[-width, top + 0.3], [-0.5, top + 0.05], [0, top], [0.5, top + 0.05], [width, top + 0.3], [width * 0.95, 1.1], [0.5, chin - 0.25], [0, chin], [-0.5, chin - 0.25], [-width * 0.95, 1.1]]
+    : Array.from({ length: 20 }, (_, k) => {
+      const t = (2 * Math.PI * k) / 20;
+      const cy = (top + chin) / 2;
+      return [width * Math.cos(t), cy + ((chin - top) / 2) * Math.sin(t)] as Point;
+    });
+  const moved = poly.map(([x, y]) => [x + shift + tilt * (y - 1), y + tilt * x] as Point);
+  const palette: Rgb[] = [[238, 238, 236], [215, 215, 212], [40, 40, 44], [60, 90, 150], [200, 160, 170], [120, 150, 110]];
+  const base = palette[rng.int(palette.length)];
+  const grain = rng.range(4, 14);
+  let n = fillFacePolygon(c, f, moved, (i, fx, fy) => {
+    const shade = 1 - 0.2 * Math.min(1, Math.abs(fx - shift)) - (folded && Math.abs(fx - shift) < 0.03 ? 0.15 : 0);
+    const noise = (rng.uniform() - 0.5) * grain;
+    put(c, i, [base[0] * shade + noise, base[1] * shade + noise, base[2] * shade + noise]);
+    void fy;
+  });
+  // Straps towards the ears.
+  const strap: Rgb = rng.uniform() < 0.5 ? [230, 230, 230] : [50, 50, 50];
+  for (const side of [-1, 1]) for (const y of rng.uniform() < 0.5 ? [0.6] : [0.35, 1.2]) {
+    const x0 = side * width * 0.95 + shift;
+    const band: Point[] = [[x0, y - 0.03], [x0 + side * 0.7, y - 0.15], [x0 + side * 0.7, y - 0.1], [x0, y + 0.03]];
+    n += fillFacePolygon(c, f, band, (i) => put(c, i, strap));
+  }
+  return n;
+}
+
+/** A hand over the mouth or a cheek: a skin-toned palm with finger bands, in a random skin tone. */
+function drawHand(c: Canvas, f: FaceFrame, rng: Rng): number {
+  const tones: Rgb[] = [[224, 182, 150], [198, 146, 110], [150, 100, 70], [98, 64, 44], [240, 200, 175]];
+  const tone = tones[rng.int(tones.length)];
+  const cx = rng.range(-0.5, 0.5);
+  const cy = rng.range(0.7, 1.4);
+  const r = rng.range(0.55, 0.8);
+  const palm: Point[] = Array.from({ length: 18 }, (_, k) => {
+    const t = (2 * Math.PI * k) / 18;
+    return [cx + r * Math.cos(t), cy + 0.8 * r * Math.sin(t)] as Point;
+  });
+  const n = fillFacePolygon(c, f, palm, (i, fx, fy) => {
+    const finger = Math.abs(((fy - cy + 2) % 0.22) - 0.11) < 0.015 ? 0.8 : 1;
+    const shade = finger * (1 - 0.25 * Math.min(1, Math.hypot(fx - cx, fy - cy) / r));
+    put(c, i, [tone[0] * shade, tone[1] * shade, tone[2] * shade]);
+  });
+  return n;
+}
+
 /** A rectangle (20-50% of the face's side) at a random place on the face, random colour or noise, axis-aligned with the face. */
 function drawPatch(c: Canvas, f: FaceFrame, rng: Rng): number {
   const w = rng.range(0.5, 1.2);
@@ -164,5 +223,8 @@ export function drawOcclusion(c: Canvas, landmarks: readonly Point[], kind: Occl
     case 'cloth-mask': return drawMask(c, f, rng, true);
     case 'sunglasses': return drawSunglasses(c, f, rng);
     case 'patch': return drawPatch(c, f, rng);
+    case 'n95-mask': return drawRespirator(c, f, rng, false);
+    case 'kn95-mask': return drawRespirator(c, f, rng, true);
+    case 'hand': return drawHand(c, f, rng);
   }
 }

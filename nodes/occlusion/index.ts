@@ -7,12 +7,12 @@ import { ALIGN_TEMPLATES, templatePoints, type TemplateName } from '../align/tem
 import { drawOcclusion, type OcclusionKind } from './draw';
 
 /** The occluders a node (or `faceflow eval --occlude-second`) can draw. */
-export const OCCLUSION_CHOICES = ['surgical-mask', 'cloth-mask', 'sunglasses', 'patch', 'any-mask', 'any'] as const;
+export const OCCLUSION_CHOICES = ['surgical-mask', 'cloth-mask', 'n95-mask', 'kn95-mask', 'sunglasses', 'hand', 'patch', 'any-mask', 'any', 'training-mix'] as const;
 const CHOICES = OCCLUSION_CHOICES;
 
 export const occlusionParams = z.object({
   kind: z.enum(CHOICES).default('surgical-mask')
-    .describe('Occluder: a surgical or cloth mask (lower face), sunglasses (eyes), a random patch; any-mask / any pick one at random per face'),
+    .describe('Occluder: a surgical, cloth, N95 or KN95 mask (lower face), sunglasses (eyes), a hand, a random patch; any-mask (surgical or cloth) / any / training-mix (every kind, masks most often) pick one at random per face'),
   probability: z.number().min(0).max(1).default(1).describe('Chance that each face is occluded'),
   seed: z.number().int().default(0).describe('Seed: with the image id it fixes every random choice, so runs repeat'),
 });
@@ -21,7 +21,19 @@ export type OcclusionParams = z.output<typeof occlusionParams>;
 function pick(kind: OcclusionParams['kind'], rng: Rng): OcclusionKind {
   if (kind === 'any-mask') return rng.uniform() < 0.5 ? 'surgical-mask' : 'cloth-mask';
   if (kind === 'any') return (['surgical-mask', 'cloth-mask', 'sunglasses', 'patch'] as const)[rng.int(4)];
+  if (kind === 'training-mix') return weightedPick(TRAINING_MIX, rng);
   return kind;
+}
+
+/** What `training-mix` draws: mostly masks of every kind (what real masked faces show), some eye, hand and patch occluders. */
+const TRAINING_MIX: [OcclusionKind, number][] = [
+  ['surgical-mask', 0.24], ['cloth-mask', 0.2], ['n95-mask', 0.16], ['kn95-mask', 0.16], ['sunglasses', 0.08], ['hand', 0.09], ['patch', 0.07],
+];
+
+function weightedPick(table: [OcclusionKind, number][], rng: Rng): OcclusionKind {
+  let u = rng.uniform() * table.reduce((s, [, p]) => s + p, 0);
+  for (const [k, p] of table) if ((u -= p) < 0) return k;
+  return table[table.length - 1][0];
 }
 
 /** One generator per (seed, image, face), so a face's occluder does not depend on the others. */

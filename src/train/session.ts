@@ -14,7 +14,7 @@ import { Rng } from './rng';
  * lab's worker (browser) share: the cache passes, the identity split, collecting rows from the
  * pass outputs, building the module and describing the run in the weights file.
  */
-export const OCCLUDE_SETTINGS: readonly string[] = [...OCCLUSION_KINDS, 'any-mask', 'any', 'none'];
+export const OCCLUDE_SETTINGS: readonly string[] = [...OCCLUSION_KINDS, 'any-mask', 'any', 'training-mix', 'none'];
 
 export interface TrainPass { name: string; pipeline: Pipeline }
 

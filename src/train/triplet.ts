@@ -55,6 +55,13 @@ export async function mineSemiHard(embeddings: tf.Tensor2D, labels: ArrayLike<nu
   const dist = pairwiseSquaredDistances(embeddings);
   const d = (await dist.data()) as Float32Array;
   dist.dispose();
+  return mineFromDistances(d, labels, margin);
+}
+
+/** The semi-hard choice of `mineSemiHard` on squared distances already read back, [n * n] row-major. */
+export function mineFromDistances(d: Float32Array, labels: ArrayLike<number>, margin = TRIPLET_MARGIN): MinedTriplets {
+  const n = labels.length;
+  if (d.length !== n * n) throw new Error(`triplet loss: ${d.length} distances for ${n} rows`);
   let pairs = 0;
   let active = 0;
   // Each active triplet adds +1 at (a, p) and -1 at (a, n): the mean hinge is then

@@ -21,6 +21,7 @@ import {
   pairsFromRows, trainingRecord, trainingSummary, trainPasses, type TrainPass,
 } from '../../train/session';
 import { saveWeightsFiles } from '../../train/weights-file-node';
+import { trainBackbone, type BackboneArgs } from './train-backbone';
 import { parseCommandArgs } from '../args';
 import { UsageError } from '../errors';
 import { applyParamOverrides, compileOrExplain, readPreset } from '../preset';
@@ -44,8 +45,18 @@ format) and one JSON line per epoch on stdout.
   --val-fraction <f>      without --pairs-val: share of identities held out for validation (default 0.2)
   --module <m>            gate | concat | attention | transformer (default: the preset's only one), or
                           occlusion: the context node's mask / eye-occlusion classifier (cross-entropy on
-                          the preset's aligned faces with synthetic occluders, split by identity as above)
-  --occlude <kind>        ${OCCLUSION_KINDS.join(' | ')} | any-mask | any | none (default any-mask)
+                          the preset's aligned faces with synthetic occluders, split by identity as above), or
+                          backbone: fine-tunes MobileFaceNet's later stages with a gate inside (teacher-student
+                          distillation from the frozen network + triplet loss + gate supervision; see below)
+  --occlude <kind>        ${OCCLUSION_KINDS.join(' | ')} | any-mask | any | training-mix | none
+                          (default any-mask; training-mix for the backbone)
+
+Backbone options (--module backbone; the preset's mobilefacenet node is the student):
+  --train-from <block>    conv2d_4.3 | conv2d_5 | conv2d_6: first fine-tuned block (default conv2d_5, 14x14 map)
+  --gate <on|off>         spatial gate on the map entering the trained part (default on)
+  --gate-weight <w>       weight of the gate-map supervision by the synthetic occluder's place (default 1)
+  --triplet-weight <w>    weight of the triplet loss next to the distillation terms (default 1)
+  --gate-lr <x>           the gate's learning rate (default 0.001); --lr is the fine-tuned layers' (default 0.0002)
   --epochs <n>            default 30
   --seed <s>              default 1: initialisation, batches, occluders, the split
   --batch <n>             rows per batch (default 64), --per-identity <k> images per identity (default 4)
@@ -58,7 +69,7 @@ format) and one JSON line per epoch on stdout.
   --workers <n>           worker threads for the cache pass;  --backend <name> ${BACKENDS.join(' | ')}
   --param node.name=val   override a node's param (repeatable);  --models <dir> model files folder`;
 
-const MODULES: TrainTargetKind[] = ['gate', 'concat', 'attention', 'transformer', 'occlusion'];
+const MODULES: string[] = ['gate', 'concat', 'attention', 'transformer', 'occlusion', 'backbone'];
 
 function num(v: string | undefined, name: string, def: number, check: (x: number) => boolean): number {
   if (v === undefined) return def;
@@ -67,10 +78,10 @@ function num(v: string | undefined, name: string, def: number, check: (x: number
   return x;
 }
 
-type RunOpts = { backend?: ReturnType<typeof parseBackend>; workers?: number; models?: string };
+export type RunOpts = { backend?: ReturnType<typeof parseBackend>; workers?: number; models?: string };
 
 /** Run one cache pass over the images with the worker pool: the outputs per image (undefined where it failed). */
-async function runPass(pass: TrainPass, images: DatasetImage[], presetFile: string, run: RunOpts): Promise<ItemOutputs[]> {
+export async function runPass(pass: TrainPass, images: DatasetImage[], presetFile: string, run: RunOpts): Promise<ItemOutputs[]> {
   const plan = compileOrExplain(pass.pipeline, presetFile);
   const r = await runPipeline(pass.pipeline, plan, await fileRunItems(images), { backend: run.backend, workers: run.workers, modelDir: run.models, onItems: progressBar(`cache ${pass.name}`) });
   return r.items.map((it) => (it.error ? undefined : it.outputs));
@@ -90,15 +101,17 @@ export async function trainCommand(argv: string[]): Promise<number> {
     data: { type: 'string' }, out: { type: 'string' }, 'pairs-val': { type: 'string' }, 'val-images': { type: 'string' },
     'val-fraction': { type: 'string' }, module: { type: 'string' }, occlude: { type: 'string' }, epochs: { type: 'string' },
     seed: { type: 'string' }, batch: { type: 'string' }, 'per-identity': { type: 'string' }, lr: { type: 'string' },
-    patience: { type: 'string' }, consistency: { type: 'string' }, 'occluded-passes': { type: 'string' }, name: { type: 'string' }, log: { type: 'string' }, workers: { type: 'string' },
+    patience: { type: 'string' }, consistency: { type: 'string' }, 'occluded-passes': { type: 'string' },
+    'train-from': { type: 'string' }, gate: { type: 'string' }, 'gate-weight': { type: 'string' }, 'triplet-weight': { type: 'string' }, 'gate-lr': { type: 'string' }, name: { type: 'string' }, log: { type: 'string' }, workers: { type: 'string' },
     backend: { type: 'string' }, param: { type: 'string', multiple: true }, models: { type: 'string' },
   }, trainHelp);
   const presetFile = positionals[0];
   if (!presetFile) throw new UsageError('train: missing <preset.json>');
   if (!values.data) throw new UsageError('train: missing --data <dir>');
   if (!values.out) throw new UsageError('train: missing --out <dir>');
+  if (values.module && !MODULES.includes(values.module)) throw new UsageError(`--module ${values.module}: expected ${MODULES.join(', ')}`);
+  if (values.module === 'backbone') return trainBackbone(presetFile, argv, values as BackboneArgs);
   const module = values.module as TrainTargetKind | undefined;
-  if (module && !MODULES.includes(module)) throw new UsageError(`--module ${module}: expected ${MODULES.join(', ')}`);
   const occlude = values.occlude ?? 'any-mask';
   if (!OCCLUDE_SETTINGS.includes(occlude)) throw new UsageError(`--occlude ${occlude}: unknown kind`);
   const epochs = num(values.epochs, 'epochs', 30, (x) => Number.isInteger(x) && x >= 1 && x <= 1000);
@@ -263,7 +276,7 @@ async function trainOcclusion(a: {
 }
 
 /** JSON lines on stdout, and in a file when asked. */
-function jsonLog(file?: string) {
+export function jsonLog(file?: string) {
   return {
     async start() {
       if (!file) return;

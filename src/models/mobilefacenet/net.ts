@@ -30,23 +30,39 @@ export class MobileFaceNet {
    */
   forward(rgb: tf.Tensor4D): { embeddings: tf.Tensor2D; featureMap: tf.Tensor4D } {
     return tf.tidy(() => {
-      const values = new Map<number, tf.Tensor>();
-      values.set(this.graph.input, tf.div(tf.sub(tf.cast(rgb, 'float32'), 127.5), 128));
-      for (const s of this.graph.steps) {
-        if (s.kind === 'conv') {
-          const w = this.weights.get(s)!;
-          const x = values.get(s.input) as tf.Tensor4D;
-          const args = { x, filter: w.filter, strides: s.stride, pad: s.padding, bias: w.bias, activation: (w.alpha ? 'prelu' : 'linear') as tf.fused.Activation, preluActivationWeights: w.alpha };
-          values.set(s.output, s.depthwise ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args));
-        } else if (s.kind === 'add') {
-          values.set(s.output, tf.add(values.get(s.a)!, values.get(s.b)!));
-        } else {
-          const x = values.get(s.input)!;
-          values.set(s.output, tf.reshape(x, [x.shape[0], -1]));
-        }
-      }
+      const values = this.run(rgb);
       return { embeddings: values.get(this.graph.output) as tf.Tensor2D, featureMap: values.get(this.graph.tap) as tf.Tensor4D };
     });
+  }
+
+  /** The frozen front of a fine-tuned student: RGB in 0..255 -> the map with tensor id `stopAt`. Call inside tf.tidy. */
+  forwardTo(rgb: tf.Tensor4D, stopAt: number): tf.Tensor4D {
+    return this.run(rgb, stopAt).get(stopAt) as tf.Tensor4D;
+  }
+
+  private run(rgb: tf.Tensor4D, stopAt?: number): Map<number, tf.Tensor> {
+    const values = new Map<number, tf.Tensor>();
+    values.set(this.graph.input, tf.div(tf.sub(tf.cast(rgb, 'float32'), 127.5), 128));
+    for (const s of this.graph.steps) {
+      if (stopAt !== undefined && values.has(stopAt)) break;
+      if (s.kind === 'conv') {
+        const w = this.weights.get(s)!;
+        const x = values.get(s.input) as tf.Tensor4D;
+        const args = { x, filter: w.filter, strides: s.stride, pad: s.padding, bias: w.bias, activation: (w.alpha ? 'prelu' : 'linear') as tf.fused.Activation, preluActivationWeights: w.alpha };
+        values.set(s.output, s.depthwise ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args));
+      } else if (s.kind === 'add') {
+        values.set(s.output, tf.add(values.get(s.a)!, values.get(s.b)!));
+      } else {
+        const x = values.get(s.input)!;
+        values.set(s.output, tf.reshape(x, [x.shape[0], -1]));
+      }
+    }
+    return values;
+  }
+
+  /** The layer program this net runs (for a student built on it). */
+  get layers(): MobileFaceNetGraph {
+    return this.graph;
   }
 
   dispose(): void {

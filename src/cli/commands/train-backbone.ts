@@ -1,0 +1,155 @@
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { readIdentityFolder, type DatasetImage } from '../../eval/datasets-node';
+import type { PipelineNode } from '../../graph/schema';
+import type { FacesValue } from '../../graph/values';
+import { createNodeIO } from '../../io/node-io';
+import { loadMobileFaceNet } from '../../models/mobilefacenet';
+import { splitAt, STUDENT_KIND, TRAIN_FROM } from '../../models/mobilefacenet/student';
+import { cachePipeline } from '../../train/prepare';
+import { defaultMilestones } from '../../train/schedule';
+import { identityLabeler, OCCLUDE_SETTINGS, pairsFromRows, splitIdentities, trainPasses } from '../../train/session';
+import { buildStudentData, studentConfig, trainStudent, type FaceRow, type StudentEpochLog } from '../../train/student';
+import { saveWeightsFiles } from '../../train/weights-file-node';
+import { UsageError } from '../errors';
+import { applyParamOverrides, compileOrExplain, readPreset } from '../preset';
+import { parseBackend, parseWorkers } from '../pipeline-args';
+import { progressBar } from '../progress';
+import { jsonLog, runPass, type RunOpts } from './train';
+
+export interface BackboneArgs {
+  data?: string; out?: string; 'val-fraction'?: string; occlude?: string; epochs?: string; seed?: string; batch?: string;
+  'per-identity'?: string; lr?: string; patience?: string; 'occluded-passes'?: string; name?: string; log?: string;
+  workers?: string; backend?: string; param?: string[]; models?: string;
+  'train-from'?: string; gate?: string; 'gate-weight'?: string; 'triplet-weight'?: string; 'gate-lr'?: string;
+}
+
+function num(v: string | undefined, name: string, def: number, ok: (x: number) => boolean): number {
+  if (v === undefined) return def;
+  const x = Number(v);
+  if (!Number.isFinite(x) || !ok(x)) throw new UsageError(`--${name} ${v}: out of range`);
+  return x;
+}
+
+/** The preset's MobileFaceNet node: the student. */
+function studentNode(nodes: PipelineNode[], presetFile: string): PipelineNode {
+  const found = nodes.filter((n) => n.type === 'mobilefacenet');
+  if (found.length !== 1) throw new UsageError(`${presetFile}: --module backbone needs exactly one mobilefacenet node (found ${found.length})`);
+  return found[0];
+}
+
+/** `faceflow train <preset> --module backbone ...`: fine-tune MobileFaceNet's later stages (see src/train/student.ts). */
+export async function trainBackbone(presetFile: string, argv: string[], v: BackboneArgs): Promise<number> {
+  if (!v.data) throw new UsageError('train: missing --data <dir>');
+  if (!v.out) throw new UsageError('train: missing --out <dir>');
+  const trainFromKey = v['train-from'] ?? 'conv2d_5';
+  const trainFrom = TRAIN_FROM[trainFromKey];
+  if (!trainFrom) throw new UsageError(`--train-from ${trainFromKey}: expected ${Object.keys(TRAIN_FROM).join(', ')}`);
+  if (v.gate !== undefined && v.gate !== 'on' && v.gate !== 'off') throw new UsageError(`--gate ${v.gate}: expected on or off`);
+  const occlude = v.occlude ?? 'training-mix';
+  if (!OCCLUDE_SETTINGS.includes(occlude) || occlude === 'none') throw new UsageError(`--occlude ${occlude}: the backbone learns from occluded faces; pick an occluder kind`);
+  const epochs = num(v.epochs, 'epochs', 8, (x) => Number.isInteger(x) && x >= 1 && x <= 1000);
+  const seed = num(v.seed, 'seed', 1, Number.isInteger);
+  const opts = {
+    epochs, seed,
+    batchSize: num(v.batch, 'batch', 64, (x) => Number.isInteger(x) && x >= 4),
+    perIdentity: num(v['per-identity'], 'per-identity', 4, (x) => Number.isInteger(x) && x >= 2),
+    lr: num(v.lr, 'lr', 2e-4, (x) => x > 0 && x < 1),
+    gateLr: num(v['gate-lr'], 'gate-lr', 1e-3, (x) => x > 0 && x < 1),
+    weightDecay: 1e-5, milestones: defaultMilestones(epochs), decay: 0.1, margin: 0.2,
+    patience: num(v.patience, 'patience', 3, (x) => Number.isInteger(x) && x >= 1),
+    tripletWeight: num(v['triplet-weight'], 'triplet-weight', 1, (x) => x >= 0 && x <= 100),
+    gateWeight: num(v['gate-weight'], 'gate-weight', 1, (x) => x >= 0 && x <= 100),
+  };
+  const occludedPasses = num(v['occluded-passes'], 'occluded-passes', 3, (x) => Number.isInteger(x) && x >= 1 && x <= 16);
+  const valFraction = num(v['val-fraction'], 'val-fraction', 0.2, (x) => x > 0 && x < 1);
+  const run: RunOpts = { backend: parseBackend(v.backend), workers: parseWorkers(v.workers), models: v.models };
+
+  const pipeline = applyParamOverrides(await readPreset(presetFile), v.param ?? []);
+  compileOrExplain(pipeline, presetFile);
+  const node = studentNode(pipeline.nodes, presetFile);
+  const source = pipeline.edges.find((e) => e.to.node === node.id && e.to.port === 'faces')?.from;
+  if (!source) throw new UsageError(`${presetFile}: node "${node.id}" has no faces connected`);
+  // The cache pass: everything the student's faces depend on (an occlusion node goes after align).
+  const target = { kind: 'concat' as const, nodeId: node.id, sources: { faces: source } };
+  const passes = trainPasses(cachePipeline(pipeline, target), target, occlude, seed, occludedPasses);
+
+  let all: DatasetImage[];
+  try {
+    all = await readIdentityFolder(v.data);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { train: trainImages, val: valImages } = splitIdentities(all, valFraction, seed);
+  const labelOf = identityLabeler([...trainImages, ...valImages]);
+  // Each pass's faces: the align node's in the clean pass, the occlusion node's after it in the others.
+  const collect = async (images: DatasetImage[]) => {
+    const rows: FaceRow[][] = [];
+    let skipped = 0;
+    for (const pass of passes) {
+      const occ = pass.pipeline.edges.find((e) => e.from.node === source.node && e.from.port === source.port && pass.pipeline.nodes.find((n) => n.id === e.to.node)?.type === 'occlusion');
+      const from = occ ? { node: occ.to.node, port: 'faces' } : source;
+      const outs = await runPass(pass, images, presetFile, run);
+      const passRows: FaceRow[] = [];
+      outs.forEach((out, i) => {
+        const f = out?.[from.node]?.[from.port] as FacesValue | undefined;
+        if (f && f.count > 0) passRows.push({ image: i, label: labelOf(images[i]), pixels: f.data.slice(0, f.size * f.size * 3) });
+        else skipped++;
+      });
+      rows.push(passRows);
+    }
+    return { rows, skipped };
+  };
+  const t0 = performance.now();
+  const trainRows = await collect(trainImages);
+  const valRows = await collect(valImages);
+  const cacheSeconds = (performance.now() - t0) / 1000;
+
+  const net = await loadMobileFaceNet(createNodeIO({ modelDir: v.models }));
+  const split = splitAt(net.layers, trainFrom);
+  const cfg = studentConfig(trainFrom, split.cutShape[2], v.gate !== 'off');
+  const size = 112;
+  const t1 = performance.now();
+  const train = await buildStudentData(net, split, keepWithClean(trainRows.rows), size);
+  const val = await buildStudentData(net, split, keepWithClean(valRows.rows), size);
+  const frontSeconds = (performance.now() - t1) / 1000;
+  const valPairs = pairsFromRows({ rows: keepWithClean(valRows.rows) }, 2000, seed);
+
+  const log = jsonLog(v.log);
+  await log.start();
+  const summary = {
+    module: STUDENT_KIND, train_from: trainFromKey, cut: split.cutShape, gate: cfg.gate !== null,
+    train_rows: train.labels.length, val_rows: val.labels.length, train_identities: new Set(train.labels).size, val_identities: new Set(val.labels).size,
+    skipped_images: trainRows.skipped + valRows.skipped, val_pairs: valPairs.length, passes: passes.map((p) => p.name),
+  };
+  await log.line({ event: 'start', ...summary, ...opts, cache_seconds: cacheSeconds, front_seconds: frontSeconds });
+  const bar = progressBar('train');
+  const pending: Promise<void>[] = [];
+  const r = await trainStudent(net, cfg, train, val, {
+    ...opts, valPairs,
+    onProgress: (f) => bar(Math.round(f * 1000), 1000),
+    onEpoch: (l: StudentEpochLog) => pending.push(log.line({ event: 'epoch', ...l })),
+  });
+  await Promise.all(pending);
+  const best = r.bestEpoch >= 0 ? r.logs[r.bestEpoch] : undefined;
+  const training = {
+    command: `faceflow train ${argv.join(' ')}`, seed, epochs_run: r.logs.length, best_epoch: r.bestEpoch, stopped_early: r.stoppedEarly,
+    initial: r.initial, best: best && { val_distill: best.valDistill, val_distill_occluded: best.valDistillOccluded, val_accuracy: best.valAccuracy, val_gate_ratio: best.valGateRatio },
+    seconds: { cache: cacheSeconds, front: frontSeconds, epochs: r.logs.reduce((s, l) => s + l.seconds, 0) },
+    ...summary,
+  };
+  const name = v.name ?? `${path.basename(presetFile, '.json')}.student`;
+  const file = await saveWeightsFiles(v.out, name, STUDENT_KIND, cfg, r.weights, training);
+  tf.dispose(Object.values(r.weights));
+  await log.line({ event: 'done', weights: file, best_epoch: r.bestEpoch, initial: r.initial, best: training.best });
+  process.stderr.write(r.bestEpoch >= 0
+    ? `faceflow train: wrote ${file} (best epoch ${r.bestEpoch + 1}); use it with --param ${node.id}.weights=${file}\n`
+    : `faceflow train: wrote ${file}, but no epoch beat the pretrained network on validation: keep the pretrained one\n`);
+  return 0;
+}
+
+/** Per pass, only the rows whose image has a clean row (the first pass), so row order matches buildStudentData's. */
+function keepWithClean(passes: FaceRow[][]): FaceRow[][] {
+  const clean = new Set((passes[0] ?? []).map((r) => r.image));
+  return passes.map((p) => p.filter((r) => clean.has(r.image)));
+}

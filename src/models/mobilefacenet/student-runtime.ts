@@ -1,0 +1,37 @@
+import * as tf from '@tensorflow/tfjs';
+import type { HostIO } from '../../graph/node-definition';
+import { checkWeights } from '../fusion/common';
+import { BackendKeyedCache } from '../held-tensors';
+import { loadTrainedWeights } from '../trained-weights';
+import { loadMobileFaceNet } from './load';
+import type { MobileFaceNet } from './net';
+import { runBack, splitAt, STUDENT_KIND, studentShapes, type StudentConfig, type StudentSplit } from './student';
+
+export interface LoadedStudent {
+  cfg: StudentConfig;
+  split: StudentSplit;
+  weights: Record<string, tf.Tensor>;
+  net: MobileFaceNet;
+}
+
+const cache = new BackendKeyedCache<LoadedStudent>();
+
+/** A fine-tuned MobileFaceNet from a `faceflow train --module backbone` file, on the pinned pretrained front; cached per backend. */
+export function getStudent(io: HostIO, weightsPath: string): Promise<LoadedStudent> {
+  return cache.get(weightsPath, async () => {
+    const net = await loadMobileFaceNet(io);
+    let split: StudentSplit | undefined;
+    const { config: cfg, weights } = await loadTrainedWeights<StudentConfig>(io, weightsPath, (kind, c, w) => {
+      if (kind !== STUDENT_KIND || c?.kind !== STUDENT_KIND) throw new Error(`holds "${kind}" weights, not a fine-tuned MobileFaceNet (${STUDENT_KIND})`);
+      split = splitAt(net.layers, c.trainFrom);
+      checkWeights('student', w, studentShapes(split, c));
+    });
+    return { cfg, split: split!, weights, net };
+  });
+}
+
+/** RGB [n, 112, 112, 3] in 0..255 -> raw embeddings, the 7x7 tap and the gate's map (null without a gate). Call inside tf.tidy. */
+export function studentForward(s: LoadedStudent, rgb: tf.Tensor4D): { embeddings: tf.Tensor2D; featureMap: tf.Tensor4D; attention: tf.Tensor4D | null } {
+  const o = runBack(s.net.layers, s.split, s.cfg, s.weights, s.net.forwardTo(rgb, s.split.cut), false);
+  return { embeddings: o.embeddings, featureMap: o.tap, attention: o.gateMap };
+}
