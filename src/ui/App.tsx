@@ -15,11 +15,19 @@ import { TopBar } from './TopBar';
 import { OutputView } from './views/OutputView';
 import { CascadeViewer } from './views/cascade/CascadeView';
 import { ExperimentsView } from './experiments/ExperimentsView';
+import { announceEdits, useAnnouncement } from './a11y/announce';
+import { ConnectPicker } from './editor/ConnectPicker';
+
+/** The live region: what the last edit did ("connected …", "deleted …", "undo: …"), for screen readers. */
+function Announcer() {
+  const text = useAnnouncement();
+  return <div className="sr-only" role="status" aria-live="polite" aria-atomic="true" data-testid="announcer">{text}</div>;
+}
 
 function Toasts() {
   const toasts = useLab((s) => s.toasts);
   return (
-    <div className="toasts" aria-live="polite">
+    <div className="toasts" role="log" aria-live="polite" aria-label="Messages">
       {toasts.map((t) => <div key={t.id} className={`toast toast-${t.kind}`} data-testid={`toast-${t.kind}`}>{t.text}</div>)}
     </div>
   );
@@ -41,14 +49,24 @@ export function App() {
   const fitView = () => void flow.fitView({ padding: 0.25, maxZoom: 1.1, duration: 200 });
   const list = useMemo(() => shortcuts((p) => flow.screenToFlowPosition(p), fitView), [flow]); // eslint-disable-line react-hooks/exhaustive-deps
 
+  useEffect(announceEdits, []);
+
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (isEditable(e.target) || document.querySelector('.quick-add')) return;
       const mod = e.ctrlKey || e.metaKey;
-      const hit = list.find((s) => s.match(e, mod));
+      const hit = list.find((s) => !s.capture && s.match(e, mod));
       if (!hit) return;
       e.preventDefault();
-      hit.run();
+      hit.run(e);
+    };
+    const onKeyCapture = (e: KeyboardEvent) => {
+      if (isEditable(e.target) || document.querySelector('.quick-add')) return;
+      const hit = list.find((s) => s.capture && s.match(e, e.ctrlKey || e.metaKey));
+      if (!hit) return;
+      e.preventDefault();
+      e.stopPropagation();
+      hit.run(e);
     };
     // Files dropped anywhere: images become the run's input, .json files are imported as presets.
     const onDragOver = (e: DragEvent) => e.dataTransfer?.types.includes('Files') && e.preventDefault();
@@ -61,10 +79,12 @@ export function App() {
       else void openImageFile(file);
     };
     addEventListener('keydown', onKey);
+    addEventListener('keydown', onKeyCapture, true);
     addEventListener('dragover', onDragOver);
     addEventListener('drop', onDrop);
     return () => {
       removeEventListener('keydown', onKey);
+      removeEventListener('keydown', onKeyCapture, true);
       removeEventListener('dragover', onDragOver);
       removeEventListener('drop', onDrop);
     };
@@ -73,24 +93,29 @@ export function App() {
   return (
     <div className="app">
       <TopBar fitView={fitView} />
-      <aside className="sidebar left">
-        <nav className="tabs">
-          <button className={tab === 'nodes' ? 'active' : ''} data-testid="tab-nodes" onClick={() => setTab('nodes')}>Nodes</button>
-          <button className={tab === 'presets' ? 'active' : ''} data-testid="tab-presets" onClick={() => setTab('presets')}>Presets</button>
-        </nav>
-        <div className="sidebar-scroll">{tab === 'nodes' ? <Palette /> : <Gallery />}</div>
+      <aside className="sidebar left" aria-label="Node palette and presets">
+        <div className="tabs" role="tablist" aria-label="Left panel">
+          <button role="tab" id="tab-nodes" aria-selected={tab === 'nodes'} aria-controls="left-panel" className={tab === 'nodes' ? 'active' : ''} data-testid="tab-nodes" onClick={() => setTab('nodes')}>Nodes</button>
+          <button role="tab" id="tab-presets" aria-selected={tab === 'presets'} aria-controls="left-panel" className={tab === 'presets' ? 'active' : ''} data-testid="tab-presets" onClick={() => setTab('presets')}>Presets</button>
+        </div>
+        <div className="sidebar-scroll" id="left-panel" role="tabpanel" aria-labelledby={`tab-${tab}`} tabIndex={0}>
+          <h2 className="sr-only">{tab === 'nodes' ? 'Node palette' : 'Presets'}</h2>
+          {tab === 'nodes' ? <Palette /> : <Gallery />}
+        </div>
       </aside>
-      <main className="center">
+      <main className="center" aria-label="Pipeline editor">
         <Canvas />
         <RunPanel />
       </main>
-      <aside className="sidebar right">
-        <div className="sidebar-scroll inspector-pane"><Inspector /></div>
-        <div className="sidebar-scroll output-pane"><OutputView /></div>
+      <aside className="sidebar right" aria-label="Inspector and output">
+        <div className="sidebar-scroll inspector-pane" role="region" aria-label="Inspector" tabIndex={0}><Inspector /></div>
+        <div className="sidebar-scroll output-pane" role="region" aria-label="Output" tabIndex={0}><OutputView /></div>
       </aside>
       {bigView?.kind === 'cascade' && <CascadeViewer nodeId={bigView.nodeId} />}
       {bigView?.kind === 'experiments' && <ExperimentsView />}
       <QuickAdd />
+      <ConnectPicker />
+      <Announcer />
       {helpOpen && <HelpPanel list={list} />}
       <Toasts />
     </div>

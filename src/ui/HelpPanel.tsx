@@ -6,11 +6,11 @@ export function HelpPanel({ list }: { list: Shortcut[] }) {
   const close = () => lab.set({ helpOpen: false });
   return (
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && close()}>
-      <div className="modal help" role="dialog" aria-label="Keyboard shortcuts" data-testid="help">
-        <header>
-          <h2>Keyboard shortcuts</h2>
+      <div className="modal help" role="dialog" aria-modal="true" aria-labelledby="help-title" data-testid="help">
+        <div className="modal-head">
+          <h2 id="help-title">Keyboard shortcuts</h2>
           <button className="icon" onClick={close} aria-label="Close">✕</button>
-        </header>
+        </div>
         <div className="help-grid">
           <table>
             <tbody>

@@ -25,25 +25,25 @@ export function TopBar({ fitView }: { fitView: () => void }) {
           <circle cx="6" cy="12" r="3" fill="#4f9cf7" /><circle cx="18" cy="6" r="3" fill="#5de39a" /><circle cx="18" cy="18" r="3" fill="#f78c4f" />
           <path d="M9 12 C13 12 13 6 15 6 M9 12 C13 12 13 18 15 18" stroke="#8b98a9" strokeWidth="1.5" fill="none" />
         </svg>
-        <span className="brand-name">FaceFlow Lab</span>
+        <h1 className="brand-name">FaceFlow Lab</h1>
         <span className="doc-name" data-testid="doc-name">{name}</span>
       </div>
-      <div className="toolbar">
-        <button className="icon-btn" data-testid="undo" disabled={!canUndo} onClick={undoEdit} title={`Undo (${modName}+Z)`}>↶</button>
-        <button className="icon-btn" data-testid="redo" disabled={!canRedo} onClick={redoEdit} title={`Redo (Shift+${modName}+Z)`}>↷</button>
+      <div className="toolbar" role="toolbar" aria-label="Edit and view">
+        <button className="icon-btn" data-testid="undo" disabled={!canUndo} onClick={undoEdit} title={`Undo (${modName}+Z)`} aria-label="Undo">↶</button>
+        <button className="icon-btn" data-testid="redo" disabled={!canRedo} onClick={redoEdit} title={`Redo (Shift+${modName}+Z)`} aria-label="Redo">↷</button>
         <span className="sep" />
         <button className={`btn small experiments-btn${bigView?.kind === 'experiments' ? ' active' : ''}`} data-testid="open-experiments"
           onClick={() => lab.set({ bigView: bigView?.kind === 'experiments' ? undefined : { kind: 'experiments' } })} title="Dataset runs, metrics and ROC curves">
           Experiments{datasetRun ? ` · ${datasetRun.done}/${datasetRun.total}` : ''}
         </button>
         <span className="sep" />
-        <button className="icon-btn" onClick={layout} title="Auto-layout (L)">⊞</button>
-        <button className="icon-btn" onClick={fitView} title="Fit view (F)">⤢</button>
-        <button className="icon-btn" data-testid="export-canvas-png" title="Export the pipeline as a PNG picture, with its JSON embedded (drop it on the lab to restore it)"
+        <button className="icon-btn" onClick={layout} title="Auto-layout (L)" aria-label="Auto-layout">⊞</button>
+        <button className="icon-btn" onClick={fitView} title="Fit view (F)" aria-label="Fit view">⤢</button>
+        <button className="icon-btn" data-testid="export-canvas-png" aria-label="Export the pipeline as PNG" title="Export the pipeline as a PNG picture, with its JSON embedded (drop it on the lab to restore it)"
           onClick={() => { const d = doc(); exportResultPng(drawPipeline(d), d, `${slug(d.name)}.pipeline.png`).catch((e) => toast(`PNG export: ${(e as Error).message}`, 'error')); }}>⤓</button>
-        <button className="icon-btn" data-testid="help-button" onClick={() => lab.set({ helpOpen: true })} title="Shortcuts (?)">?</button>
+        <button className="icon-btn" data-testid="help-button" onClick={() => lab.set({ helpOpen: true })} title="Shortcuts (?)" aria-label="Keyboard shortcuts">?</button>
       </div>
-      <div className="backend">
+      <div className="backend" role="group" aria-label="Compute backend">
         <label htmlFor="backend-select">Backend</label>
         <select id="backend-select" data-testid="backend-select" value={setting} onChange={(e) => void setBackend(e.target.value as BackendSetting)}>
           <option value="auto">auto</option>

@@ -1,18 +1,32 @@
 import { copySelection, cutSelection, deleteSelection, duplicateSelection, layout, paste, selectAll } from './editor/commands';
 import { cancelRun, runNow } from './run/runner';
 import { lab, redoEdit, undoEdit } from './state/store';
+import { openConnectPicker } from './editor/ConnectPicker';
+import { currentNode, focusNode, nodeElement, nodeInDirection } from './editor/focus';
 
 export interface Shortcut {
   /** How the help panel shows it ("Mod" = Ctrl, or Cmd on a Mac). */
   keys: string[];
   label: string;
   match(e: KeyboardEvent, mod: boolean): boolean;
-  run(): void;
+  run(e: KeyboardEvent): void;
+  /** Handled before React Flow sees the key (Alt+arrows it would take as a move, Mod+Enter as a selection toggle). */
+  capture?: boolean;
 }
 
 /** Opens the search popup at the pointer (or the canvas centre). */
 let pointer = { x: innerWidth / 2, y: innerHeight / 2 };
 window.addEventListener('pointermove', (e: PointerEvent) => (pointer = { x: e.clientX, y: e.clientY }), { passive: true });
+
+/** Where search-to-add opens: beside the node the keyboard is on, else at the pointer. */
+function quickAddAt(toFlow: (p: { x: number; y: number }) => { x: number; y: number }) {
+  const from = currentNode();
+  const r = from ? nodeElement(from)?.getBoundingClientRect() : undefined;
+  const screen = r ? { x: r.right + 70, y: r.top } : pointer;
+  return { screen, flow: toFlow(screen), returnTo: from };
+}
+
+const ARROWS: Record<string, 'left' | 'right' | 'up' | 'down'> = { ArrowLeft: 'left', ArrowRight: 'right', ArrowUp: 'up', ArrowDown: 'down' };
 
 /** One record per command: the key handler and the help panel both read this list. */
 export function shortcuts(toFlow: (p: { x: number; y: number }) => { x: number; y: number }, fitView: () => void): Shortcut[] {
@@ -26,8 +40,18 @@ export function shortcuts(toFlow: (p: { x: number; y: number }) => { x: number; 
     { keys: ['Mod+D'], label: 'Duplicate selected nodes', match: (e, m) => m && k(e) === 'd', run: duplicateSelection },
     { keys: ['Mod+A'], label: 'Select all nodes', match: (e, m) => m && k(e) === 'a', run: selectAll },
     { keys: ['Delete', 'Backspace'], label: 'Delete selection', match: (e, m) => !m && (e.key === 'Delete' || e.key === 'Backspace'), run: deleteSelection },
-    { keys: ['/'], label: 'Search to add a node', match: (e, m) => !m && e.key === '/', run: () => lab.set({ quickAdd: { screen: pointer, flow: toFlow(pointer) } }) },
-    { keys: ['Mod+Enter'], label: 'Run now', match: (e, m) => m && e.key === 'Enter', run: () => void runNow() },
+    { keys: ['/'], label: 'Search to add a node', match: (e, m) => !m && e.key === '/', run: () => lab.set({ quickAdd: quickAddAt(toFlow) }) },
+    { keys: ['C'], label: 'Connect a port of the focused node', match: (e, m) => !m && !e.altKey && k(e) === 'c', run: () => openConnectPicker(currentNode()) },
+    {
+      keys: ['Alt+Arrow keys'], label: 'Go to the nearest node in that direction', capture: true,
+      match: (e, m) => !m && e.altKey && e.key in ARROWS,
+      run: (e) => {
+        const next = nodeInDirection(currentNode(), ARROWS[e.key]);
+        if (next) focusNode(next);
+      },
+    },
+    { keys: ['Tab', 'Shift+Tab'], label: 'Next / previous control, node or connection', match: () => false, run: () => undefined },
+    { keys: ['Mod+Enter'], label: 'Run now', capture: true, match: (e, m) => m && e.key === 'Enter', run: () => void runNow() },
     { keys: ['Escape'], label: 'Cancel the run / close popups', match: (e) => e.key === 'Escape', run: () => (lab.get().helpOpen ? lab.set({ helpOpen: false }) : void cancelRun()) },
     { keys: ['F'], label: 'Fit the pipeline in view', match: (e, m) => !m && k(e) === 'f', run: fitView },
     { keys: ['L'], label: 'Auto-layout', match: (e, m) => !m && k(e) === 'l', run: layout },

@@ -1,7 +1,12 @@
 // `npm run test:browser`: the lab in headless Chromium. Prints "N passed, N failed"; exits 1 on a failure.
 import fs from 'node:fs';
 import { ARTIFACTS, launchBrowser, runTests, startServer } from './harness.mjs';
-import { tests } from './lab.tests.mjs';
+import { a11yTests } from './a11y.tests.mjs';
+import { tests as labTests } from './lab.tests.mjs';
+
+// The accessibility tests run after the lab's, before the last check for console errors.
+const last = labTests.filter((t) => t.name === 'no console errors');
+const tests = [...labTests.filter((t) => !last.includes(t)), ...a11yTests, ...last];
 
 fs.mkdirSync(ARTIFACTS, { recursive: true });
 const server = await startServer();

@@ -12,6 +12,27 @@ import { CATEGORY_COLORS } from './categories';
 import { addNodeAt, tryConnect, type PendingWire } from './commands';
 import { FlowNode, type FaceflowNode } from './FlowNode';
 import { moveNodes } from './graph-ops';
+import { edgeName } from '../a11y/describe';
+
+const titleOf = (type: string) => registry.get(type)?.title;
+
+/** What a screen reader says on a node: its name, id, and its ports. */
+function nodeAriaLabel(n: PipelineNode): string {
+  const def = registry.get(n.type);
+  const name = n.label ?? def?.title ?? n.type;
+  if (!def) return `${name} (${n.id}), unknown node type ${n.type}`;
+  const ports = (side: string, names: string[]) => (names.length ? `; ${side}: ${names.join(', ')}` : '');
+  return `${name} (${n.id})${ports('inputs', Object.keys(def.inputs))}${ports('outputs', Object.keys(def.outputs))}`;
+}
+
+/** React Flow's keyboard help, in the lab's words (its own keys plus ours). */
+const ARIA_LABELS = {
+  'node.a11yDescription.default': 'Node. Enter or Space selects it; arrow keys move it; Alt with an arrow key goes to the nearest node that way; C connects one of its ports; Delete removes it; slash adds a node.',
+  'node.a11yDescription.keyboardDisabled': 'Node. Enter or Space selects it; C connects one of its ports; Delete removes it.',
+  'edge.a11yDescription.default': 'Connection. Enter or Space selects it; Delete removes it.',
+  'controls.ariaLabel': 'Zoom controls',
+  'minimap.ariaLabel': 'Mini map of the pipeline',
+};
 
 const nodeTypes = { faceflow: FlowNode };
 export const PALETTE_DRAG_TYPE = 'application/x-faceflow-node';
@@ -44,7 +65,7 @@ export function Canvas() {
       const extra = `${extraInputs}|${extraOutputs}`;
       const hit = memo.current.get(n.id);
       if (hit && hit.src === n && hit.selected === selected && hit.size === size && hit.extra === extra) return hit.out;
-      const out: FaceflowNode = { id: n.id, type: 'faceflow', position: n.position, selected, measured: size, data: { node: n, extraInputs, extraOutputs } };
+      const out: FaceflowNode = { id: n.id, type: 'faceflow', position: n.position, selected, measured: size, ariaLabel: nodeAriaLabel(n), data: { node: n, extraInputs, extraOutputs } };
       memo.current.set(n.id, { src: n, selected, size, extra, out });
       return out;
     });
@@ -58,7 +79,7 @@ export function Canvas() {
       const type = from && registry.get(from.type)?.outputs[e.from.port]?.type;
       const color = type && isPortType(type) ? PORT_TYPES[type].color : '#777';
       const id = edgeId(e);
-      return { id, source: e.from.node, sourceHandle: e.from.port, target: e.to.node, targetHandle: e.to.port, selected: sel.has(id), style: { stroke: color }, className: 'ff-edge' };
+      return { id, source: e.from.node, sourceHandle: e.from.port, target: e.to.node, targetHandle: e.to.port, selected: sel.has(id), style: { stroke: color }, className: 'ff-edge', ariaLabel: `Connection from ${edgeName(pipeline, e, titleOf)}` };
     });
   }, [pipeline, selectedEdges]);
 
@@ -146,7 +167,7 @@ export function Canvas() {
   }, [flow]);
 
   return (
-    <div className="canvas" onDragOver={(e) => e.dataTransfer.types.includes(PALETTE_DRAG_TYPE) && e.preventDefault()} onDrop={onDrop} onDoubleClick={onPaneDoubleClick}>
+    <div className="canvas" role="region" aria-label="Pipeline canvas" onDragOver={(e) => e.dataTransfer.types.includes(PALETTE_DRAG_TYPE) && e.preventDefault()} onDrop={onDrop} onDoubleClick={onPaneDoubleClick}>
       <ReactFlow<FaceflowNode>
         nodes={nodes}
         edges={edges}
@@ -161,7 +182,8 @@ export function Canvas() {
         selectionKeyCode="Shift"
         multiSelectionKeyCode={['Meta', 'Control']}
         zoomOnDoubleClick={false}
-        colorMode="dark"
+        colorMode="system"
+        ariaLabelConfig={ARIA_LABELS}
         fitView
         fitViewOptions={{ padding: 0.25, maxZoom: 1.1 }}
         minZoom={0.15}
@@ -169,7 +191,7 @@ export function Canvas() {
         defaultEdgeOptions={{ type: 'default' }}
         proOptions={{ hideAttribution: true }}
       >
-        <Background variant={BackgroundVariant.Dots} gap={22} size={1.2} color="#2b3340" />
+        <Background variant={BackgroundVariant.Dots} gap={22} size={1.2} color="var(--dots)" />
         <Controls position="bottom-left" showInteractive={false} />
         <MiniMap
           position="bottom-right"
@@ -180,7 +202,7 @@ export function Canvas() {
             const def = registry.get((n as FaceflowNode).data.node.type);
             return def ? CATEGORY_COLORS[def.category] : '#e35d6a';
           }}
-          maskColor="rgba(10, 13, 18, 0.7)"
+          maskColor="var(--minimap-mask)"
         />
       </ReactFlow>
       {pipeline.nodes.length === 0 && (

@@ -24,6 +24,7 @@ export function Palette() {
         className="search"
         type="search"
         placeholder="Search nodes…"
+        aria-label="Search node types (Enter adds the first)"
         value={query}
         data-testid="palette-search"
         onChange={(e) => setQuery(e.target.value)}

@@ -4,6 +4,7 @@ import { PORT_TYPES } from '../../graph/ports';
 import { lab, useLab } from '../state/store';
 import { CATEGORY_COLORS } from './categories';
 import { addNodeAt } from './commands';
+import { focusNode } from './focus';
 import { searchNodes } from './search';
 
 /** Search-to-add popup (/, Space, double-click on the canvas, or a wire dropped on empty canvas). */
@@ -21,19 +22,30 @@ export function QuickAdd() {
   }, [state]);
   if (!state) return null;
 
-  const close = () => lab.set({ quickAdd: undefined });
-  const pick = (type: string) => {
-    close();
-    addNodeAt(type, state.flow, state.wire);
+  const close = () => {
+    lab.set({ quickAdd: undefined });
+    if (state.returnTo) focusNode(state.returnTo, false);
   };
+  const pick = (type: string) => {
+    lab.set({ quickAdd: undefined });
+    const id = addNodeAt(type, state.flow, state.wire);
+    // The keyboard goes on from the new node (C connects it, Delete removes it).
+    if (id) focusNode(id);
+  };
+  const optionId = (i: number) => `quick-add-option-${i}`;
   const left = Math.min(state.screen.x, window.innerWidth - 340);
   const top = Math.min(state.screen.y, window.innerHeight - 380);
   return (
     <div className="quick-add-backdrop" onMouseDown={(e) => e.target === e.currentTarget && close()}>
-      <div className="quick-add" style={{ left, top }} role="dialog" aria-label="Add node">
+      <div className="quick-add" style={{ left, top }} role="dialog" aria-modal="true" aria-label="Add node">
         <input
           ref={input}
           data-testid="quick-add-input"
+          role="combobox"
+          aria-label="Search node types to add"
+          aria-expanded="true"
+          aria-controls="quick-add-options"
+          aria-activedescendant={results[active] ? optionId(active) : undefined}
           placeholder={state.wire ? `Add a node taking ${state.wire.side === 'out' ? 'an input' : 'an output'} of type ${state.wire.type}…` : 'Search nodes…'}
           value={query}
           onChange={(e) => {
@@ -55,10 +67,13 @@ export function QuickAdd() {
             <span style={{ color: PORT_TYPES[state.wire.type].color }}>{state.wire.type}</span>
           </div>
         )}
-        <ul className="quick-add-list">
+        <ul className="quick-add-list" id="quick-add-options" role="listbox" aria-label="Node types">
           {results.map((d, i) => (
             <li
               key={d.type}
+              id={optionId(i)}
+              role="option"
+              aria-selected={i === active}
               className={i === active ? 'active' : ''}
               data-testid="quick-add-item"
               data-node-type={d.type}

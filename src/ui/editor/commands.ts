@@ -18,12 +18,14 @@ export interface QuickAdd {
   screen: { x: number; y: number };
   flow: { x: number; y: number };
   wire?: PendingWire;
+  /** The node the keyboard was on when the popup opened: focus goes back to it on Escape. */
+  returnTo?: string;
 }
 
 /** Add a node (and connect a pending wire to its first fitting port) as one undo step, and select it. */
-export function addNodeAt(type: string, flow: { x: number; y: number }, wire?: PendingWire): void {
+export function addNodeAt(type: string, flow: { x: number; y: number }, wire?: PendingWire): string | undefined {
   const def = registry.get(type);
-  if (!def) return;
+  if (!def) return undefined;
   const added = addNode(doc(), registry, type, { x: flow.x - 20, y: flow.y - 16 });
   let next = added.doc;
   if (wire) {
@@ -39,6 +41,7 @@ export function addNodeAt(type: string, flow: { x: number; y: number }, wire?: P
   }
   edit(next);
   select([added.id]);
+  return added.id;
 }
 
 /** Try to connect; refuse with a visible reason. */

@@ -225,7 +225,7 @@ export function ExperimentsView() {
   };
   return (
     <div className="big-view" role="dialog" aria-label="Experiments" data-testid="experiments">
-      <header className="big-view-head">
+      <div className="big-view-head">
         <div>
           <h2>Experiments</h2>
           <div className="muted small">Every dataset run of a pipeline is recorded in this browser (IndexedDB): compare them side by side.</div>
@@ -233,8 +233,8 @@ export function ExperimentsView() {
         <button className="btn small" data-testid="export-json" disabled={!records.length} onClick={() => download(toJson(exported), 'faceflow-experiments.json', 'application/json')}>Export JSON</button>
         <button className="btn small" data-testid="export-csv" disabled={!records.length} onClick={() => download(toCsv(exported), 'faceflow-experiments.csv', 'text/csv')}>Export CSV</button>
         <button className="icon-btn" onClick={close} aria-label="Close" data-testid="close-big-view">✕</button>
-      </header>
-      <div className="big-view-body">
+      </div>
+      <div className="big-view-body" tabIndex={0} role="region" aria-label="Experiment runs and charts">
         <DatasetRunner onRecorded={(r) => startTransition(() => setSelected((s) => [...s, r.id!]))} />
         <section>
           <h3 className="section-title">Runs <span className="muted">· tick runs to overlay their curves{records.length ? '; export takes the ticked runs (or all)' : ''}</span></h3>

@@ -11,10 +11,10 @@ function PipelineInfo() {
   return (
     <div className="inspector-body">
       <h2 className="panel-title">Pipeline</h2>
-      <label className="field-label">Name</label>
-      <input data-testid="pipeline-name" value={pipeline.name} onChange={(e) => e.target.value.trim() && edit({ ...pipeline, name: e.target.value }, 'pipeline-name')} />
-      <label className="field-label">Description</label>
-      <textarea rows={4} value={pipeline.description} onChange={(e) => edit({ ...pipeline, description: e.target.value }, 'pipeline-description')} />
+      <label className="field-label" htmlFor="pipeline-name">Name</label>
+      <input id="pipeline-name" data-testid="pipeline-name" value={pipeline.name} onChange={(e) => e.target.value.trim() && edit({ ...pipeline, name: e.target.value }, 'pipeline-name')} />
+      <label className="field-label" htmlFor="pipeline-description">Description</label>
+      <textarea id="pipeline-description" rows={4} value={pipeline.description} onChange={(e) => edit({ ...pipeline, description: e.target.value }, 'pipeline-description')} />
       <p className="muted small">{pipeline.nodes.length} nodes · {pipeline.edges.length} edges. Select a node to edit its parameters.</p>
     </div>
   );
@@ -34,12 +34,12 @@ export function Inspector() {
     <div className="inspector-body" data-testid="inspector">
       <div className="inspector-head">
         <h2 className="panel-title">{def?.title ?? node.type}</h2>
-        {def && <span className="chip" style={{ borderColor: CATEGORY_COLORS[def.category], color: CATEGORY_COLORS[def.category] }}>{def.category}</span>}
+        {def && <span className="chip" style={{ borderColor: CATEGORY_COLORS[def.category] }}>{def.category}</span>}
       </div>
       <p className="doc">{def?.doc ?? `Unknown node type “${node.type}”: it is not in this build's registry.`}</p>
       <div className="kv"><span>id</span><code>{node.id}</code></div>
-      <label className="field-label">Label</label>
-      <input value={node.label ?? ''} placeholder={node.id}
+      <label className="field-label" htmlFor="node-label">Label</label>
+      <input id="node-label" value={node.label ?? ''} placeholder={node.id}
         onChange={(e) => edit((d) => updateNode(d, node.id, (n) => ({ ...n, label: e.target.value || undefined })), `label:${node.id}`)} />
       {def && (
         <>

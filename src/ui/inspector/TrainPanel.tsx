@@ -161,20 +161,20 @@ export function TrainPanel({ nodeId, weights }: { nodeId: string; weights: strin
       <div className="muted small" data-testid="train-summary" data-images={p?.images.length ?? 0}>
         {p ? `${p.name}: ${p.images.length} images, ${ids!.size} identities (${[...ids!.values()].filter((c) => c >= 2).length} with 2+ images)` : 'No folder picked.'}
       </div>
-      <label className="field-label">Epochs</label>
-      <input type="number" min={1} max={1000} value={epochs} data-testid="train-epochs" onChange={(e) => setEpochs(Math.max(1, Math.round(Number(e.target.value) || 1)))} />
-      <label className="field-label">Seed</label>
-      <input type="number" value={seed} data-testid="train-seed" onChange={(e) => setSeed(Math.round(Number(e.target.value) || 0))} />
-      <label className="field-label">Synthetic occluder (second cache pass)</label>
-      <select value={occlude} data-testid="train-occlude" onChange={(e) => setOcclude(e.target.value)}>
+      <label className="field-label" htmlFor="train-epochs">Epochs</label>
+      <input id="train-epochs" type="number" min={1} max={1000} value={epochs} data-testid="train-epochs" onChange={(e) => setEpochs(Math.max(1, Math.round(Number(e.target.value) || 1)))} />
+      <label className="field-label" htmlFor="train-seed">Seed</label>
+      <input id="train-seed" type="number" value={seed} data-testid="train-seed" onChange={(e) => setSeed(Math.round(Number(e.target.value) || 0))} />
+      <label className="field-label" htmlFor="train-occlude">Synthetic occluder (second cache pass)</label>
+      <select id="train-occlude" value={occlude} data-testid="train-occlude" onChange={(e) => setOcclude(e.target.value)}>
         {OCCLUDE_SETTINGS.map((k) => <option key={k} value={k}>{k}</option>)}
       </select>
-      <label className="field-label">Validation share of identities</label>
-      <input type="number" min={0.05} max={0.9} step={0.05} value={valFraction} data-testid="train-val" onChange={(e) => setValFraction(Number(e.target.value))} />
-      <label className="field-label">Clean-consistency weight (0: triplet loss alone, as the paper)</label>
-      <input type="number" min={0} max={100} step={0.5} value={consistency} data-testid="train-consistency" onChange={(e) => setConsistency(Math.max(0, Number(e.target.value) || 0))} />
-      <label className="field-label">Save as</label>
-      <input value={name} placeholder={defaultName} data-testid="train-name" onChange={(e) => setName(e.target.value)} />
+      <label className="field-label" htmlFor="train-val">Validation share of identities</label>
+      <input id="train-val" type="number" min={0.05} max={0.9} step={0.05} value={valFraction} data-testid="train-val" onChange={(e) => setValFraction(Number(e.target.value))} />
+      <label className="field-label" htmlFor="train-consistency">Clean-consistency weight (0: triplet loss alone, as the paper)</label>
+      <input id="train-consistency" type="number" min={0} max={100} step={0.5} value={consistency} data-testid="train-consistency" onChange={(e) => setConsistency(Math.max(0, Number(e.target.value) || 0))} />
+      <label className="field-label" htmlFor="train-name">Save as</label>
+      <input id="train-name" value={name} placeholder={defaultName} data-testid="train-name" onChange={(e) => setName(e.target.value)} />
       <div className="dataset-row" style={{ marginTop: 8 }}>
         {busy ? (
           <button className="btn danger small" data-testid="train-cancel" onClick={() => void cancelTraining()}>■ Cancel</button>

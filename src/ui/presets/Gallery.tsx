@@ -24,7 +24,7 @@ function UserPresetRow({ preset, onChange, open }: { preset: UserPreset; onChang
           guard(() => renamePreset(preset.name, renaming));
           setRenaming(undefined);
         }}>
-          <input autoFocus value={renaming} data-testid="rename-input" onChange={(e) => setRenaming(e.target.value)} onKeyDown={(e) => e.key === 'Escape' && setRenaming(undefined)} />
+          <input autoFocus value={renaming} aria-label="New name" data-testid="rename-input" onChange={(e) => setRenaming(e.target.value)} onKeyDown={(e) => e.key === 'Escape' && setRenaming(undefined)} />
           <button className="btn small" type="submit">OK</button>
         </form>
       ) : (
@@ -69,7 +69,7 @@ export function Gallery() {
             toast((err as Error).message, 'error');
           }
         }}>
-          <input placeholder="Save as…" value={saveName} data-testid="save-as-name" onChange={(e) => setSaveName(e.target.value)} />
+          <input placeholder="Save as…" aria-label="Save the pipeline as" value={saveName} data-testid="save-as-name" onChange={(e) => setSaveName(e.target.value)} />
           <button className="btn small" type="submit" data-testid="save-as" disabled={!saveName.trim()}>Save</button>
         </form>
         <div className="gallery-actions">

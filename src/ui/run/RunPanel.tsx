@@ -81,7 +81,7 @@ export function RunPanel() {
         </div>
         {!running && lastRun?.message && <div className="run-message" data-testid="run-message">{lastRun.message}</div>}
       </div>
-      <div className="run-statuses">
+      <div className="run-statuses" tabIndex={0} role="region" aria-label="Node statuses of the last run">
         <div className="run-section-title">Nodes</div>
         <StatusList />
       </div>

@@ -55,7 +55,7 @@ export function EnrollView({ outputs, size, nodeId }: NodeViewProps) {
     <div className="gallery-view">
       <div className="muted small">{g.identities.length} identities · {g.model} · {g.dim}-D templates</div>
       <div className="gallery-save">
-        <input type="text" placeholder={`${docName} · ${nodeId}`} value={name} onChange={(e) => setName(e.target.value)} data-testid="gallery-name" />
+        <input type="text" aria-label="Gallery name" placeholder={`${docName} · ${nodeId}`} value={name} onChange={(e) => setName(e.target.value)} data-testid="gallery-name" />
         <button className="btn small primary" onClick={() => void save()} data-testid="save-gallery">Save in browser</button>
       </div>
       <IdentityList gallery={g} />

@@ -265,18 +265,18 @@ export function CascadeViewer({ nodeId }: { nodeId: string }) {
   const running = useLab((s) => s.running || s.pending);
   return (
     <div className="big-view" role="dialog" aria-label="MTCNN cascade viewer" data-testid="cascade-viewer">
-      <header className="big-view-head">
+      <div className="big-view-head">
         <div>
           <h2>MTCNN cascade <span className="muted">· {c.pipeline.name}</span></h2>
           <div className="muted small">From every 12×12 window of every pyramid level down to a few faces: each stage rejects most of what it is given.</div>
         </div>
         <span className={`big-view-status${running ? ' busy' : ''}`}>{running ? 're-running…' : 'up to date'}</span>
         <button className="icon-btn" onClick={close} aria-label="Close" data-testid="close-big-view">✕</button>
-      </header>
+      </div>
       {!c.stages.length ? (
         <p className="muted">This node is not part of a stage-by-stage MTCNN cascade.</p>
       ) : (
-        <div className="big-view-body">
+        <div className="big-view-body" tabIndex={0} role="region" aria-label="Cascade stages">
           <section className="cascade-top">
             <div className="cascade-funnel-box">
               <h3 className="section-title">Funnel</h3>
