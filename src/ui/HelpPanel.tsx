@@ -1,15 +1,17 @@
 import { GESTURES, modName, type Shortcut } from './shortcuts';
 import { lab } from './state/store';
+import { useReturnFocus } from './a11y/focus-return';
 
 /** Every shortcut and gesture, from the same records the key handler uses. */
 export function HelpPanel({ list }: { list: Shortcut[] }) {
   const close = () => lab.set({ helpOpen: false });
+  useReturnFocus();
   return (
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && close()}>
       <div className="modal help" role="dialog" aria-modal="true" aria-labelledby="help-title" data-testid="help">
         <div className="modal-head">
           <h2 id="help-title">Keyboard shortcuts</h2>
-          <button className="icon" onClick={close} aria-label="Close">✕</button>
+          <button className="icon" onClick={close} aria-label="Close" autoFocus>✕</button>
         </div>
         <div className="help-grid">
           <table>

@@ -10,6 +10,7 @@ import { DetChart, HistogramChart, RocChart, RUN_COLORS } from './charts';
 import { datasetItems, datasetName, datasetPath, datasetPipeline, IMAGE_FILE, type DatasetFile } from './dataset';
 import { dbDelete, dbGetAll, dbPut, EXPERIMENTS } from '../../io/lab-db';
 import { operatingPoint, summaryRow, toCsv, toJson, type ExperimentRecord } from './records';
+import { useReturnFocus } from '../a11y/focus-return';
 
 interface Picked {
   name: string;
@@ -203,6 +204,7 @@ function Staggered({ order, height, children }: { order: number; height: number;
 /** Experiments: dataset runs recorded in IndexedDB, compared side by side, ROC/DET/histograms overlaid, export. */
 export function ExperimentsView() {
   const records = useRecords();
+  useReturnFocus();
   const [selected, setSelected] = useState<number[]>(() => ticked);
   useEffect(() => {
     ticked = selected;
@@ -232,7 +234,7 @@ export function ExperimentsView() {
         </div>
         <button className="btn small" data-testid="export-json" disabled={!records.length} onClick={() => download(toJson(exported), 'faceflow-experiments.json', 'application/json')}>Export JSON</button>
         <button className="btn small" data-testid="export-csv" disabled={!records.length} onClick={() => download(toCsv(exported), 'faceflow-experiments.csv', 'text/csv')}>Export CSV</button>
-        <button className="icon-btn" onClick={close} aria-label="Close" data-testid="close-big-view">✕</button>
+        <button className="icon-btn" onClick={close} aria-label="Close experiments" data-testid="close-big-view" autoFocus>✕</button>
       </div>
       <div className="big-view-body" tabIndex={0} role="region" aria-label="Experiment runs and charts">
         <DatasetRunner onRecorded={(r) => startTransition(() => setSelected((s) => [...s, r.id!]))} />

@@ -10,6 +10,7 @@ import { ImageCanvas, imageSource } from '../image';
 import type { NodeViewProps } from '../types';
 import { cascadeChain, funnelRows, mtcnnFunnelRows, type CascadeStage, type FunnelRow } from './chain';
 import { drawHeatComposite, drawHeatLevel, HEAT_GRADIENT } from './draw';
+import { useReturnFocus } from '../../a11y/focus-return';
 
 type Heatmaps = NonNullable<CandidatesValue['heatmaps']>;
 const STAGE_COLORS: Record<string, string> = {
@@ -256,6 +257,7 @@ export function MtcnnNodeView({ nodeId, outputs, report, size, image }: NodeView
 export function CascadeViewer({ nodeId }: { nodeId: string }) {
   const c = useCascade(nodeId);
   const close = () => lab.set({ bigView: undefined });
+  useReturnFocus();
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && close();
     addEventListener('keydown', onKey);
@@ -271,7 +273,7 @@ export function CascadeViewer({ nodeId }: { nodeId: string }) {
           <div className="muted small">From every 12×12 window of every pyramid level down to a few faces: each stage rejects most of what it is given.</div>
         </div>
         <span className={`big-view-status${running ? ' busy' : ''}`}>{running ? 're-running…' : 'up to date'}</span>
-        <button className="icon-btn" onClick={close} aria-label="Close" data-testid="close-big-view">✕</button>
+        <button className="icon-btn" onClick={close} aria-label="Close the cascade viewer" data-testid="close-big-view" autoFocus>✕</button>
       </div>
       {!c.stages.length ? (
         <p className="muted">This node is not part of a stage-by-stage MTCNN cascade.</p>
