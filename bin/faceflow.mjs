@@ -3,5 +3,9 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// SIGINT/SIGTERM end a run at once (outputs appear only by rename, see src/cli/outputs.ts);
+// under `npx`, a signal sent to npm is passed on to this process (src/cli/npm-shell-watch.ts).
+const { watchNpmShell } = await import('../src/cli/npm-shell-watch.ts');
+watchNpmShell();
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -23,7 +23,7 @@ ${Object.values(COMMANDS).map((c) => `  ${c.help.split('\n')[0]}`).join('\n')}
 
 Run \`faceflow <command> --help\` for a command's options.`;
 
-/** The CLI entry: returns the exit code (0 ok, 1 internal error, 2 user error). */
+/** The CLI entry: returns the exit code (0 ok, 1 internal error, 2 user error; 130/143 when stopped by SIGINT/SIGTERM, see signals.ts). */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h') {
@@ -40,11 +40,16 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof HelpShown) return 0;
     if (isUserError(e)) {
-      process.stderr.write(`faceflow: ${e.message}\n`);
+      process.stderr.write(`faceflow: ${oneLine(e.message)}\n`);
       return 2;
     }
     process.stderr.write(`faceflow: internal error: ${(e as Error).message}\n`);
     if (process.env.FACEFLOW_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
     return 1;
   }
+}
+
+/** A user error is reported in one line. */
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, ' ').trim();
 }

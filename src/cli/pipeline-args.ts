@@ -1,3 +1,8 @@
+import type { Pipeline } from '../graph/schema';
+import { PRESET_READ_PARAMS } from '../graph/preset-paths';
+import { FileAccessError } from '../io/file-policy';
+import { checkFileAccess, presetRunPolicy, setFileAccessPolicy, type FileAccessPolicy } from '../io/file-policy-node';
+import { setMaxImagePixels } from '../io/node-io';
 import { BACKENDS, type BackendName } from '../runtime/backend';
 import { UsageError } from './errors';
 import { applyParamOverrides, compileOrExplain, readPreset } from './preset';
@@ -8,13 +13,18 @@ export const PIPELINE_OPTIONS = {
   backend: { type: 'string' },
   param: { type: 'string', multiple: true },
   models: { type: 'string' },
+  'allow-path': { type: 'string', multiple: true },
+  'max-pixels': { type: 'string' },
 } as const;
 
 /** Their help lines. */
 export const PIPELINE_HELP = `  --workers <n>           worker threads (default: number of cores)
   --backend <name>        ${BACKENDS.join(' | ')} (default: the fastest available)
   --param node.name=val   override a node's param (repeatable)
-  --models <dir>          read model files from this folder before node_modules`;
+  --models <dir>          read model files from this folder before node_modules
+  --allow-path <dir>      let the preset read files under this folder too (repeatable; by default
+                          only its own folder, the bundled presets and the paths given here)
+  --max-pixels <n>        refuse images larger than this many pixels, from their header (default 40000000)`;
 
 export function parseBackend(value: string | undefined): BackendName | undefined {
   if (value === undefined) return undefined;
@@ -29,14 +39,57 @@ export function parseWorkers(value: string | undefined): number | undefined {
   return n;
 }
 
+/** --max-pixels, checked and applied to this process (worker threads get it when they start). */
+export function applyMaxPixels(value: string | undefined): void {
+  if (value === undefined) return;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1_000_000_000) throw new UsageError(`--max-pixels ${value}: expected a whole number from 1 to 1000000000`);
+  setMaxImagePixels(n);
+}
+
 /** --workers, --backend and --models, checked. */
 export function runOptions(values: { workers?: string; backend?: string; models?: string }) {
   return { backend: parseBackend(values.backend), workers: parseWorkers(values.workers), modelDir: values.models };
 }
 
-/** The preset with its --param overrides, compiled (errors name the file), and the run options. */
-export async function loadPresetRun(presetFile: string, values: { workers?: string; backend?: string; models?: string; param?: string[] }) {
+/** Paths the user named on the command line: a preset may read them (they are the user's choice, not the preset's). */
+const NAMED_PATH_OPTIONS = ['input', 'images', 'pairs', 'gallery', 'data', 'val-images', 'pairs-val'] as const;
+
+/**
+ * Set this process's file access policy for a preset run (src/io/file-policy-node.ts) and check
+ * every file the preset names against it before anything runs: a file outside the allowed
+ * folders, a device or FIFO, or one over its size cap fails now, in one line. Files that do not
+ * exist yet are left to the node that reads them.
+ */
+export async function applyFilePolicy(presetFile: string | undefined, pipeline: Pipeline | undefined, values: Record<string, unknown>): Promise<FileAccessPolicy> {
+  const named = NAMED_PATH_OPTIONS.map((k) => values[k]).filter((v): v is string => typeof v === 'string');
+  for (const o of (values.param as string[] | undefined) ?? []) {
+    const m = /^[^.=]+\.([^=]+)=(.*)$/s.exec(o);
+    if (m && (PRESET_READ_PARAMS as readonly string[]).includes(m[1]) && m[2]) named.push(m[2].replace(/^"(.*)"$/, '$1'));
+  }
+  const policy = presetRunPolicy({ presetFile, allowPaths: values['allow-path'] as string[] | undefined, named });
+  setFileAccessPolicy(policy);
+  for (const node of pipeline?.nodes ?? []) {
+    for (const name of PRESET_READ_PARAMS) {
+      const ref = Object.hasOwn(node.params, name) ? node.params[name] : undefined;
+      if (typeof ref !== 'string' || ref === '' || /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(ref)) continue;
+      try {
+        await checkFileAccess(ref, undefined, policy);
+      } catch (e) {
+        if (e instanceof FileAccessError && e.rule === 'missing') continue;
+        throw new UsageError(`${presetFile}: node "${node.id}" param "${name}": ${(e as Error).message}`);
+      }
+    }
+  }
+  return policy;
+}
+
+/** The preset with its --param overrides, compiled (errors name the file), and the run options; sets the file policy and pixel cap. */
+export async function loadPresetRun(presetFile: string, values: { workers?: string; backend?: string; models?: string; param?: string[]; 'allow-path'?: string[]; 'max-pixels'?: string }) {
   const run = runOptions(values);
+  applyMaxPixels(values['max-pixels']);
   const pipeline = applyParamOverrides(await readPreset(presetFile), values.param ?? []);
-  return { pipeline, plan: compileOrExplain(pipeline, presetFile), run };
+  const plan = compileOrExplain(pipeline, presetFile);
+  await applyFilePolicy(presetFile, pipeline, values);
+  return { pipeline, plan, run };
 }

@@ -4,7 +4,7 @@ import { compilePipeline, GraphError, type Plan } from '../graph/compile';
 import { loadPipelineText } from '../graph/load';
 import { resolvePresetPaths } from '../graph/preset-paths';
 import type { Pipeline } from '../graph/schema';
-import { readUserFile } from '../io/node-io';
+import { readFileWithPolicy } from '../io/file-policy-node';
 import { UsageError } from './errors';
 
 /**
@@ -13,7 +13,8 @@ import { UsageError } from './errors';
  * applied afterwards stay relative to the working directory.
  */
 export async function readPreset(file: string): Promise<Pipeline> {
-  const text = new TextDecoder().decode(await readUserFile(file));
+  // the preset is named by the user: only the file-type and size rules apply to it
+  const text = new TextDecoder().decode(await readFileWithPolicy(file, 'preset', { roots: undefined }));
   const loaded = loadPipelineText(text);
   if (!loaded.ok) throw new UsageError(`${file}: ${loaded.error}`);
   const dir = path.dirname(path.resolve(file));
@@ -28,6 +29,7 @@ export function applyParamOverrides(p: Pipeline, overrides: string[]): Pipeline 
     if (!m) throw new UsageError(`--param ${o}: expected nodeId.name=value`);
     const [, nodeId, name, raw] = m;
     const node = nodes.find((n) => n.id === nodeId);
+    // own properties only: a name such as `toString` is not a param
     if (!node) throw new UsageError(`--param ${o}: no node "${nodeId}" in the preset (nodes: ${nodes.map((n) => n.id).join(', ')})`);
     const def = registry.get(node.type);
     const known = def ? Object.keys(def.params.shape) : [];

@@ -1,4 +1,7 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { UserError } from '../graph/errors';
+import { FileAccessError } from '../io/file-policy';
+import { readFileWithPolicy } from '../io/file-policy-node';
 import path from 'node:path';
 import { emptyGallery, parseGallery, serializeGallery, type Gallery } from './gallery';
 
@@ -7,10 +10,14 @@ import { emptyGallery, parseGallery, serializeGallery, type Gallery } from './ga
 export async function loadGalleryFile(file: string, orEmpty?: { model: string; dim: number }): Promise<Gallery> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // named by the user: no folder rule, but a regular file under the gallery size cap
+    text = new TextDecoder().decode(await readFileWithPolicy(file, 'gallery', { roots: undefined }));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && orEmpty) return emptyGallery(orEmpty.model, orEmpty.dim);
-    throw new Error(`${file}: cannot read the gallery (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    if (e instanceof FileAccessError && e.rule === 'missing') {
+      if (orEmpty) return emptyGallery(orEmpty.model, orEmpty.dim);
+      throw new UserError(`${file}: cannot read the gallery (ENOENT)`);
+    }
+    throw e;
   }
   return parseGallery(text, file);
 }

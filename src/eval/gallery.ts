@@ -1,3 +1,4 @@
+import { jsonErrorWithoutContents, UserError } from '../graph/errors';
 import { dot, l2NormalizeRows } from './similarity';
 
 /**
@@ -115,11 +116,11 @@ export function parseGallery(text: string, file = 'gallery.json'): Gallery {
   try {
     g = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${file}: not JSON (${(e as Error).message})`);
+    throw new UserError(`${file}: ${jsonErrorWithoutContents(e)}`);
   }
-  if (g?.format !== 'faceflow/gallery' || g.version !== 1) throw new Error(`${file}: not a faceflow gallery (format "faceflow/gallery", version 1)`);
+  if (g?.format !== 'faceflow/gallery' || g.version !== 1) throw new UserError(`${file}: not a faceflow gallery (format "faceflow/gallery", version 1)`);
   for (const i of g.identities ?? []) {
-    if (typeof i.name !== 'string' || !Array.isArray(i.template) || i.template.length !== g.dim) throw new Error(`${file}: identity "${i.name}" has a malformed template`);
+    if (typeof i.name !== 'string' || !Array.isArray(i.template) || i.template.length !== g.dim) throw new UserError(`${file}: identity "${i.name}" has a malformed template`);
   }
   return g;
 }

@@ -1,3 +1,5 @@
+import { UserError } from '../graph/errors';
+
 /**
  * LFW "View 2" pairs files: a header `FOLDS<TAB>N` (or just `N` for one fold), then for
  * each fold N matched lines `Name<TAB>i<TAB>j` followed by N mismatched lines
@@ -27,7 +29,7 @@ export interface PairsFile {
 }
 
 /** A malformed pairs file; the message names the file and line. */
-export class PairsFileError extends Error {
+export class PairsFileError extends UserError {
   constructor(readonly file: string, readonly line: number, reason: string) {
     super(`${file}:${line}: ${reason}`);
     this.name = 'PairsFileError';
@@ -36,15 +38,24 @@ export class PairsFileError extends Error {
 
 const NAME = /^[^\s/\\]+$/;
 
+/**
+ * A field quoted in an error message only when it is a short plain token (`"x" `): messages
+ * never print a line of the file, nor a long field (a preset that pointed a pairs file at a
+ * password file must not get its first line back).
+ */
+function quoteToken(field: string): string {
+  return /^[\w.-]{1,16}$/.test(field) ? `"${field}" ` : '';
+}
+
 function parseNumber(field: string, file: string, line: number, what: string): number {
-  if (!/^\d+$/.test(field)) throw new PairsFileError(file, line, `${what} "${field}" is not a positive whole number`);
+  if (!/^\d+$/.test(field)) throw new PairsFileError(file, line, `${what} ${quoteToken(field)}is not a positive whole number`);
   const n = Number(field);
   if (n < 1) throw new PairsFileError(file, line, `${what} must be >= 1, got ${n}`);
   return n;
 }
 
 function parseName(field: string, file: string, line: number): string {
-  if (!NAME.test(field) || field === '.' || field === '..') throw new PairsFileError(file, line, `"${field}" is not an identity name`);
+  if (!NAME.test(field) || field === '.' || field === '..') throw new PairsFileError(file, line, `an identity name is empty, ".", ".." or contains "/" or "\\"`);
   return field;
 }
 
@@ -63,7 +74,7 @@ export function parsePairs(text: string, file = 'pairs.txt'): PairsFile {
     folds = 1;
     perFold = parseNumber(header[0], file, 1, 'pair count');
   } else {
-    throw new PairsFileError(file, 1, `header should be "FOLDS<TAB>N", got "${lines[0]}"`);
+    throw new PairsFileError(file, 1, `header should be "FOLDS<TAB>N", got ${header.length} fields`);
   }
   const expected = 1 + folds * perFold * 2;
   if (lines.length !== expected) {
@@ -78,11 +89,11 @@ export function parsePairs(text: string, file = 'pairs.txt'): PairsFile {
     const same = k % (2 * perFold) < perFold;
     const f = lines[i].trim().split(/\s+/);
     if (same) {
-      if (f.length !== 3) throw new PairsFileError(file, lineNo, `expected a matched pair "Name<TAB>i<TAB>j" (fold ${fold}), got ${f.length} field(s): "${lines[i]}"`);
+      if (f.length !== 3) throw new PairsFileError(file, lineNo, `expected a matched pair "Name<TAB>i<TAB>j" (fold ${fold}), got ${f.length} field(s)`);
       const name = parseName(f[0], file, lineNo);
       pairs.push({ a: { identity: name, number: parseNumber(f[1], file, lineNo, 'image number') }, b: { identity: name, number: parseNumber(f[2], file, lineNo, 'image number') }, same, fold, line: lineNo });
     } else {
-      if (f.length !== 4) throw new PairsFileError(file, lineNo, `expected a mismatched pair "Name1<TAB>i<TAB>Name2<TAB>j" (fold ${fold}), got ${f.length} field(s): "${lines[i]}"`);
+      if (f.length !== 4) throw new PairsFileError(file, lineNo, `expected a mismatched pair "Name1<TAB>i<TAB>Name2<TAB>j" (fold ${fold}), got ${f.length} field(s)`);
       pairs.push({
         a: { identity: parseName(f[0], file, lineNo), number: parseNumber(f[1], file, lineNo, 'image number') },
         b: { identity: parseName(f[2], file, lineNo), number: parseNumber(f[3], file, lineNo, 'image number') },

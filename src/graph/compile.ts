@@ -2,6 +2,7 @@ import type { AnyNodeDefinition } from './node-definition';
 import type { NodeRegistry } from './registry';
 import type { Pipeline, PortRef } from './schema';
 import { validatePipeline, type GraphIssue } from './validate';
+import { UserError } from './errors';
 
 export interface PlanStep {
   nodeId: string;
@@ -23,7 +24,7 @@ export interface Plan {
   steps: PlanStep[];
 }
 
-export class GraphError extends Error {
+export class GraphError extends UserError {
   constructor(readonly issues: GraphIssue[]) {
     super(issues.map((i) => i.message).join('; '));
     this.name = 'GraphError';
@@ -56,7 +57,8 @@ export function compilePipeline(p: Pipeline, registry: NodeRegistry): Plan {
     const node = byId.get(id)!;
     const def = registry.get(node.type)!;
     const inputs: Record<string, PortRef> = {};
-    for (const e of p.edges) if (e.to.node === id) inputs[e.to.port] = e.from;
+    // defineProperty: a port name is data, never a setter such as __proto__ (validation refuses those anyway)
+    for (const e of p.edges) if (e.to.node === id) Object.defineProperty(inputs, e.to.port, { value: e.from, enumerable: true, writable: true, configurable: true });
     const upstreamFinal = Object.values(inputs).some((ref) => phase.get(ref.node) === 'final');
     const stepPhase = def.mode === 'aggregate' || upstreamFinal ? 'final' : 'items';
     phase.set(id, stepPhase);

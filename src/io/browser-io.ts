@@ -2,40 +2,26 @@ import type { HostIO } from '../graph/node-definition';
 import type { ImageValue } from '../graph/values';
 import { galleryNameFromUrl, readGalleryUrl } from './gallery-store';
 import { parseWeightsUrl, readWeightsUrl } from './weights-store';
+import { FileAccessError, FILE_SIZE_CAPS, fileKindOf, tooLarge, type FileKind } from './file-policy';
+import { checkImageBytes, checkImageSize, DEFAULT_MAX_PIXELS, readImageHeader as readHeader } from './image-header';
 
 /** Images above this many pixels are refused before decoding (same limit as the Node IO). */
-export const MAX_IMAGE_PIXELS = 64 * 1024 * 1024;
+export const MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS;
 
 /** Width, height and whether it is a grayscale PNG, read from a PNG or JPEG header; undefined for other formats. */
 export function readImageHeader(b: Uint8Array): { format: 'png' | 'jpeg'; width: number; height: number; gray: boolean } | undefined {
-  if (b.length >= 26 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) {
-    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    return { format: 'png', width: dv.getUint32(16), height: dv.getUint32(20), gray: b[25] === 0 || b[25] === 4 };
+  try {
+    const h = readHeader(b);
+    return h && { format: h.format, width: h.width, height: h.height, gray: h.gray };
+  } catch {
+    return undefined;
   }
-  if (b.length >= 4 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) {
-    // Walk the marker segments to the first start-of-frame (SOF0..SOF15 except DHT/JPG/DAC).
-    let i = 2;
-    while (i + 9 < b.length) {
-      if (b[i] !== 0xff) return { format: 'jpeg', width: 0, height: 0, gray: false };
-      const marker = b[i + 1];
-      if (marker === 0xff) { i++; continue; }
-      const len = (b[i + 2] << 8) | b[i + 3];
-      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-        return { format: 'jpeg', height: (b[i + 5] << 8) | b[i + 6], width: (b[i + 7] << 8) | b[i + 8], gray: false };
-      }
-      i += 2 + len;
-    }
-    return { format: 'jpeg', width: 0, height: 0, gray: false };
-  }
-  return undefined;
 }
 
 /** Decode image bytes with the browser's codecs to 8-bit RGB (gray for a grayscale PNG). Errors name the file. */
 export async function decodeImageBrowser(bytes: Uint8Array, name: string): Promise<ImageValue> {
-  const header = readImageHeader(bytes);
-  if (header && header.width * header.height > MAX_IMAGE_PIXELS) {
-    throw new Error(`${name}: image is ${header.width}x${header.height}, more than ${MAX_IMAGE_PIXELS / 1024 / 1024} megapixels`);
-  }
+  // PNG and JPEG sizes are checked from the header before the browser decodes anything.
+  const header = checkImageBytes(bytes, name, MAX_IMAGE_PIXELS);
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(new Blob([bytes as BlobPart]), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
@@ -46,7 +32,7 @@ export async function decodeImageBrowser(bytes: Uint8Array, name: string): Promi
   try {
     const { width, height } = bitmap;
     if (!width || !height) throw new Error(`${name}: image has no pixels`);
-    if (width * height > MAX_IMAGE_PIXELS) throw new Error(`${name}: image is ${width}x${height}, more than ${MAX_IMAGE_PIXELS / 1024 / 1024} megapixels`);
+    checkImageSize({ format: header?.format ?? 'png', width, height, gray: false, bitDepth: 8, colorType: 0 }, name, MAX_IMAGE_PIXELS);
     const ctx = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
     if (!ctx) throw new Error(`${name}: no 2D canvas to decode into`);
     ctx.drawImage(bitmap, 0, 0);
@@ -67,7 +53,46 @@ export async function decodeImageBrowser(bytes: Uint8Array, name: string): Promi
   }
 }
 
-async function fetchBytes(url: string, what: string): Promise<Uint8Array> {
+/**
+ * The browser side of the file access policy: a preset may fetch only same-origin URLs (and
+ * files the user picked: blob: URLs, galleries and weights saved in this browser).
+ */
+export function checkBrowserUrl(url: string, baseUrl: string): string {
+  const u = new URL(url, baseUrl);
+  const origin = new URL(baseUrl).origin;
+  if (u.protocol === 'blob:' && u.origin === origin) return u.href;
+  if ((u.protocol === 'http:' || u.protocol === 'https:') && u.origin === origin) return u.href;
+  throw new FileAccessError(url, 'origin', `refused: a preset may read only files of this site (${origin}) or files you picked`);
+}
+
+async function readBounded(res: Response, what: string, kind: FileKind): Promise<Uint8Array> {
+  const cap = FILE_SIZE_CAPS[kind];
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (declared > cap) throw tooLarge(what, kind, declared);
+  if (!res.body) return new Uint8Array(await res.arrayBuffer());
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > cap) {
+      await reader.cancel();
+      throw tooLarge(what, kind, undefined);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
+}
+
+async function fetchBytes(url: string, what: string, kind: FileKind = fileKindOf(what)): Promise<Uint8Array> {
   let res: Response;
   try {
     res = await fetch(url);
@@ -79,7 +104,7 @@ async function fetchBytes(url: string, what: string): Promise<Uint8Array> {
   if (res.headers.get('content-type')?.startsWith('text/html') && !/\.html?$/i.test(new URL(url).pathname)) {
     throw new Error(`${what}: not found (the server sent its HTML page instead)`);
   }
-  return new Uint8Array(await res.arrayBuffer());
+  return readBounded(res, what, kind);
 }
 
 /**
@@ -90,11 +115,11 @@ export function createBrowserIO(opts: { baseUrl: string }): HostIO {
   return {
     decodeImage: decodeImageBrowser,
     // Galleries and trained weights saved in this browser are read from IndexedDB; everything else is fetched.
-    readFile: (url) => {
+    readFile: async (url, kind) => {
       if (galleryNameFromUrl(url) !== undefined) return readGalleryUrl(url);
       if (parseWeightsUrl(url)) return readWeightsUrl(url);
-      return fetchBytes(new URL(url, opts.baseUrl).href, url);
+      return fetchBytes(checkBrowserUrl(url, opts.baseUrl), url, kind);
     },
-    readPackageAsset: (packagePath) => fetchBytes(new URL(`pkg/${packagePath}`, opts.baseUrl).href, packagePath),
+    readPackageAsset: (packagePath) => fetchBytes(new URL(`pkg/${packagePath}`, opts.baseUrl).href, packagePath, 'model'),
   };
 }

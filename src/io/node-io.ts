@@ -1,43 +1,59 @@
-import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { HostIO } from '../graph/node-definition';
+import { UserError } from '../graph/errors';
 import type { ImageValue } from '../graph/values';
+import { FileAccessError, type FileKind } from './file-policy';
+import { readFileWithPolicy } from './file-policy-node';
+import { checkImageBytes, DEFAULT_MAX_PIXELS, sniffImageFormat } from './image-header';
 
-/** Images above this many pixels are refused with a clear error instead of exhausting memory. */
-export const MAX_IMAGE_PIXELS = 64 * 1024 * 1024;
+export { sniffImageFormat };
 
-export class UserInputError extends Error {
+/** The default cap on width x height; `--max-pixels` (setMaxImagePixels) changes it for the process. */
+export const MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS;
+
+let maxImagePixels = DEFAULT_MAX_PIXELS;
+
+/** The pixel cap images are checked against, from their header, before decoding. */
+export function setMaxImagePixels(n: number): void {
+  maxImagePixels = n;
+}
+
+export function getMaxImagePixels(): number {
+  return maxImagePixels;
+}
+
+export class UserInputError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'UserInputError';
   }
 }
 
-export function sniffImageFormat(bytes: Uint8Array): 'png' | 'jpeg' | undefined {
-  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'png';
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
-  return undefined;
-}
-
-/** Decode a JPEG or PNG to 8-bit RGB (or gray, for single-channel PNGs). Errors name the file. */
-export function decodeImageNode(bytes: Uint8Array, name: string): ImageValue {
-  const format = sniffImageFormat(bytes);
-  if (!format) throw new UserInputError(`${name}: not a JPEG or PNG image`);
+/**
+ * Decode a JPEG or PNG to 8-bit RGB (or gray, for single-channel PNGs). The size is read from
+ * the header and checked against the pixel cap before the decoder allocates anything.
+ * Errors name the file.
+ */
+export function decodeImageNode(bytes: Uint8Array, name: string, maxPixels = maxImagePixels): ImageValue {
+  const header = checkImageBytes(bytes, name, maxPixels);
+  if (!header) throw new UserInputError(`${name}: not a JPEG or PNG image`);
+  const format = header.format;
   try {
     if (format === 'jpeg') {
-      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6, maxMemoryUsageInMB: 2048 });
+      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: Math.ceil((maxPixels * 8) / 1e6) + 64 });
+      if (img.width !== header.width || img.height !== header.height) throw new Error(`decoded ${img.width}x${img.height}, the header says ${header.width}x${header.height}`);
       return fromRGBA(img.data, img.width, img.height, false, name);
     }
     const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    if (png.width * png.height > MAX_IMAGE_PIXELS) throw new Error(`image is ${png.width}x${png.height}, more than ${MAX_IMAGE_PIXELS / 1024 / 1024} megapixels`);
+    if (png.width !== header.width || png.height !== header.height) throw new Error(`decoded ${png.width}x${png.height}, the header says ${header.width}x${header.height}`);
     // pngjs expands to RGBA; colorType 0/4 are gray(+alpha): keep them single-channel.
     const gray = png.colorType === 0 || png.colorType === 4;
     return fromRGBA(png.data, png.width, png.height, gray, name);
   } catch (e) {
-    const msg = (e as Error).message.replace(/\s+/g, ' ').trim();
+    const msg = String((e as Error)?.message ?? e).replace(/\s+/g, ' ').trim().slice(0, 160);
     throw new UserInputError(`${name}: corrupt or unreadable ${format.toUpperCase()} (${msg})`);
   }
 }
@@ -77,33 +93,33 @@ export function resolvePackageAsset(packagePath: string): string {
   return path.join(path.dirname(pkgJson), rest);
 }
 
-export async function readUserFile(file: string): Promise<Uint8Array> {
-  try {
-    const st = await stat(file);
-    if (st.isDirectory()) throw new UserInputError(`${file}: is a directory, expected a file`);
-    return new Uint8Array(await readFile(file));
-  } catch (e) {
-    if (e instanceof UserInputError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserInputError(code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read (${code ?? (e as Error).message})`);
-  }
+/**
+ * Read a file under the process's file access policy (src/io/file-policy-node.ts): inside an
+ * allowed folder, a regular file, no larger than its kind's cap. Errors are user errors that
+ * name the file and the rule.
+ */
+export async function readUserFile(file: string, kind?: FileKind): Promise<Uint8Array> {
+  return readFileWithPolicy(file, kind);
 }
 
-/** HostIO for Node: files from disk, assets from node_modules (or `modelDir` first, by base name). */
+/** HostIO for Node: files from disk under the policy, assets from node_modules (or `modelDir` first, by base name). */
 export function createNodeIO(opts: { modelDir?: string } = {}): HostIO {
   return {
     decodeImage: async (bytes, name) => decodeImageNode(bytes, name),
-    readFile: readUserFile,
+    readFile: (file, kind) => readUserFile(file, kind),
     async readPackageAsset(packagePath) {
+      // Package files are named by the code, not by presets: only the file-type and size rules apply.
+      const anywhere = { roots: undefined };
       if (opts.modelDir) {
         const candidate = path.join(opts.modelDir, path.basename(packagePath));
         try {
-          return new Uint8Array(await readFile(candidate));
-        } catch {
+          return await readFileWithPolicy(candidate, 'model', anywhere);
+        } catch (e) {
+          if (!(e instanceof FileAccessError && e.rule === 'missing')) throw e;
           /* not in the user's folder: fall back to the package */
         }
       }
-      return readUserFile(resolvePackageAsset(packagePath));
+      return readFileWithPolicy(resolvePackageAsset(packagePath), 'model', anywhere);
     },
   };
 }

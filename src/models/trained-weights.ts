@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { HostIO } from '../graph/node-definition';
 import { decodeWeights, readWeightsFiles } from '../train/weights-file';
+import { confineWeightsReads } from '../io/file-policy';
 import { holdModelTensors, releaseModelTensors } from './held-tensors';
 
 /**
@@ -14,7 +15,7 @@ export async function loadTrainedWeights<C>(
   path: string,
   check: (kind: string, config: C, weights: Record<string, tf.Tensor>) => void,
 ): Promise<{ config: C; weights: Record<string, tf.Tensor> }> {
-  const { manifest, bin } = await readWeightsFiles((p) => io.readFile(p), path);
+  const { manifest, bin } = await readWeightsFiles(confineWeightsReads((p, kind) => io.readFile(p, kind), path), path);
   const held = holdModelTensors(() => decodeWeights(manifest, bin));
   const { kind, config, weights } = held.value;
   try {

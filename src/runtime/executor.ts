@@ -55,10 +55,17 @@ export class RunAborted extends Error {
 
 /** A node failed; the message names the node and, for item nodes, the item. */
 export class NodeError extends Error {
-  constructor(readonly nodeId: string, message: string, readonly itemName?: string) {
+  /**
+   * True when the failure is a bug in the code (a TypeError or ReferenceError in a kernel, a
+   * leaked tensor, a missing output) rather than a problem with what the node was given.
+   */
+  readonly internal: boolean;
+
+  constructor(readonly nodeId: string, message: string, readonly itemName?: string, cause?: unknown) {
     const rest = itemName && message.startsWith(`${itemName}: `) ? message.slice(itemName.length + 2) : message;
     super(itemName ? `${itemName}: node "${nodeId}": ${rest}` : `node "${nodeId}": ${rest}`);
     this.name = 'NodeError';
+    this.internal = cause === undefined || cause instanceof TypeError || cause instanceof ReferenceError || cause instanceof SyntaxError && !/JSON/.test(cause.message);
   }
 }
 
@@ -128,7 +135,7 @@ export class Executor {
       const inputs: Record<string, unknown> = {};
       const upstreamKeys: Record<string, string> = {};
       for (const [port, ref] of Object.entries(step.inputs)) {
-        if (ref.node in final) {
+        if (Object.hasOwn(final, ref.node)) {
           inputs[port] = final[ref.node][ref.port];
           upstreamKeys[ref.node] = finalKeys[ref.node];
         } else {
@@ -183,7 +190,7 @@ export class Executor {
       outputs = await step.def.kernel(inputs, step.params, ctx);
     } catch (e) {
       if (opts.signal?.aborted) throw new RunAborted();
-      throw new NodeError(step.nodeId, (e as Error).message ?? String(e), at.item?.name);
+      throw new NodeError(step.nodeId, (e as Error)?.message ?? String(e), at.item?.name, e ?? new Error(String(e)));
     }
     const ms = performance.now() - t0;
     // weights a model cache loaded during this call stay alive on purpose (src/models/held-tensors.ts)

@@ -1,9 +1,13 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { createItemRunner } from './item-runner';
-import { createNodeIO } from '../io/node-io';
+import { createNodeIO, setMaxImagePixels } from '../io/node-io';
+import { setFileAccessPolicy } from '../io/file-policy-node';
 import { nodeOutputCache } from './disk-cache-node';
 
 if (!parentPort) throw new Error('node-worker.ts must run in a worker thread');
+// the parent's file access policy and pixel cap (src/runtime/pool.ts)
+if (workerData?.fileAccess) setFileAccessPolicy(workerData.fileAccess);
+if (workerData?.maxPixels) setMaxImagePixels(workerData.maxPixels);
 Comlink.expose(createItemRunner((opts) => createNodeIO(opts), nodeOutputCache()), nodeEndpoint(parentPort));

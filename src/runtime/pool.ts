@@ -7,6 +7,8 @@ import type { Pipeline } from '../graph/schema';
 import type { BackendChoice } from './backend';
 import type { ItemResult, NodeTiming } from './executor';
 import type { ItemRunner, ItemRunnerInit } from './item-runner';
+import { serializablePolicy } from '../io/file-policy-node';
+import { getMaxImagePixels } from '../io/node-io';
 
 /**
  * A pool of worker_threads, each with its own tfjs (wasm in Node is single-threaded, so
@@ -22,7 +24,8 @@ export class WorkerPool {
   static async start(size = os.availableParallelism(), init: ItemRunnerInit = {}): Promise<WorkerPool> {
     const pool = new WorkerPool(Math.max(1, size));
     for (let i = 0; i < pool.size; i++) {
-      const worker = new Worker(new URL('./node-worker.mjs', import.meta.url));
+      // each worker reads files under this process's file access policy and pixel cap
+      const worker = new Worker(new URL('./node-worker.mjs', import.meta.url), { workerData: { fileAccess: serializablePolicy(), maxPixels: getMaxImagePixels() } });
       pool.workers.push(worker);
       pool.runners.push(Comlink.wrap<ItemRunner>(nodeEndpoint(worker)));
     }

@@ -133,8 +133,9 @@ describe('preset files', () => {
 
 describe('image headers', () => {
   it('reads PNG and JPEG sizes without decoding', () => {
-    const png = new Uint8Array(26);
-    png.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const png = new Uint8Array(33);
+    png.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]); // signature, IHDR
+    png[24] = 8; // bit depth
     new DataView(png.buffer).setUint32(16, 640);
     new DataView(png.buffer).setUint32(20, 480);
     png[25] = 0;

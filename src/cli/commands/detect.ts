@@ -1,4 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { registry } from '../../../nodes';
 import { compilePipeline } from '../../graph/compile';
@@ -9,9 +8,10 @@ import { BACKENDS } from '../../runtime/backend';
 import { parseCommandArgs } from '../args';
 import { UsageError } from '../errors';
 import { listInputs } from '../inputs';
+import { checkOutputPaths, writeOutputFile } from '../outputs';
 import { progressBar } from '../progress';
 import { runPipeline } from '../run-pipeline';
-import { runOptions } from '../pipeline-args';
+import { applyFilePolicy, applyMaxPixels, runOptions } from '../pipeline-args';
 
 export const detectHelp = `faceflow detect --input <image|dir> --json <file> [options]
 
@@ -25,7 +25,8 @@ in a directory and writes boxes, scores and 5 landmarks per face as JSON.
   --thresholds a,b,c      P-Net, R-Net, O-Net score thresholds (default 0.6,0.7,0.7)
   --backend <name>        ${BACKENDS.join(' | ')} (default: the fastest available)
   --workers <n>           worker threads (default: number of cores)
-  --models <dir>          read pnet/rnet/onet.tflite from this folder before node_modules`;
+  --models <dir>          read pnet/rnet/onet.tflite from this folder before node_modules
+  --max-pixels <n>        refuse images larger than this many pixels, from their header (default 40000000)`;
 
 /** The detector as a pipeline, so detect runs through the same engine, cache and worker pool as everything else. */
 function detectorPipeline(params: Record<string, unknown>, annotate: boolean): Pipeline {
@@ -69,6 +70,7 @@ export async function detectCommand(argv: string[]): Promise<number> {
     backend: { type: 'string' },
     workers: { type: 'string' },
     models: { type: 'string' },
+    'max-pixels': { type: 'string' },
   }, detectHelp);
   if (!values.input) throw new UsageError('detect: missing --input <image|dir>');
   if (!values.json) throw new UsageError('detect: missing --json <file>');
@@ -78,6 +80,9 @@ export async function detectCommand(argv: string[]): Promise<number> {
     if (!(px >= 12 && px <= 4096)) throw new UsageError(`--min-face ${values['min-face']}: expected a number of pixels from 12 to 4096`);
     params.minFaceSize = px;
   }
+  checkOutputPaths([{ flag: '--json', path: values.json, kind: 'file' }, { flag: '--annotate', path: values.annotate, kind: 'dir' }]);
+  applyMaxPixels(values['max-pixels']);
+  await applyFilePolicy(undefined, undefined, values);
   const pipeline = detectorPipeline(params, !!values.annotate);
   const plan = compilePipeline(pipeline, registry);
   const inputs = await listInputs(values.input);
@@ -109,12 +114,10 @@ export async function detectCommand(argv: string[]): Promise<number> {
     });
     if (values.annotate) {
       const out = path.join(values.annotate, `${file.replace(/\.[^./]+$/, '')}.png`);
-      await mkdir(path.dirname(out), { recursive: true });
-      await writeFile(out, encodePngNode(r.outputs.annotate.image as ImageValue));
+      await writeOutputFile(out, encodePngNode(r.outputs.annotate.image as ImageValue));
     }
   }
-  await mkdir(path.dirname(path.resolve(values.json)), { recursive: true });
-  await writeFile(values.json, JSON.stringify({ backend: run.backend.name, workers: run.workers, seconds: round(run.seconds, 3), images }, null, 1));
+  await writeOutputFile(values.json, JSON.stringify({ backend: run.backend.name, workers: run.workers, seconds: round(run.seconds, 3), images }, null, 1));
   const failed = images.filter((i) => 'error' in i).length;
   const faces = images.reduce((n, i) => n + ('faces' in i ? i.faces!.length : 0), 0);
   process.stderr.write(`faceflow: ${faces} face(s) in ${images.length - failed}/${images.length} image(s) on ${run.backend.name} (${run.workers} worker(s), ${run.seconds.toFixed(1)} s)\n`);

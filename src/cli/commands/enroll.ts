@@ -6,6 +6,7 @@ import { parseCommandArgs } from '../args';
 import { UsageError } from '../errors';
 import { loadPresetRun, PIPELINE_HELP, PIPELINE_OPTIONS } from '../pipeline-args';
 import { progressBar } from '../progress';
+import { checkOutputPaths } from '../outputs';
 
 export const enrollHelp = `faceflow enroll <preset.json> --images <dir> --gallery <file.json> [options]
 
@@ -32,6 +33,7 @@ export async function enrollCommand(argv: string[]): Promise<number> {
   if (!values.gallery) throw new UsageError('enroll: missing --gallery <file.json>');
   const perIdentity = values['per-identity'] === undefined ? Infinity : Number(values['per-identity']);
   if (!(Number.isInteger(perIdentity) && perIdentity > 0) && perIdentity !== Infinity) throw new UsageError(`--per-identity ${values['per-identity']}: expected a whole number >= 1`);
+  checkOutputPaths([{ flag: '--gallery', path: values.gallery, kind: 'file' }]);
   const { pipeline, plan, run } = await loadPresetRun(presetFile, values);
   try {
     findEmbeddingsOutput(plan);

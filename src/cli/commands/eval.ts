@@ -1,5 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { PairsFileError } from '../../eval/lfw';
 import { findEmbeddingsOutput } from '../../eval/embed-items';
 import { evalSummary, evaluatePairs, rocCsv } from '../../eval/run-eval';
@@ -10,6 +8,7 @@ import { parseCommandArgs } from '../args';
 import { UsageError } from '../errors';
 import { loadPresetRun, PIPELINE_HELP, PIPELINE_OPTIONS, runOptions } from '../pipeline-args';
 import { progressBar } from '../progress';
+import { checkOutputPaths, writeOutputFile } from '../outputs';
 
 export const evalHelp = `faceflow eval <preset.json> --pairs <pairs.txt> --images <dir> --json <file> [options]
 
@@ -52,6 +51,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const occludeSeed = Number(values['occlude-seed'] ?? 1);
   if (!Number.isInteger(occludeSeed)) throw new UsageError(`--occlude-seed ${values['occlude-seed']}: expected an integer`);
 
+  checkOutputPaths([{ flag: '--json', path: values.json, kind: 'file' }, { flag: '--roc', path: values.roc, kind: 'file' }]);
   const { pipeline, plan } = await loadPresetRun(presetFile, values);
   try {
     findEmbeddingsOutput(plan);
@@ -70,12 +70,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
     throw e;
   }
   const summary = { ...evalSummary(result, metric), ...(occludeKind ? { occluded_second: { kind: occludeKind, seed: occludeSeed } } : {}) };
-  await mkdir(path.dirname(path.resolve(values.json)), { recursive: true });
-  await writeFile(values.json, `${JSON.stringify(summary, null, 2)}\n`);
-  if (values.roc) {
-    await mkdir(path.dirname(path.resolve(values.roc)), { recursive: true });
-    await writeFile(values.roc, rocCsv(result));
-  }
+  await writeOutputFile(values.json, `${JSON.stringify(summary, null, 2)}\n`);
+  if (values.roc) await writeOutputFile(values.roc, rocCsv(result));
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
   process.stderr.write(
     `faceflow eval: ${summary.pairs} pairs, ${summary.folds} fold(s), ${summary.images} images, model ${summary.model || '?'}: ` +

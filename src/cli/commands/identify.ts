@@ -1,5 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { embedItems, findEmbeddingsOutput } from '../../eval/embed-items';
 import { identificationMetrics, identify } from '../../eval/gallery';
 import { loadGalleryFile } from '../../eval/gallery-file';
@@ -8,6 +6,7 @@ import { UsageError } from '../errors';
 import { listInputs } from '../inputs';
 import { loadPresetRun, PIPELINE_HELP, PIPELINE_OPTIONS, runOptions } from '../pipeline-args';
 import { progressBar } from '../progress';
+import { checkOutputPaths, writeOutputFile } from '../outputs';
 
 /**
  * Open-set cosine thresholds when none is given, per backbone: the k-fold LFW thresholds of the
@@ -55,6 +54,7 @@ export async function identifyCommand(argv: string[]): Promise<number> {
   if (!gallery.identities.length) throw new UsageError(`${values.gallery}: the gallery is empty`);
   const threshold = given ?? DEFAULT_THRESHOLDS[gallery.model];
   if (threshold === undefined) throw new UsageError(`no default threshold for ${gallery.model} embeddings: give --threshold`);
+  checkOutputPaths([{ flag: '--json', path: values.json, kind: 'file' }]);
   const { pipeline, plan } = await loadPresetRun(presetFile, values);
   try {
     findEmbeddingsOutput(plan);
@@ -101,8 +101,7 @@ export async function identifyCommand(argv: string[]): Promise<number> {
     workers: embedded.run.workers,
     probes,
   };
-  await mkdir(path.dirname(path.resolve(values.json)), { recursive: true });
-  await writeFile(values.json, `${JSON.stringify(summary, null, 2)}\n`);
+  await writeOutputFile(values.json, `${JSON.stringify(summary, null, 2)}\n`);
   const pct = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`);
   process.stderr.write(
     `faceflow identify: ${summary.images} image(s) against ${summary.identities} identities (threshold ${threshold}): ` +

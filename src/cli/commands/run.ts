@@ -1,10 +1,10 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isImageValue } from '../../graph/values';
 import { encodePngNode } from '../../io/node-io';
 import { parseCommandArgs } from '../args';
 import { UsageError } from '../errors';
 import { listInputs } from '../inputs';
+import { checkOutputPaths, writeOutputFile } from '../outputs';
 import { loadPresetRun, PIPELINE_HELP, PIPELINE_OPTIONS } from '../pipeline-args';
 import { progressBar } from '../progress';
 import { runPipeline } from '../run-pipeline';
@@ -30,6 +30,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (!presetFile) throw new UsageError('run: missing <preset.json>');
   if (!values.input) throw new UsageError('run: missing --input <image|dir>');
   if (!values.out) throw new UsageError('run: missing --out <dir>');
+  checkOutputPaths([{ flag: '--out', path: values.out, kind: 'dir' }, { flag: '--json', path: values.json, kind: 'file' }]);
   const { pipeline, plan, run: opts } = await loadPresetRun(presetFile, values);
   const inputs = await listInputs(values.input);
   const run = await runPipeline(pipeline, plan, inputs.items, { ...opts, onItems: progressBar('run') });
@@ -47,8 +48,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         if (!isImageValue(value)) continue;
         const suffix = imagePorts(nodeId).length > 1 ? `.${port}` : '';
         const file = path.join(dir, `${nodeId}${suffix}.png`);
-        await mkdir(dir, { recursive: true });
-        await writeFile(file, encodePngNode(value));
+        await writeOutputFile(file, encodePngNode(value));
         written.push(file);
       }
     }
@@ -79,8 +79,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       reports: Object.fromEntries(run.items.map((r) => [inputs.items[r.index].name, r.reports])),
       outputs: written,
     };
-    await mkdir(path.dirname(path.resolve(values.json)), { recursive: true });
-    await writeFile(values.json, JSON.stringify(summary, null, 2));
+    await writeOutputFile(values.json, JSON.stringify(summary, null, 2));
   }
   process.stderr.write(`faceflow: ${inputs.items.length - failed.length}/${inputs.items.length} image(s) on ${run.backend.name}, ${written.length} PNG(s) in ${values.out}\n`);
   return failed.length === inputs.items.length ? 2 : 0;
