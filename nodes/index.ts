@@ -24,6 +24,7 @@ import { onetNode } from './onet';
 import { mtcnnNode } from './mtcnn';
 import { annotateNode } from './annotate';
 import { occlusionSensitivityNode } from './occlusion-sensitivity';
+import { maskedTwinNode } from './masked-twin';
 
 /** Every node type, one line each. Adding a node type = a folder under nodes/ plus one line here. */
 export const NODE_DEFINITIONS: AnyNodeDefinition[] = [
@@ -51,6 +52,7 @@ export const NODE_DEFINITIONS: AnyNodeDefinition[] = [
   mtcnnNode,
   annotateNode,
   occlusionSensitivityNode,
+  maskedTwinNode,
 ];
 
 export const registry = new NodeRegistry(NODE_DEFINITIONS);

@@ -4,7 +4,7 @@ import { defineNode } from '../../src/graph/node-definition';
 import type { FacesValue } from '../../src/graph/values';
 import type { WeightsValue } from '../../src/models/fusion/runtime';
 import { loadMobileFaceNet } from '../../src/models/mobilefacenet';
-import { getStudent, studentForward } from '../../src/models/mobilefacenet/student-runtime';
+import { backboneModelName, getStudent, studentForward } from '../../src/models/mobilefacenet/student-runtime';
 import { embedFaces } from './embed';
 
 export const mobileFaceNetNode = defineNode({
@@ -28,8 +28,7 @@ export const mobileFaceNetNode = defineNode({
   async kernel({ faces }: { faces: FacesValue }, params, ctx) {
     const net = await loadMobileFaceNet(ctx.io);
     const student = params.weights ? await getStudent(ctx.io, params.weights) : null;
-    // Embeddings of a fine-tuned network never compare with the pretrained one's: the model name says which.
-    const model = student ? `mobilefacenet+${params.weights.split('/').pop()!.replace(/\.json$/, '')}` : 'mobilefacenet';
+    const model = backboneModelName(params.weights);
     const forward = student ? (x: tf.Tensor4D) => studentForward(student, x) : (x: tf.Tensor4D) => net.forward(x);
     const out = await embedFaces(faces, model, net.inputSize, net.embeddingSize, forward, { layer: net.tapName, keep: params.tap }, params.flip);
     ctx.report({ faces: faces.count, ...(student ? { weights: params.weights } : {}) });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { faceVectorOf, type FaceVector } from '../../src/eval/adaptive';
 import { defineNode } from '../../src/graph/node-definition';
 import type { EmbeddingsValue } from '../../src/graph/values';
 import { allPairs, nameIndex, verifyPairs, type PairsValue } from '../../src/eval/verify';
@@ -29,10 +30,10 @@ export const verifyNode = defineNode({
     const names = (ctx.items ?? []).map((i) => i.name);
     if (names.length !== embeddings.length) throw new Error(`${embeddings.length} embeddings for ${names.length} items`);
     const index = nameIndex(names);
-    const byName = new Map<string, Float32Array>();
+    const byName = new Map<string, FaceVector>();
     for (const [name, i] of index) {
       const e = embeddings[i];
-      if (e?.count) byName.set(name, e.data.subarray(0, e.dim));
+      if (e?.count) byName.set(name, faceVectorOf(e));
     }
     const { scores, metrics } = verifyPairs(byName, pairs ?? allPairs(names), params);
     ctx.report({ pairs: scores.pairs.length, threshold: scores.threshold, ...(metrics ? { accuracy: metrics.accuracy.mean, auc: metrics.auc } : {}) });

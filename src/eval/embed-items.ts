@@ -2,6 +2,7 @@ import type { Plan } from '../graph/compile';
 import type { RunItem } from '../graph/node-definition';
 import type { Pipeline } from '../graph/schema';
 import type { EmbeddingsValue } from '../graph/values';
+import { faceVectorOf } from './adaptive';
 import { runPipeline, type PipelineRun, type PipelineRunOptions } from '../cli/run-pipeline';
 
 /**
@@ -12,6 +13,10 @@ import { runPipeline, type PipelineRun, type PipelineRunOptions } from '../cli/r
 export interface ItemEmbedding {
   /** Undefined when the run failed or no face (not even a fallback crop) came out. */
   embedding?: Float32Array;
+  /** With a masked-twin node: the face's mask flag, twin and twin weight (see adaptive.ts). */
+  masked?: boolean;
+  twin?: ArrayLike<number>;
+  twinWeight?: number;
   /** The face was a fallback crop, or there was none: a failed detection. */
   failedDetection: boolean;
   error?: string;
@@ -58,7 +63,7 @@ export async function embedItems(pipeline: Pipeline, plan: Plan, items: RunItem[
     }
     model ||= e.model;
     dim ||= e.dim;
-    out[r.index] = { embedding: e.data.subarray(0, e.dim), failedDetection: e.fallback[0] };
+    out[r.index] = { ...faceVectorOf(e), embedding: e.data.subarray(0, e.dim), failedDetection: e.fallback[0] };
   }
   return { items: out, run, model, dim, embeddingNode: target.nodeId };
 }

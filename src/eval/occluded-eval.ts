@@ -8,7 +8,8 @@ import { embedItems } from './embed-items';
 import { fileRunItems, readPairsDataset } from './datasets-node';
 import { verificationMetrics } from './metrics';
 import type { EvalOptions, EvalResult } from './run-eval';
-import { pairScore, type SimilarityMetric } from './similarity';
+import { adaptivePairScore, type FaceVector } from './adaptive';
+import type { SimilarityMetric } from './similarity';
 
 /**
  * Node-only: the LFW protocol with a synthetic occluder on one image of each pair
@@ -45,9 +46,9 @@ export async function evaluatePairsOccluded(pipeline: Pipeline, plan: Plan, opts
   const cleanAt = new Map(firsts.map((img, k) => [img, clean.items[k]]));
   const maskedAt = new Map(seconds.map((img, k) => [img, masked.items[k]]));
   const scores = dataset.index.map(([a, b]) => {
-    const ea = cleanAt.get(a)?.embedding;
-    const eb = maskedAt.get(b)?.embedding;
-    return ea && eb ? pairScore(ea, eb, metric) : FLOOR[metric];
+    const ea = cleanAt.get(a);
+    const eb = maskedAt.get(b);
+    return ea?.embedding && eb?.embedding ? adaptivePairScore(ea as FaceVector, eb as FaceVector, metric) : FLOOR[metric];
   });
   const errors: EvalResult['errors'] = [];
   clean.items.forEach((e, k) => e.error && errors.push({ image: items[firsts[k]].name, error: e.error }));

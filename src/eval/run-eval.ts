@@ -6,7 +6,8 @@ import type { NodeTiming } from '../runtime/executor';
 import { embedItems } from './embed-items';
 import { fileRunItems, readPairsDataset, type ResolvedPairs } from './datasets-node';
 import { verificationMetrics, type VerificationMetrics } from './metrics';
-import { pairScore, type SimilarityMetric } from './similarity';
+import { adaptivePairScore, type FaceVector } from './adaptive';
+import type { SimilarityMetric } from './similarity';
 
 /**
  * Node-only LFW-protocol evaluation of a preset: the preset's per-item phase runs once per
@@ -52,11 +53,10 @@ export async function evaluatePairs(pipeline: Pipeline, plan: Plan, opts: EvalOp
   const errors: EvalResult['errors'] = [];
   embedded.items.forEach((e, i) => e.error && errors.push({ image: items[i].name, error: e.error }));
   const failedDetections = embedded.items.filter((e) => e.failedDetection).length;
-  const embeddings = embedded.items.map((e) => e.embedding);
   const scores = dataset.index.map(([a, b]) => {
-    const ea = embeddings[a];
-    const eb = embeddings[b];
-    return ea && eb ? pairScore(ea, eb, metric) : FLOOR[metric];
+    const ea = embedded.items[a];
+    const eb = embedded.items[b];
+    return ea.embedding && eb.embedding ? adaptivePairScore(ea as FaceVector, eb as FaceVector, metric) : FLOOR[metric];
   });
   const metrics = verificationMetrics(scores, dataset.pairs.map((p) => p.same), dataset.pairs.map((p) => p.fold));
   return {

@@ -1,5 +1,6 @@
 import { bestThreshold, kFoldAccuracy, thresholdAtFar, verificationMetrics, type VerificationMetrics } from './metrics';
-import { pairScore, type SimilarityMetric } from './similarity';
+import { adaptivePairScore, type FaceVector } from './adaptive';
+import type { SimilarityMetric } from './similarity';
 
 /** Pairs to verify: image names (an item's name, or its name without extension), with labels where known. */
 export interface PairsValue {
@@ -62,13 +63,13 @@ export function allPairs(names: string[]): PairsValue {
  * Score pairs of embeddings and decide each at a threshold that is fixed, calibrated to a
  * target FAR on the labelled pairs, or chosen per fold on the other folds (k-fold).
  */
-export function verifyPairs(embeddings: Map<string, ArrayLike<number>>, input: PairsValue, o: VerifyOptions): { scores: ScoresValue; metrics: VerificationMetrics | null } {
+export function verifyPairs(embeddings: Map<string, FaceVector>, input: PairsValue, o: VerifyOptions): { scores: ScoresValue; metrics: VerificationMetrics | null } {
   const scored = input.pairs.map((p) => {
     const a = embeddings.get(p.a);
     const b = embeddings.get(p.b);
     if (!a) throw new Error(`no embedding for "${p.a}"`);
     if (!b) throw new Error(`no embedding for "${p.b}"`);
-    return { ...p, score: pairScore(a, b, o.metric) };
+    return { ...p, score: adaptivePairScore(a, b, o.metric) };
   });
   const labelled = scored.filter((p) => p.same !== undefined);
   const hasBoth = labelled.some((p) => p.same) && labelled.some((p) => !p.same);

@@ -66,6 +66,20 @@ export interface EmbeddingsValue {
   /** Carried over from the faces: true where the face was a fallback crop. */
   fallback: boolean[];
   source?: string;
+  /** Occlusion-adaptive matching (the masked-twin node): how each face compares with a face of the other kind. */
+  twins?: MaskedTwins;
+}
+
+/**
+ * For each face: whether the context calls it masked, and its "masked twin", the embedding of
+ * the same face with a synthetic mask drawn on it (a masked face is its own twin), [count, dim].
+ * A pair with one masked and one unmasked face then also compares like with like.
+ */
+export interface MaskedTwins {
+  masked: boolean[];
+  data: Float32Array;
+  /** Share of the like-with-like score in such a pair's score (0: plain cosine, 1: twin only). */
+  weight: number;
 }
 
 /** A batch of feature maps, row-major [n, h, w, c], named by the layer it was tapped at. */

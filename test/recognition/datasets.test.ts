@@ -64,7 +64,7 @@ describe('gallery and identification', () => {
 describe('verify', () => {
   it('labels all pairs by folder and decides at fixed, FAR and k-fold thresholds', () => {
     const names = ['a/1.jpg', 'a/2.jpg', 'b/1.jpg', 'b/2.jpg'];
-    const emb = new Map<string, number[]>([['a/1.jpg', [1, 0]], ['a/2.jpg', [0.9, 0.2]], ['b/1.jpg', [0, 1]], ['b/2.jpg', [0.3, 1]]]);
+    const emb = new Map(([['a/1.jpg', [1, 0]], ['a/2.jpg', [0.9, 0.2]], ['b/1.jpg', [0, 1]], ['b/2.jpg', [0.3, 1]]] as const).map(([k, v]) => [k, { embedding: v }]));
     const pairs = allPairs(names);
     expect(pairs.pairs.filter((p) => p.same).length).toBe(2);
     const fixed = verifyPairs(emb, pairs, { metric: 'cosine', thresholdMode: 'fixed', threshold: 0.9, targetFar: 0, folds: 2 });

@@ -35,3 +35,8 @@ export function studentForward(s: LoadedStudent, rgb: tf.Tensor4D): { embeddings
   const o = runBack(s.net.layers, s.split, s.cfg, s.weights, s.net.forwardTo(rgb, s.split.cut), false);
   return { embeddings: o.embeddings, featureMap: o.tap, attention: o.gateMap };
 }
+
+/** Embeddings of a fine-tuned network never compare with the pretrained one's: the model name says which ("mobilefacenet+<file name>"). */
+export function backboneModelName(weightsPath: string): string {
+  return weightsPath ? `mobilefacenet+${weightsPath.split('/').pop()!.replace(/\.json$/, '')}` : 'mobilefacenet';
+}

@@ -1,0 +1,62 @@
+import type * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import type { ContextValue } from '../../src/context/vector';
+import { defineNode } from '../../src/graph/node-definition';
+import type { EmbeddingsValue, FacesValue } from '../../src/graph/values';
+import { loadMobileFaceNet } from '../../src/models/mobilefacenet';
+import { backboneModelName, getStudent, studentForward } from '../../src/models/mobilefacenet/student-runtime';
+import { embedFaces } from '../mobilefacenet/embed';
+import { occludeFaces } from '../occlusion';
+
+/** The face's subset (by index) of an aligned-faces batch. */
+function pickFaces(faces: FacesValue, idx: number[]): FacesValue {
+  const stride = faces.size * faces.size * 3;
+  const data = new Uint8Array(idx.length * stride);
+  idx.forEach((i, k) => data.set(faces.data.subarray(i * stride, (i + 1) * stride), k * stride));
+  return { ...faces, count: idx.length, data, transforms: idx.map((i) => faces.transforms[i]), boxes: idx.map((i) => faces.boxes[i]), fallback: idx.map((i) => faces.fallback[i]) };
+}
+
+export const maskedTwinNode = defineNode({
+  type: 'masked-twin',
+  title: 'Masked twin (adaptive matching)',
+  category: 'Fusion',
+  doc: 'Context fusion at the decision level: each face the context calls unmasked is embedded again with a synthetic mask drawn from its landmarks, so a masked face is also compared like with like; verify, enroll and identify mix the two scores.',
+  keywords: ['mask', 'adaptive', 'matching', 'twin', 'occlusion', 'decision', 'fusion', 'like with like'],
+  mode: 'item',
+  inputs: {
+    faces: { type: 'Faces', doc: 'The aligned faces the embeddings were computed from.' },
+    embeddings: { type: 'Embeddings', doc: 'Their embeddings (MobileFaceNet, pretrained or fine-tuned: set the same weights here).' },
+    context: { type: 'Context', doc: 'Their context vectors: the "mask" component (occlusion classifier) says which faces are masked.' },
+  },
+  outputs: { embeddings: { type: 'Embeddings', doc: 'The same embeddings, carrying each face\'s mask flag and masked twin.' } },
+  params: z.object({
+    weights: z.string().default('').describe('The backbone\'s fine-tuned weights, as on the MobileFaceNet node (empty = the pretrained network)'),
+    flip: z.boolean().default(false).describe('Test-time flip for the twins too (twice their compute)'),
+    maskThreshold: z.number().min(0).max(1).default(0.5).describe('A face counts as masked when its context "mask" score is at least this'),
+    kind: z.enum(['surgical-mask', 'cloth-mask', 'n95-mask', 'kn95-mask']).default('surgical-mask').describe('The synthetic mask drawn on the unmasked faces'),
+    twinWeight: z.number().min(0).max(1).default(0.5).describe('Share of the like-with-like score in a masked-vs-unmasked pair\'s score (0 = plain cosine)'),
+  }),
+  async kernel({ faces, embeddings, context }: { faces: FacesValue; embeddings: EmbeddingsValue; context: ContextValue }, params, ctx) {
+    if (faces.count !== embeddings.count || faces.count !== context.count) {
+      throw new Error(`${faces.count} faces, ${embeddings.count} embeddings and ${context.count} context vectors: connect all three from the same faces`);
+    }
+    const mi = context.names.indexOf('mask');
+    if (mi < 0) throw new Error('the context has no "mask" component');
+    const masked = Array.from({ length: faces.count }, (_, i) => context.data[i * context.dim + mi] >= params.maskThreshold);
+    const data = Float32Array.from(embeddings.data);
+    const unmasked = masked.flatMap((m, i) => (m ? [] : [i]));
+    if (unmasked.length) {
+      const net = await loadMobileFaceNet(ctx.io);
+      const student = params.weights ? await getStudent(ctx.io, params.weights) : null;
+      const model = backboneModelName(params.weights);
+      if (model !== embeddings.model) throw new Error(`the twins would be ${model} embeddings but the input is ${embeddings.model}: set the backbone's weights here too`);
+      const id = ctx.item?.name ?? faces.source ?? '';
+      const drawn = occludeFaces(pickFaces(faces, unmasked), { kind: params.kind, probability: 1, seed: 0 }, id).faces;
+      const forward = student ? (x: tf.Tensor4D) => studentForward(student, x) : (x: tf.Tensor4D) => net.forward(x);
+      const twins = await embedFaces(drawn, model, net.inputSize, net.embeddingSize, forward, { layer: net.tapName, keep: false }, params.flip);
+      unmasked.forEach((i, k) => data.set(twins.embeddings.data.subarray(k * embeddings.dim, (k + 1) * embeddings.dim), i * embeddings.dim));
+    }
+    ctx.report({ faces: faces.count, masked: masked.filter(Boolean).length, twins: unmasked.length });
+    return { embeddings: { ...embeddings, twins: { masked, data, weight: params.twinWeight } } };
+  },
+});

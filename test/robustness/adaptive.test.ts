@@ -1,0 +1,81 @@
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { registry } from '../../nodes';
+import { adaptivePairScore, faceVectorOf } from '../../src/eval/adaptive';
+import { compilePipeline } from '../../src/graph/compile';
+import type { Pipeline } from '../../src/graph/schema';
+import type { EmbeddingsValue } from '../../src/graph/values';
+import { createNodeIO, resolvePackageAsset } from '../../src/io/node-io';
+import { heldModelTensors } from '../../src/models/held-tensors';
+import { initBackend } from '../../src/runtime/backend';
+import { Executor } from '../../src/runtime/executor';
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+describe('occlusion-adaptive matching', () => {
+  const u = (x: number[]) => Float32Array.from(x.map((v) => v / Math.hypot(...x)));
+  it('mixes in the like-with-like score only for a masked face against an unmasked one', () => {
+    const masked = { embedding: u([1, 0, 0]), masked: true, twin: u([1, 0, 0]), twinWeight: 0.5 };
+    const clean = { embedding: u([0, 1, 0]), masked: false, twin: u([1, 1, 0]), twinWeight: 0.5 };
+    // cos(masked, clean) = 0, cos(masked, clean's twin) = 0.7071: half of each.
+    expect(adaptivePairScore(masked, clean)).toBeCloseTo(0.5 * Math.SQRT1_2, 6);
+    expect(adaptivePairScore(clean, masked)).toBeCloseTo(0.5 * Math.SQRT1_2, 6);
+    // Same kind on both sides, or no twins, or weight 0: the plain cosine.
+    expect(adaptivePairScore(clean, { ...clean, embedding: u([1, 1, 0]) })).toBeCloseTo(Math.SQRT1_2, 6);
+    expect(adaptivePairScore({ embedding: masked.embedding }, clean)).toBeCloseTo(0, 6);
+    expect(adaptivePairScore(masked, { ...clean, twinWeight: 0 })).toBeCloseTo(0, 6);
+    expect(adaptivePairScore(masked, { ...clean, twinWeight: 1 })).toBeCloseTo(Math.SQRT1_2, 6);
+  });
+
+  it('the masked-twin node: a masked face keeps its own embedding as twin, an unmasked one gets the embedding of itself with a drawn mask', async () => {
+    const node = (id: string, type: string, params: Record<string, unknown> = {}) => ({ id, type, params, position: { x: 0, y: 0 } });
+    const edge = (a: string, ap: string, b: string, bp: string) => ({ from: { node: a, port: ap }, to: { node: b, port: bp } });
+    const occWeights = fileURLToPath(new URL('../../presets/weights/occlusion.json', import.meta.url));
+    const p = {
+      schema: 'faceflow/pipeline', version: 2, name: 'twin', description: '',
+      nodes: [
+        node('img', 'image-input'), node('mtcnn', 'mtcnn'), node('align', 'align'), node('mask', 'occlusion', { kind: 'surgical-mask', probability: 0.5, seed: 3 }),
+        node('emb', 'mobilefacenet'), node('ctx', 'context', { occlusionWeights: occWeights }), node('twin', 'masked-twin', { twinWeight: 0.4 }), node('plain', 'mobilefacenet'),
+      ],
+      edges: [
+        edge('img', 'image', 'mtcnn', 'image'), edge('img', 'image', 'align', 'image'), edge('mtcnn', 'detections', 'align', 'detections'),
+        edge('align', 'faces', 'mask', 'faces'), edge('mask', 'faces', 'emb', 'faces'), edge('mask', 'faces', 'ctx', 'faces'), edge('mtcnn', 'detections', 'ctx', 'detections'),
+        edge('mask', 'faces', 'twin', 'faces'), edge('emb', 'embeddings', 'twin', 'embeddings'), edge('ctx', 'context', 'twin', 'context'), edge('align', 'faces', 'plain', 'faces'),
+      ],
+    } as Pipeline;
+    const items = ['sample1.jpg', 'sample3.jpg'].map((f) => ({ id: f, name: f, path: resolvePackageAsset(`@vladmandic/face-api/demo/${f}`) }));
+    const before = tf.memory().numTensors - heldModelTensors();
+    const res = await new Executor().run(compilePipeline(p, registry), items, { io: createNodeIO(), retain: 'all' });
+    expect(tf.memory().numTensors - heldModelTensors()).toBe(before);
+    let seenMasked = 0;
+    let seenClean = 0;
+    for (const item of res.items) {
+      expect(item.error).toBeUndefined();
+      const e = item.outputs.twin.embeddings as EmbeddingsValue;
+      const plain = item.outputs.plain.embeddings as EmbeddingsValue;
+      expect(e.twins!.weight).toBe(0.4);
+      for (let i = 0; i < e.count; i++) {
+        const f = faceVectorOf(e, i);
+        const same = Array.from(f.twin!).every((v, k) => v === f.embedding[k]);
+        if (f.masked) {
+          seenMasked++;
+          expect(same).toBe(true);
+        } else {
+          seenClean++;
+          // The twin is this face with a mask drawn: not the face itself, but still the same person.
+          expect(same).toBe(false);
+          const cos = Array.from(f.twin!).reduce((s, v, k) => s + v * f.embedding[k], 0);
+          expect(cos).toBeGreaterThan(0.3);
+          expect(cos).toBeLessThan(0.99);
+        }
+      }
+      expect(plain.twins).toBeUndefined();
+    }
+    // With probability 0.5 per face some faces are masked and some are not, and the classifier tells them apart.
+    expect(seenMasked).toBeGreaterThan(0);
+    expect(seenClean).toBeGreaterThan(0);
+  }, 120_000);
+});
