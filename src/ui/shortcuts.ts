@@ -1,6 +1,6 @@
 import { copySelection, cutSelection, deleteSelection, duplicateSelection, layout, paste, selectAll } from './editor/commands';
 import { cancelRun, runNow } from './run/runner';
-import { lab, redoEdit, undoEdit } from './state/store';
+import { lab, redoEdit, toast, undoEdit } from './state/store';
 import { openConnectPicker } from './editor/ConnectPicker';
 import { currentNode, focusNode, nodeElement, nodeInDirection } from './editor/focus';
 
@@ -41,7 +41,14 @@ export function shortcuts(toFlow: (p: { x: number; y: number }) => { x: number; 
     { keys: ['Mod+A'], label: 'Select all nodes', match: (e, m) => m && k(e) === 'a', run: selectAll },
     { keys: ['Delete', 'Backspace'], label: 'Delete selection', match: (e, m) => !m && (e.key === 'Delete' || e.key === 'Backspace'), run: deleteSelection },
     { keys: ['/'], label: 'Search to add a node', match: (e, m) => !m && e.key === '/', run: () => lab.set({ quickAdd: quickAddAt(toFlow) }) },
-    { keys: ['C'], label: 'Connect a port of the focused node', match: (e, m) => !m && !e.altKey && k(e) === 'c', run: () => openConnectPicker(currentNode()) },
+    {
+      keys: ['C'], label: 'Connect a port of the focused node', match: (e, m) => !m && !e.altKey && k(e) === 'c',
+      run: () => {
+        const id = currentNode();
+        if (id) openConnectPicker(id);
+        else toast('Connect: first go to a node (Tab, or Alt+arrow keys), then press C');
+      },
+    },
     {
       keys: ['Alt+Arrow keys'], label: 'Go to the nearest node in that direction', capture: true,
       match: (e, m) => !m && e.altKey && e.key in ARROWS,

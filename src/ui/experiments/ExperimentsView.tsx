@@ -247,9 +247,9 @@ export function ExperimentsView() {
               <table className="runs-table" data-testid="runs-table">
                 <thead>
                   <tr>
-                    <th /><th>#</th><th>Preset</th><th>Hash</th><th>Dataset</th><th className="num">Pairs</th><th className="num">Accuracy</th>
+                    <th><span className="sr-only">Overlay</span></th><th>#</th><th>Preset</th><th>Hash</th><th>Dataset</th><th className="num">Pairs</th><th className="num">Accuracy</th>
                     <th className="num">AUC</th><th className="num">EER</th><th className="num">TAR@1e-3</th>
-                    <th className="num">Thr @ FAR</th><th className="num">TAR @ FAR</th><th>Backend</th><th>When</th><th className="num">Time</th><th />
+                    <th className="num">Thr @ FAR</th><th className="num">TAR @ FAR</th><th>Backend</th><th>When</th><th className="num">Time</th><th><span className="sr-only">Delete</span></th>
                   </tr>
                 </thead>
                 <tbody>
