@@ -121,6 +121,12 @@ export const a11yTests = [
       const table = [];
       await page.setViewportSize({ width: 1600, height: 1000 });
       try {
+        // axe itself works here: an unlabelled input planted in the page is reported.
+        await freshLab(page, url);
+        await page.evaluate(() => document.body.insertAdjacentHTML('beforeend', '<div id="axe-canary"><input type="text"></div>'));
+        const canary = await axeViolations(page);
+        await page.evaluate(() => document.getElementById('axe-canary')?.remove());
+        assert(canary.some((v) => v.id === 'label') && canary.some((v) => v.targets.includes('#axe-canary')), `axe did not report the planted unlabelled input: ${JSON.stringify(canary)}`);
         for (const theme of ['dark', 'light']) {
           await page.emulateMedia({ colorScheme: theme });
           await freshLab(page, url);
