@@ -22,7 +22,8 @@ export const enrollNode = defineNode({
   }),
   kernel({ embeddings }: { embeddings: EmbeddingsValue[] }, params, ctx) {
     const items = ctx.items ?? [];
-    const groups = new Map<string, { names: string[]; vectors: Float32Array[] }>();
+    const groups = new Map<string, { names: string[]; vectors: Float32Array[]; twins: Float32Array[] }>();
+    let twinWeight: number | undefined;
     let model = '';
     let dim = 0;
     items.map((it, i) => ({ it, e: embeddings[i] })).sort((a, b) => a.it.name.localeCompare(b.it.name)).forEach(({ it, e }) => {
@@ -30,14 +31,16 @@ export const enrollNode = defineNode({
       if (model && e.model !== model) throw new Error(`mixed backbones: ${model} and ${e.model}`);
       model = e.model;
       dim = e.dim;
-      const g = groups.get(identityOf(it.name)) ?? { names: [], vectors: [] };
+      const g = groups.get(identityOf(it.name)) ?? { names: [], vectors: [], twins: [] };
       if (params.perIdentity && g.vectors.length >= params.perIdentity) return;
       g.names.push(it.name);
       g.vectors.push(e.data.subarray(0, e.dim));
+      if (e.twins) g.twins.push(e.twins.data.subarray(0, e.dim));
+      twinWeight ??= e.twins?.weight;
       groups.set(identityOf(it.name), g);
     });
     let gallery: Gallery = emptyGallery(model, dim);
-    for (const [name, g] of groups) gallery = enroll(gallery, name, g.vectors, g.names);
+    for (const [name, g] of groups) gallery = enroll(gallery, name, g.vectors, g.names, twinWeight === undefined ? undefined : { vectors: g.twins, weight: twinWeight });
     ctx.report({ identities: gallery.identities.length, images: [...groups.values()].reduce((n, g) => n + g.names.length, 0) });
     return { gallery };
   },

@@ -37,10 +37,10 @@ export const identifyNode = defineNode({
     for (const p of probes) if (p.e.model !== g.model) throw new Error(`${p.name}: ${p.e.model} embeddings against a ${g.model} gallery`);
     const threshold = params.openSet ? params.threshold : undefined;
     const matches = probes.map((p) => {
-      const m = identify(g, p.e.data.subarray(0, p.e.dim), threshold);
+      const m = identify(g, p.e.data.subarray(0, p.e.dim), threshold, p.e.twins?.masked[0]);
       return { probe: p.name, label: identityOf(p.name), identity: m.identity, score: m.score, top: m.ranked.slice(0, 5) };
     });
-    const metrics = identificationMetrics(g, probes.map((p) => ({ label: identityOf(p.name), embedding: p.e.data.subarray(0, p.e.dim) })), threshold);
+    const metrics = identificationMetrics(g, probes.map((p) => ({ label: identityOf(p.name), embedding: p.e.data.subarray(0, p.e.dim), masked: p.e.twins?.masked[0] })), threshold);
     ctx.report({ probes: metrics.probes, rank1: metrics.rank1 });
     return { matches: { matches, threshold: threshold ?? null }, metrics };
   },

@@ -55,16 +55,19 @@ export async function enrollCommand(argv: string[]): Promise<number> {
   const items = await fileRunItems(images);
   const embedded = await embedItems(pipeline, plan, items, { ...run, onItems: progressBar('enroll') });
 
-  const groups = new Map<string, { names: string[]; vectors: Float32Array[] }>();
+  const groups = new Map<string, { names: string[]; vectors: Float32Array[]; twins: ArrayLike<number>[] }>();
+  let twinWeight: number | undefined;
   const skipped: { image: string; reason: string }[] = [];
   embedded.items.forEach((e, i) => {
     const im = images[i];
     if (e.error) skipped.push({ image: im.name, reason: e.error });
     else if (!e.embedding || e.failedDetection) skipped.push({ image: im.name, reason: 'no face detected' });
     else {
-      const g = groups.get(im.identity) ?? { names: [], vectors: [] };
+      const g = groups.get(im.identity) ?? { names: [], vectors: [], twins: [] };
       g.names.push(im.name);
       g.vectors.push(e.embedding);
+      if (e.twin) g.twins.push(e.twin);
+      twinWeight ??= e.twinWeight;
       groups.set(im.identity, g);
     }
   });
@@ -78,7 +81,7 @@ export async function enrollCommand(argv: string[]): Promise<number> {
   if (gallery.model !== embedded.model || gallery.dim !== embedded.dim) {
     throw new UsageError(`${values.gallery} holds ${gallery.dim}-D ${gallery.model} templates; this preset makes ${embedded.dim}-D ${embedded.model} embeddings`);
   }
-  for (const [name, g] of groups) gallery = enroll(gallery, name, g.vectors, g.names);
+  for (const [name, g] of groups) gallery = enroll(gallery, name, g.vectors, g.names, twinWeight === undefined ? undefined : { vectors: g.twins, weight: twinWeight });
   await saveGalleryFile(values.gallery, gallery);
   for (const s of skipped) process.stderr.write(`faceflow enroll: skipped ${s.image}: ${s.reason}\n`);
   process.stderr.write(

@@ -52,7 +52,8 @@ export async function identifyCommand(argv: string[]): Promise<number> {
     throw new UsageError((e as Error).message);
   }
   if (!gallery.identities.length) throw new UsageError(`${values.gallery}: the gallery is empty`);
-  const threshold = given ?? DEFAULT_THRESHOLDS[gallery.model];
+  // A fine-tuned MobileFaceNet ("mobilefacenet+<weights>") is distilled to the pretrained one's space: same default.
+  const threshold = given ?? DEFAULT_THRESHOLDS[gallery.model] ?? DEFAULT_THRESHOLDS[gallery.model.split('+')[0]];
   if (threshold === undefined) throw new UsageError(`no default threshold for ${gallery.model} embeddings: give --threshold`);
   checkOutputPaths([{ flag: '--json', path: values.json, kind: 'file' }]);
   const { pipeline, plan } = await loadPresetRun(presetFile, values);
@@ -72,12 +73,12 @@ export async function identifyCommand(argv: string[]): Promise<number> {
     const image = inputs.items[i].name;
     const label = labelOf(image);
     if (!e.embedding) return { image, label, identity: null, score: null, rejected: false, failed_detection: e.failedDetection, top: [], ...(e.error ? { error: e.error } : {}) };
-    const m = identify(gallery, e.embedding, threshold);
+    const m = identify(gallery, e.embedding, threshold, e.masked);
     return { image, label, identity: m.identity, score: m.score, rejected: m.identity === null, failed_detection: e.failedDetection, top: m.ranked.slice(0, 5) };
   });
   const labelled = embedded.items.flatMap((e, i) => {
     const label = labelOf(inputs.items[i].name);
-    return label && e.embedding ? [{ label, embedding: e.embedding }] : [];
+    return label && e.embedding ? [{ label, embedding: e.embedding, masked: e.masked }] : [];
   });
   const m = labelled.length ? identificationMetrics(gallery, labelled, threshold) : undefined;
   const summary = {
