@@ -4,11 +4,13 @@
  * Tiny promise wrappers over the raw API; every function opens, does one transaction, resolves.
  */
 const DB_NAME = 'faceflow-lab';
-// Version 2 added the weights store; opening creates whichever stores are missing.
-const DB_VERSION = 2;
+// Version 2 added the weights store, version 3 the input image; opening creates whichever stores are missing.
+const DB_VERSION = 3;
 export const EXPERIMENTS = 'experiments';
 export const GALLERIES = 'galleries';
 export const WEIGHTS = 'weights';
+/** The image the user last picked as the run's input (key 'current'), so a reload keeps it. */
+export const INPUTS = 'inputs';
 
 let opening: Promise<IDBDatabase> | undefined;
 
@@ -20,6 +22,7 @@ export function openLabDb(): Promise<IDBDatabase> {
       if (!db.objectStoreNames.contains(EXPERIMENTS)) db.createObjectStore(EXPERIMENTS, { keyPath: 'id', autoIncrement: true });
       if (!db.objectStoreNames.contains(GALLERIES)) db.createObjectStore(GALLERIES, { keyPath: 'name' });
       if (!db.objectStoreNames.contains(WEIGHTS)) db.createObjectStore(WEIGHTS, { keyPath: 'name' });
+      if (!db.objectStoreNames.contains(INPUTS)) db.createObjectStore(INPUTS, { keyPath: 'key' });
     };
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error ?? new Error('cannot open IndexedDB'));

@@ -10,7 +10,7 @@ import { Gallery } from './presets/Gallery';
 import { openImageFile } from './run/input';
 import { RunPanel } from './run/RunPanel';
 import { isEditable, shortcuts } from './shortcuts';
-import { useLab } from './state/store';
+import { dismissToast, useLab } from './state/store';
 import { TopBar } from './TopBar';
 import { OutputView } from './views/OutputView';
 import { CascadeViewer } from './views/cascade/CascadeView';
@@ -28,7 +28,12 @@ function Toasts() {
   const toasts = useLab((s) => s.toasts);
   return (
     <div className="toasts" role="log" aria-live="polite" aria-label="Messages">
-      {toasts.map((t) => <div key={t.id} className={`toast toast-${t.kind}`} data-testid={`toast-${t.kind}`}>{t.text}</div>)}
+      {toasts.map((t) => (
+        <div key={t.id} className={`toast toast-${t.kind}`} data-testid={`toast-${t.kind}`}>
+          {t.text}
+          {t.action && <> <button className="link" data-testid="toast-action" style={{ pointerEvents: 'auto' }} onClick={() => { t.action!.run(); dismissToast(t.id); }}>{t.action.label}</button></>}
+        </div>
+      ))}
     </div>
   );
 }

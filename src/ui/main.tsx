@@ -7,6 +7,7 @@ import { App } from './App';
 import { defaultPreset } from './presets/bundled';
 import { readAutosave, writeAutosave } from './presets/storage';
 import { SAMPLES, setBackend, simulateGpuLoss, startAutoRun } from './run/runner';
+import { restoreInputImage } from './run/input';
 import { createLabStore, initHistory, lab } from './state/store';
 
 // Restore the last session (graph, sample, backend) or land on the default preset and sample.
@@ -30,7 +31,7 @@ createLabStore({
 
 function autosave(): void {
   const s = lab.get();
-  writeAutosave({ doc: s.history.present, sample: s.input.kind === 'sample' ? s.input.name : undefined, backend: s.backendSetting, autoRun: s.autoRun });
+  writeAutosave({ doc: s.history.present, sample: s.input.kind === 'sample' ? s.input.name : undefined, inputFile: s.input.kind === 'file', backend: s.backendSetting, autoRun: s.autoRun });
 }
 let timer: ReturnType<typeof setTimeout> | undefined;
 lab.subscribe(() => {
@@ -39,6 +40,8 @@ lab.subscribe(() => {
 });
 addEventListener('pagehide', autosave);
 
+// the image the user picked last time comes back from IndexedDB (a reload loses nothing)
+if (saved?.inputFile) void restoreInputImage();
 startAutoRun();
 void setBackend(lab.get().backendSetting);
 // For checking the GPU-loss fallback by hand (and in the browser tests): `faceflowDebug.loseGpu()`.

@@ -1091,6 +1091,42 @@ export const tests = [
     },
   },
   {
+    name: 'reliability: a bad import (bad param, edge to a missing node) changes nothing; a deleted preset comes back with Undo; a picked image survives a reload',
+    async run({ page }) {
+      await page.locator('[data-testid=tab-presets]').click();
+      await page.locator('[data-testid=save-as-name]').fill('Keep me');
+      await page.locator('[data-testid=save-as]').click();
+      await page.locator('[data-testid=user-preset][data-name="Keep me"]').waitFor();
+      const before = await nodes(page).count();
+      const edgesBefore = await page.locator('.react-flow__edge').count();
+      const bad = {
+        schema: 'faceflow/pipeline', version: 2, name: 'bad',
+        nodes: [{ id: 'input', type: 'image-input', params: {} }, { id: 'clahe', type: 'clahe', params: { clipLimit: 'lots' } }],
+        edges: [{ from: { node: 'input', port: 'image' }, to: { node: 'clahe', port: 'image' } }, { from: { node: 'ghost', port: 'image' }, to: { node: 'clahe', port: 'image' } }],
+      };
+      await importPreset(page, 'bad.json', JSON.stringify(bad));
+      await page.locator('[data-testid=import-error]', { hasText: 'no node "ghost"' }).waitFor({ timeout: 5000 });
+      const err = await page.locator('[data-testid=import-error]').innerText();
+      assert(/clipLimit/.test(err), `the import message names the bad param: ${err}`);
+      assert((await nodes(page).count()) === before && (await page.locator('.react-flow__edge').count()) === edgesBefore, 'a bad import changed the graph');
+
+      await page.locator('[data-testid=user-preset][data-name="Keep me"] [data-testid=delete]').click();
+      await page.locator('[data-testid=user-preset][data-name="Keep me"]').waitFor({ state: 'detached' });
+      await page.locator('[data-testid=toast-action]', { hasText: 'Undo' }).click();
+      await page.locator('[data-testid=user-preset][data-name="Keep me"]').waitFor();
+
+      const r = await runs(page);
+      const photo = fs.readFileSync('node_modules/@vladmandic/face-api/demo/sample3.jpg');
+      await page.locator('[data-testid=image-file]').setInputFiles({ name: 'picked.jpg', mimeType: 'image/jpeg', buffer: photo });
+      assert((await nextRun(page, r)) === 'done', 'the picked image runs');
+      await page.waitForTimeout(500);
+      await page.reload();
+      await nextRun(page, 0, 90_000);
+      await page.locator('.run-inputs .sample.active[title="picked.jpg"]').waitFor({ timeout: 10_000 });
+      await page.locator('.run-inputs [data-testid=sample]').first().click(); // back to a sample for the tests after this one
+    },
+  },
+  {
     name: 'no console errors',
     async run({ consoleErrors }) {
       assert(consoleErrors.length === 0, `console errors:\n${consoleErrors.join('\n')}`);

@@ -220,10 +220,13 @@ export function ExperimentsView() {
   const shown = records.filter((r) => selected.includes(r.id!));
   const toggle = (id: number) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id]));
   const exported = shown.length ? shown : records;
+  // Deleting a run can be undone from the message that says so (the record is put back, same id).
   const remove = async (id: number) => {
+    const record = records.find((r) => r.id === id);
     await dbDelete(EXPERIMENTS, id);
     setSelected((s) => s.filter((x) => x !== id));
     await reloadRecords();
+    if (record) toast(`Deleted run #${id}`, 'info', 10_000, { label: 'Undo', run: () => void dbPut(EXPERIMENTS, record).then(reloadRecords) });
   };
   return (
     <div className="big-view" role="dialog" aria-label="Experiments" data-testid="experiments">

@@ -1,10 +1,10 @@
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useReactFlow } from '@xyflow/react';
 import { fitViewSoon } from '../editor/Canvas';
 import { doc, loadDocument, toast, useLab } from '../state/store';
 import { deletePreset, downloadPipeline, importPresetFile, renamePreset, savePresetAs } from './actions';
 import { BUNDLED_PRESETS } from './bundled';
-import { readUserPresets, type UserPreset } from './storage';
+import { onUserPresetsChange, readUserPresets, type UserPreset } from './storage';
 import type { Pipeline } from '../../graph/schema';
 
 function UserPresetRow({ preset, onChange, open }: { preset: UserPreset; onChange: (l: UserPreset[]) => void; open: (p: Pipeline) => void }) {
@@ -47,6 +47,7 @@ export function Gallery() {
   const flow = useReactFlow();
   const name = useLab((s) => s.history.present.name);
   const [saved, setSaved] = useState(readUserPresets);
+  useEffect(() => onUserPresetsChange(setSaved), []);
   const [saveName, setSaveName] = useState('');
   const [importError, setImportError] = useState<string>();
   const fileInput = useRef<HTMLInputElement>(null);

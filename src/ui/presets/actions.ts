@@ -26,8 +26,11 @@ export function downloadPipeline(p: Pipeline): void {
 export function parsePresetFile(name: string, text: string): { ok: true; pipeline: Pipeline; note?: string } | { ok: false; error: string } {
   const r = loadPipelineText(text);
   if (!r.ok) return { ok: false, error: `${name}: ${r.error}` };
-  const unknown = validatePipeline(r.pipeline, registry).filter((i) => i.field === 'type');
-  if (unknown.length) return { ok: false, error: `${name}: ${unknown.map((i) => i.message).join('; ')}` };
+  // The whole document is validated, edges included, before anything changes: unknown types,
+  // bad params, edges to missing nodes or ports, wrong port types, cycles. Only unconnected
+  // inputs are allowed (an unfinished graph can be imported and finished in the editor).
+  const issues = validatePipeline(r.pipeline, registry).filter((i) => !/required input .* is not connected$/.test(i.message));
+  if (issues.length) return { ok: false, error: `${name}: ${issues.slice(0, 3).map((i) => i.message).join('; ')}${issues.length > 3 ? ` (and ${issues.length - 3} more)` : ''}` };
   return { ok: true, pipeline: r.pipeline, note: r.migratedFrom ? `migrated from version ${r.migratedFrom}` : undefined };
 }
 
@@ -86,8 +89,24 @@ export function renamePreset(from: string, to: string): UserPreset[] {
   return next;
 }
 
+/** Delete a saved preset; the message that says so has an Undo button that puts it back. */
 export function deletePreset(name: string): UserPreset[] {
-  const next = readUserPresets().filter((p) => p.name !== name);
+  const list = readUserPresets();
+  const gone = list.find((p) => p.name === name);
+  const next = list.filter((p) => p.name !== name);
+  writeUserPresets(next);
+  if (gone) toast(`Deleted “${name}”`, 'info', 10_000, { label: 'Undo', run: () => restorePreset(gone) });
+  return next;
+}
+
+/** Put a deleted preset back (unless a preset of that name was saved since). */
+export function restorePreset(preset: UserPreset): UserPreset[] {
+  const list = readUserPresets();
+  if (list.some((p) => p.name === preset.name)) {
+    toast(`Not restored: a preset named “${preset.name}” exists again`, 'error');
+    return list;
+  }
+  const next = [...list, preset].sort((a, b) => a.name.localeCompare(b.name));
   writeUserPresets(next);
   return next;
 }

@@ -8,6 +8,8 @@ const PRESETS_KEY = 'faceflow.presets.v1';
 export interface Autosave {
   doc: Pipeline;
   sample?: string;
+  /** The input is an image the user picked, kept in IndexedDB (src/ui/run/input.ts). */
+  inputFile?: boolean;
   backend?: BackendSetting;
   autoRun?: boolean;
 }
@@ -52,6 +54,14 @@ export function readUserPresets(): UserPreset[] {
   });
 }
 
+const presetListeners = new Set<(list: UserPreset[]) => void>();
+
+/** Be told whenever the saved presets change (an undo from a message, another view); returns the unsubscribe. */
+export function onUserPresetsChange(listener: (list: UserPreset[]) => void): () => void {
+  presetListeners.add(listener);
+  return () => void presetListeners.delete(listener);
+}
+
 /** Persist the list; throws with a readable message when the browser refuses (quota). */
 export function writeUserPresets(list: UserPreset[]): void {
   try {
@@ -59,4 +69,5 @@ export function writeUserPresets(list: UserPreset[]): void {
   } catch (e) {
     throw new Error(`could not save presets in this browser (${(e as Error).message})`);
   }
+  for (const l of presetListeners) l(list);
 }

@@ -22,6 +22,8 @@ export interface Toast {
   id: number;
   kind: 'info' | 'error';
   text: string;
+  /** A button on the message, e.g. "Undo" after a delete. */
+  action?: { label: string; run: () => void };
 }
 
 export interface LabState {
@@ -147,10 +149,14 @@ export function select(nodes: string[], edges: string[] = []): void {
 }
 
 let toastSeq = 0;
-export function toast(text: string, kind: Toast['kind'] = 'info', ms = kind === 'error' ? 6000 : 3000): void {
-  const t = { id: ++toastSeq, kind, text };
+export function toast(text: string, kind: Toast['kind'] = 'info', ms = kind === 'error' ? 6000 : 3000, action?: Toast['action']): void {
+  const t = { id: ++toastSeq, kind, text, action };
   store.set((s) => ({ toasts: [...s.toasts.slice(-3), t] }));
   setTimeout(() => store.set((s) => ({ toasts: s.toasts.filter((x) => x.id !== t.id) })), ms);
 }
 
 export { initHistory };
+
+export function dismissToast(id: number): void {
+  store.set((s) => ({ toasts: s.toasts.filter((x) => x.id !== id) }));
+}
