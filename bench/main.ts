@@ -5,9 +5,12 @@ type Bench = (args: string[]) => Promise<unknown>;
 
 const BENCHMARKS: Record<string, Bench> = {
   clahe: async () => (await import('./clahe')).benchClahe(),
+  cost: async (args) => (await import('./cost')).benchCost(args),
   detect: async (args) => (await import('./detect')).benchDetect(args),
   eval: async (args) => (await import('./eval')).benchEval(args),
   fusion: async (args) => (await import('./fusion')).benchFusion(args),
+  fuzz: async (args) => (await import('./fuzz')).benchFuzz(args),
+  'gate-ratio': async (args) => (await import('./gate-ratio')).benchGateRatio(args),
   landmarks: async (args) => (await import('./landmarks')).benchLandmarks(args),
   'mask-bounds': async (args) => (await import('./mask-bounds')).benchMaskBounds(args),
 };

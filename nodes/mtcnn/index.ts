@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineNode } from '../../src/graph/node-definition';
+import { scanMinFaceSize } from '../image-pyramid';
 import type { ImageValue } from '../../src/graph/values';
 import { detectFaces, loadMtcnn, toDetectionsValue } from '../../src/models/mtcnn';
 
@@ -21,8 +22,10 @@ export const mtcnnNode = defineNode({
   }),
   async kernel({ image }: { image: ImageValue }, params, ctx) {
     const nets = await loadMtcnn(ctx.io);
-    const { faces, funnel, ms } = await detectFaces(nets, image, params);
-    ctx.report({ candidatesIn: funnel.pnet, candidatesOut: funnel.onet, funnel, stageMs: ms });
+    // a very large photo is scanned downscaled (a larger smallest face) rather than aborting
+    const minFaceSize = scanMinFaceSize(image.width, image.height, params.minFaceSize);
+    const { faces, funnel, ms } = await detectFaces(nets, image, { ...params, minFaceSize });
+    ctx.report({ candidatesIn: funnel.pnet, candidatesOut: funnel.onet, funnel, stageMs: ms, ...(minFaceSize > params.minFaceSize ? { downscaled: true, minFaceSize } : {}) });
     return { detections: toDetectionsValue(faces, image.width, image.height) };
   },
 });

@@ -166,7 +166,7 @@ export function mutatePreset(sb: Sandbox, seed: number, i: number): { name: stri
         break;
       }
       case 10: { // a cycle or a self edge
-        if (edges.length) edges.push({ from: { ...pick(edges).to }, to: { ...pick(edges).from } });
+        if (edges.length) edges.push({ from: { ...pick(edges)?.to }, to: { ...pick(edges)?.from } });
         mutations.push('back edge');
         break;
       }
