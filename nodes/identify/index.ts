@@ -29,7 +29,7 @@ export const identifyNode = defineNode({
     let g = gallery;
     if (!g) {
       if (!params.galleryFile) throw new Error('connect a gallery or set "galleryFile"');
-      g = parseGallery(new TextDecoder().decode(await ctx.io.readFile(params.galleryFile)), params.galleryFile);
+      g = parseGallery(new TextDecoder().decode(await ctx.io.readFile(params.galleryFile, 'gallery')), params.galleryFile);
     }
     const enrolled = new Set(g.identities.flatMap((i) => i.images ?? []));
     const probes = (ctx.items ?? []).map((it, i) => ({ name: it.name, e: embeddings[i] }))

@@ -20,6 +20,6 @@ export const imageInputNode = defineNode({
     const where = item?.path ?? (item ? undefined : params.source);
     if (item?.bytes) return { image: await ctx.io.decodeImage(item.bytes, item.name) };
     if (!where) throw new Error('no image: give the run an input image, or set this node\'s "source" param');
-    return { image: await ctx.io.decodeImage(await ctx.io.readFile(where), item?.name ?? where) };
+    return { image: await ctx.io.decodeImage(await ctx.io.readFile(where, 'image'), item?.name ?? where) };
   },
 });

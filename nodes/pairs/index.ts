@@ -17,7 +17,7 @@ export const pairsNode = defineNode({
   }),
   async kernel(_inputs, params, ctx) {
     if (!params.file) throw new Error('set "file" to a pairs.txt path');
-    const parsed = parsePairs(new TextDecoder().decode(await ctx.io.readFile(params.file)), params.file);
+    const parsed = parsePairs(new TextDecoder().decode(await ctx.io.readFile(params.file, 'pairs')), params.file);
     const pairs: PairsValue = {
       source: params.file,
       pairs: parsed.pairs.map((p) => ({ a: pairImageStem(p.a), b: pairImageStem(p.b), same: p.same, fold: p.fold })),

@@ -156,3 +156,24 @@ describe('weights manifests', () => {
     expect(reads).toEqual(['presets/weights/g.json', 'presets/weights/g.bin']);
   });
 });
+
+describe('kinds and the browser', () => {
+  it('a gallery may be larger than a weights manifest: the identify node reads with kind "gallery"', async () => {
+    const big = path.join(presetDir, 'gallery-big.json');
+    const fh = await import('node:fs/promises').then((fs) => fs.open(big, 'w'));
+    await fh.truncate(17 * 1024 * 1024);
+    await fh.close();
+    await expect(readFileWithPolicy(big, undefined, policy())).rejects.toThrow(/limit for weights manifests/);
+    expect((await readFileWithPolicy(big, 'gallery', policy())).length).toBe(17 * 1024 * 1024);
+  });
+
+  it('in the browser a preset fetches only same-origin URLs (and blob: URLs of picked files)', async () => {
+    const { checkBrowserUrl } = await import('../../src/io/browser-io');
+    const base = 'https://lab.example/app/';
+    expect(checkBrowserUrl('presets/weights/gate.json', base)).toBe('https://lab.example/app/presets/weights/gate.json');
+    expect(checkBrowserUrl('/other/x.json', base)).toBe('https://lab.example/other/x.json');
+    for (const bad of ['https://evil.example/x.json', 'file:///etc/passwd', 'http://lab.example/x.json', 'data:application/json,{}', '//evil.example/x']) {
+      expect(() => checkBrowserUrl(bad, base), bad).toThrow(FileAccessError);
+    }
+  });
+});
