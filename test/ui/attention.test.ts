@@ -44,6 +44,19 @@ describe('attention pairs', () => {
   });
 });
 
+describe('a backbone with its own gate map (the 14x14 attention output of a fine-tuned MobileFaceNet)', () => {
+  it('is its own chain; its occluded twin is an occlusion node and a copy of the backbone (same weights)', () => {
+    const d: Pipeline = { ...doc, nodes: doc.nodes.map((n) => (n.id === 'embed' ? { ...n, params: { ...n.params, weights: 'student.json' } } : n)) };
+    expect(mapSource(d, 'embed')?.chain).toEqual(['embed']);
+    const r = addOccludedBranch(d, registry, 'embed')!;
+    const added = r.doc.nodes.slice(d.nodes.length);
+    expect(added.map((n) => n.type)).toEqual(['occlusion', 'mobilefacenet']);
+    expect(added[1].params.weights).toBe('student.json');
+    const p = attentionPair(r.doc, r.nodeId);
+    expect([p.clean?.nodeId, p.occluded?.nodeId]).toEqual(['embed', r.nodeId]);
+  });
+});
+
 describe('occlusion sensitivity pairs', () => {
   const sens: Pipeline = {
     ...doc,
@@ -85,6 +98,9 @@ describe('face maps: colour range, difference, placement', () => {
     expect(isFaceMap(faceMap('gate', 1, 14, 14, new Array(10).fill(0)))).toBe(false); // data does not fit the shape
     const fusion: WeightsValue = { kind: 'fusion-attention', shape: [1, 12], data: new Float32Array(12), axes: ['face', 'component'] };
     expect(isFaceMap(fusion)).toBe(false);
+    // The mobilefacenet node's "attention" output without a fine-tuned network is [0, 0, 0]: the plain summary, no heatmap.
+    expect(isFaceMap(faceMap('gate', 0, 0, 0, []))).toBe(false);
+    expect(isFaceMap(faceMap('gate', 0, 14, 14, []))).toBe(true);
     const g14 = faceMap('gate', 1, 14, 14, new Array(196).fill(0.9));
     expect(faceMapOf({ embeddings: { dim: 192 }, gateMap: g14 })).toEqual({ port: 'gateMap', map: g14 });
   });
