@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Pipeline } from '../graph/schema';
 import { PRESET_READ_PARAMS } from '../graph/preset-paths';
 import { FileAccessError } from '../io/file-policy';
@@ -65,7 +66,10 @@ export async function applyFilePolicy(presetFile: string | undefined, pipeline: 
   const named = NAMED_PATH_OPTIONS.map((k) => values[k]).filter((v): v is string => typeof v === 'string');
   for (const o of (values.param as string[] | undefined) ?? []) {
     const m = /^[^.=]+\.([^=]+)=(.*)$/s.exec(o);
-    if (m && (PRESET_READ_PARAMS as readonly string[]).includes(m[1]) && m[2]) named.push(m[2].replace(/^"(.*)"$/, '$1'));
+    if (!m || !(PRESET_READ_PARAMS as readonly string[]).includes(m[1]) || !m[2]) continue;
+    const value = m[2].replace(/^"(.*)"$/, '$1');
+    // a weights manifest named on the command line brings its folder (its .bin files lie beside it)
+    named.push(m[1] === 'weights' || m[1] === 'occlusionWeights' ? path.dirname(value) : value);
   }
   const policy = presetRunPolicy({ presetFile, allowPaths: values['allow-path'] as string[] | undefined, named });
   setFileAccessPolicy(policy);
