@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineNode } from '../../src/graph/node-definition';
-import { scanMinFaceSize } from '../image-pyramid';
+import { downscaleImage, scanMinFaceSize } from '../image-pyramid';
 import type { ImageValue } from '../../src/graph/values';
 import { detectFaces, loadMtcnn, toDetectionsValue } from '../../src/models/mtcnn';
 
@@ -22,10 +22,21 @@ export const mtcnnNode = defineNode({
   }),
   async kernel({ image }: { image: ImageValue }, params, ctx) {
     const nets = await loadMtcnn(ctx.io);
-    // a very large photo is scanned downscaled (a larger smallest face) rather than aborting
+    // A very large photo is detected on a downscaled copy (so its first pyramid level stays within
+    // MAX_SCAN_PIXELS and the full-size image never becomes a float tensor), the smallest face
+    // growing accordingly; boxes and landmarks are mapped back to the photo's pixels.
     const minFaceSize = scanMinFaceSize(image.width, image.height, params.minFaceSize);
-    const { faces, funnel, ms } = await detectFaces(nets, image, { ...params, minFaceSize });
-    ctx.report({ candidatesIn: funnel.pnet, candidatesOut: funnel.onet, funnel, stageMs: ms, ...(minFaceSize > params.minFaceSize ? { downscaled: true, minFaceSize } : {}) });
+    const factor = params.minFaceSize / minFaceSize;
+    const work = factor < 1 ? downscaleImage(image, Math.max(1, Math.round(image.width * factor)), Math.max(1, Math.round(image.height * factor))) : image;
+    const { faces: found, funnel, ms } = await detectFaces(nets, work, params);
+    const sx = image.width / work.width;
+    const sy = image.height / work.height;
+    const faces = work === image ? found : found.map((f) => ({
+      ...f,
+      box: f.box.map((v, i) => v * (i % 2 ? sy : sx)) as typeof f.box,
+      landmarks: f.landmarks.map(([x, y]) => [x * sx, y * sy]) as typeof f.landmarks,
+    }));
+    ctx.report({ candidatesIn: funnel.pnet, candidatesOut: funnel.onet, funnel, stageMs: ms, ...(work !== image ? { downscaled: `${work.width}x${work.height}`, minFaceSize } : {}) });
     return { detections: toDetectionsValue(faces, image.width, image.height) };
   },
 });
