@@ -110,6 +110,17 @@ describe('exit codes', () => {
   });
 });
 
+/** Pids of running processes whose command line contains `text`. */
+async function processesWith(text: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const d of await readdir('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    const cmd = await readFile(`/proc/${d}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes(text)) pids.push(Number(d));
+  }
+  return pids;
+}
+
 /** Start a long detect run (40 copies of a photo, one worker), send `signal` once it has started, and time the exit. */
 async function interrupted(signal: NodeJS.Signals, via: 'node' | 'npx') {
   const dir = path.join(tmp, `many-${signal}-${via}`);
@@ -136,11 +147,15 @@ describe('signals', () => {
   for (const [signal, via] of [['SIGINT', 'node'], ['SIGTERM', 'node'], ['SIGINT', 'npx'], ['SIGTERM', 'npx']] as const) {
     it(`${signal} sent to ${via === 'npx' ? 'npx (npm exec)' : 'bin/faceflow.mjs'} stops the run within a second and leaves no partial file`, async () => {
       const r = await interrupted(signal, via);
+      console.log(`${signal} to ${via}: exited ${r.ms} ms after the signal (code ${r.code}, signal ${r.signal})`);
       expect(r.ms, r.stderr).toBeLessThan(via === 'npx' ? 1500 : 1000);
       // ended by the signal itself (mid-run), or by the handler that cleans up a write in progress
       if (via === 'node') expect(r.signal === signal || r.code === (signal === 'SIGINT' ? 130 : 143), JSON.stringify(r)).toBe(true);
       else expect(r.code !== 0 || r.signal !== null).toBe(true);
       await expect(readFile(r.json)).rejects.toThrow();
+      // and no faceflow process is left running (under npx, npm may exit before its child)
+      await new Promise((res) => setTimeout(res, 1000));
+      expect(await processesWith(r.json)).toEqual([]);
       const files = await readdir(r.annDir).catch(() => []);
       expect(files.filter((f) => f.includes('.partial-'))).toEqual([]);
       expect(files.length).toBeLessThan(40);
