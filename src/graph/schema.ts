@@ -4,7 +4,12 @@ import { z } from 'zod';
 export const PIPELINE_VERSION = 2;
 export const PIPELINE_SCHEMA_ID = 'faceflow/pipeline';
 
-const id = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'must start with a letter or _ and contain only letters, digits, _ and -');
+/** Names of Object.prototype's members: refused as node ids, which key plain objects in results, reports and views. */
+const RESERVED_IDS = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+const id = z.string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'must start with a letter or _ and contain only letters, digits, _ and -')
+  .refine((s) => !RESERVED_IDS.has(s), { message: 'is a reserved name (a member of every JavaScript object); choose another id' });
 
 export const PortRefSchema = z.object({ node: id, port: z.string().min(1) });
 

@@ -66,3 +66,16 @@ describe('own-property lookups of document names', () => {
     expect((res.final.hasOwnProperty as unknown as { metrics: { items: number } }).metrics.items).toBe(1);
   });
 });
+
+describe('reserved node ids', () => {
+  it('a document whose node id or edge end is an Object.prototype member name is refused when loaded', () => {
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      const doc = { schema: 'faceflow/pipeline', version: 2, name: 'x', nodes: [{ id: name, type: 'image-input', params: {} }], edges: [] };
+      const r = loadPipeline(JSON.parse(JSON.stringify(doc)));
+      expect(r.ok, name).toBe(false);
+      if (!r.ok) expect(r.error).toMatch(/reserved name/);
+      const edge = { ...doc, nodes: [{ id: 'a', type: 'image-input', params: {} }], edges: [{ from: { node: name, port: 'image' }, to: { node: 'a', port: 'image' } }] };
+      expect(loadPipeline(JSON.parse(JSON.stringify(edge))).ok, `edge ${name}`).toBe(false);
+    }
+  });
+});
