@@ -4,12 +4,14 @@ import { readIdentityFolder, type DatasetImage } from '../../eval/datasets-node'
 import type { PipelineNode } from '../../graph/schema';
 import type { FacesValue } from '../../graph/values';
 import { createNodeIO } from '../../io/node-io';
+import { initBackend } from '../../runtime/backend';
 import { loadMobileFaceNet } from '../../models/mobilefacenet';
 import { splitAt, STUDENT_KIND, TRAIN_FROM } from '../../models/mobilefacenet/student';
 import { cachePipeline } from '../../train/prepare';
 import { defaultMilestones } from '../../train/schedule';
 import { identityLabeler, OCCLUDE_SETTINGS, pairsFromRows, splitIdentities, trainPasses } from '../../train/session';
 import { buildStudentData, studentConfig, trainStudent, type FaceRow, type StudentEpochLog } from '../../train/student';
+import { loadStudentCache, saveStudentCache, studentCacheKey } from '../../train/student-cache-node';
 import { saveWeightsFiles } from '../../train/weights-file-node';
 import { UsageError } from '../errors';
 import { applyParamOverrides, compileOrExplain, readPreset } from '../preset';
@@ -21,8 +23,11 @@ export interface BackboneArgs {
   data?: string; out?: string; 'val-fraction'?: string; occlude?: string; epochs?: string; seed?: string; batch?: string;
   'per-identity'?: string; lr?: string; patience?: string; 'occluded-passes'?: string; name?: string; log?: string;
   workers?: string; backend?: string; param?: string[]; models?: string;
-  'train-from'?: string; gate?: string; 'gate-weight'?: string; 'triplet-weight'?: string; 'gate-lr'?: string;
+  'train-from'?: string; 'front-cache'?: string; gate?: string; 'gate-weight'?: string; 'triplet-weight'?: string; 'gate-lr'?: string;
 }
+
+/** MobileFaceNet's input size: the aligned crops the cache pass makes. */
+const FACE_SIZE = 112;
 
 function num(v: string | undefined, name: string, def: number, ok: (x: number) => boolean): number {
   if (v === undefined) return def;
@@ -100,29 +105,35 @@ export async function trainBackbone(presetFile: string, argv: string[], v: Backb
     }
     return { rows, skipped };
   };
-  const t0 = performance.now();
-  const trainRows = await collect(trainImages);
-  const valRows = await collect(valImages);
-  const cacheSeconds = (performance.now() - t0) / 1000;
-
+  await initBackend(run.backend);
   const net = await loadMobileFaceNet(createNodeIO({ modelDir: v.models }));
   const split = splitAt(net.layers, trainFrom);
   const cfg = studentConfig(trainFrom, split.cutShape[2], v.gate !== 'off');
-  const size = 112;
-  const t1 = performance.now();
-  const train = await buildStudentData(net, split, keepWithClean(trainRows.rows), size);
-  const val = await buildStudentData(net, split, keepWithClean(valRows.rows), size);
-  const frontSeconds = (performance.now() - t1) / 1000;
-  const valPairs = pairsFromRows({ rows: keepWithClean(valRows.rows) }, 2000, seed);
+  const key = studentCacheKey({ passes: passes.map((p) => p.pipeline), images: all.map((i) => [i.name, i.identity]), valFraction, seed, trainFrom });
+  const t0 = performance.now();
+  let data = v['front-cache'] ? await loadStudentCache(v['front-cache'], key) : undefined;
+  if (!data) {
+    const trainRows = await collect(trainImages);
+    const valRows = await collect(valImages);
+    data = {
+      train: await buildStudentData(net, split, keepWithClean(trainRows.rows), FACE_SIZE),
+      val: await buildStudentData(net, split, keepWithClean(valRows.rows), FACE_SIZE),
+      valPairs: pairsFromRows({ rows: keepWithClean(valRows.rows) }, 2000, seed),
+      skipped: trainRows.skipped + valRows.skipped,
+    };
+    if (v['front-cache']) await saveStudentCache(v['front-cache'], key, data);
+  }
+  const { train, val, valPairs } = data;
+  const cacheSeconds = (performance.now() - t0) / 1000;
 
   const log = jsonLog(v.log);
   await log.start();
   const summary = {
     module: STUDENT_KIND, train_from: trainFromKey, cut: split.cutShape, gate: cfg.gate !== null,
     train_rows: train.labels.length, val_rows: val.labels.length, train_identities: new Set(train.labels).size, val_identities: new Set(val.labels).size,
-    skipped_images: trainRows.skipped + valRows.skipped, val_pairs: valPairs.length, passes: passes.map((p) => p.name),
+    skipped_images: data.skipped, val_pairs: valPairs.length, passes: passes.map((p) => p.name),
   };
-  await log.line({ event: 'start', ...summary, ...opts, cache_seconds: cacheSeconds, front_seconds: frontSeconds });
+  await log.line({ event: 'start', ...summary, ...opts, cache_seconds: cacheSeconds });
   const bar = progressBar('train');
   const pending: Promise<void>[] = [];
   const r = await trainStudent(net, cfg, train, val, {
@@ -135,7 +146,7 @@ export async function trainBackbone(presetFile: string, argv: string[], v: Backb
   const training = {
     command: `faceflow train ${argv.join(' ')}`, seed, epochs_run: r.logs.length, best_epoch: r.bestEpoch, stopped_early: r.stoppedEarly,
     initial: r.initial, best: best && { val_distill: best.valDistill, val_distill_occluded: best.valDistillOccluded, val_accuracy: best.valAccuracy, val_gate_ratio: best.valGateRatio },
-    seconds: { cache: cacheSeconds, front: frontSeconds, epochs: r.logs.reduce((s, l) => s + l.seconds, 0) },
+    seconds: { cache_and_front: cacheSeconds, epochs: r.logs.reduce((s, l) => s + l.seconds, 0) },
     ...summary,
   };
   const name = v.name ?? `${path.basename(presetFile, '.json')}.student`;
