@@ -25,6 +25,7 @@ import { mtcnnNode } from './mtcnn';
 import { annotateNode } from './annotate';
 import { occlusionSensitivityNode } from './occlusion-sensitivity';
 import { maskedTwinNode } from './masked-twin';
+import { ssdNode } from './ssd';
 
 /** Every node type, one line each. Adding a node type = a folder under nodes/ plus one line here. */
 export const NODE_DEFINITIONS: AnyNodeDefinition[] = [
@@ -53,6 +54,7 @@ export const NODE_DEFINITIONS: AnyNodeDefinition[] = [
   annotateNode,
   occlusionSensitivityNode,
   maskedTwinNode,
+  ssdNode,
 ];
 
 export const registry = new NodeRegistry(NODE_DEFINITIONS);
