@@ -6,6 +6,7 @@ import { evalCommand, evalHelp } from './commands/eval';
 import { enrollCommand, enrollHelp } from './commands/enroll';
 import { identifyCommand, identifyHelp } from './commands/identify';
 import { trainCommand, trainHelp } from './commands/train';
+import { calibrateCommand, calibrateHelp } from './commands/calibrate';
 
 const COMMANDS: Record<string, { help: string; run: (argv: string[]) => Promise<number> }> = {
   run: { help: runHelp, run: runCommand },
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, { help: string; run: (argv: string[]) => Promise<
   enroll: { help: enrollHelp, run: enrollCommand },
   identify: { help: identifyHelp, run: identifyCommand },
   train: { help: trainHelp, run: trainCommand },
+  calibrate: { help: calibrateHelp, run: calibrateCommand },
 };
 
 const USAGE = `faceflow <command> [options]

@@ -1,6 +1,8 @@
 import { embedItems, findEmbeddingsOutput } from '../../eval/embed-items';
 import { identificationMetrics, identify } from '../../eval/gallery';
 import { loadGalleryFile } from '../../eval/gallery-file';
+import { calibrate } from '../../eval/calibration';
+import { loadCalibrationFile } from '../../eval/calibration-file';
 import { parseCommandArgs } from '../args';
 import { UsageError } from '../errors';
 import { listInputs } from '../inputs';
@@ -26,6 +28,7 @@ and false-alarm rate (open set) are reported too.
   --input <image|dir>     probe image or folder of images (required)
   --json <file>           where the results are written (required)
   --threshold <cos>       reject below this cosine similarity (default per backbone: ${Object.entries(DEFAULT_THRESHOLDS).map(([m, t]) => `${m} ${t}`).join(', ')})
+  --calibration <file>   a calibration file (faceflow calibrate): each score also as P(same person), "probability"
 ${PIPELINE_HELP}`;
 
 export async function identifyCommand(argv: string[]): Promise<number> {
@@ -34,6 +37,7 @@ export async function identifyCommand(argv: string[]): Promise<number> {
     input: { type: 'string' },
     json: { type: 'string' },
     threshold: { type: 'string' },
+    calibration: { type: 'string' },
     ...PIPELINE_OPTIONS,
   }, identifyHelp);
   const presetFile = positionals[0];
@@ -44,6 +48,8 @@ export async function identifyCommand(argv: string[]): Promise<number> {
   const given = values.threshold === undefined ? undefined : Number(values.threshold);
   if (given !== undefined && !(given >= -1 && given <= 1)) throw new UsageError(`--threshold ${values.threshold}: expected a cosine similarity from -1 to 1`);
   const opts = runOptions(values);
+  const calibration = values.calibration === undefined ? undefined : await loadCalibrationFile(values.calibration);
+  const prob = (score: number) => (calibration ? { probability: Number(calibrate(calibration, score).toFixed(6)) } : {});
 
   let gallery;
   try {
@@ -74,7 +80,10 @@ export async function identifyCommand(argv: string[]): Promise<number> {
     const label = labelOf(image);
     if (!e.embedding) return { image, label, identity: null, score: null, rejected: false, failed_detection: e.failedDetection, top: [], ...(e.error ? { error: e.error } : {}) };
     const m = identify(gallery, e.embedding, threshold, e.masked);
-    return { image, label, identity: m.identity, score: m.score, rejected: m.identity === null, failed_detection: e.failedDetection, top: m.ranked.slice(0, 5) };
+    return {
+      image, label, identity: m.identity, score: m.score, ...prob(m.score), rejected: m.identity === null, failed_detection: e.failedDetection,
+      top: m.ranked.slice(0, 5).map((r) => ({ ...r, ...prob(r.score) })),
+    };
   });
   const labelled = embedded.items.flatMap((e, i) => {
     const label = labelOf(inputs.items[i].name);
@@ -86,6 +95,7 @@ export async function identifyCommand(argv: string[]): Promise<number> {
     model: gallery.model,
     identities: gallery.identities.length,
     threshold,
+    ...(calibration ? { calibration: { file: values.calibration, method: calibration.method, fitted_on: calibration.fitted_on?.pairs } } : {}),
     images: probes.length,
     identified: probes.filter((p) => p.identity !== null).length,
     rejected: probes.filter((p) => p.rejected).length,
