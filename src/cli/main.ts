@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { HelpShown } from './args';
 import { isUserError } from './errors';
 import { runCommand, runHelp } from './commands/run';
@@ -6,6 +7,8 @@ import { evalCommand, evalHelp } from './commands/eval';
 import { enrollCommand, enrollHelp } from './commands/enroll';
 import { identifyCommand, identifyHelp } from './commands/identify';
 import { trainCommand, trainHelp } from './commands/train';
+import { embedCommand, embedHelp } from './commands/embed';
+import { mergeCommand, mergeHelp } from './commands/merge';
 import { calibrateCommand, calibrateHelp } from './commands/calibrate';
 
 const COMMANDS: Record<string, { help: string; run: (argv: string[]) => Promise<number> }> = {
@@ -15,6 +18,8 @@ const COMMANDS: Record<string, { help: string; run: (argv: string[]) => Promise<
   enroll: { help: enrollHelp, run: enrollCommand },
   identify: { help: identifyHelp, run: identifyCommand },
   train: { help: trainHelp, run: trainCommand },
+  embed: { help: embedHelp, run: embedCommand },
+  merge: { help: mergeHelp, run: mergeCommand },
   calibrate: { help: calibrateHelp, run: calibrateCommand },
 };
 
@@ -23,7 +28,12 @@ const USAGE = `faceflow <command> [options]
 Commands:
 ${Object.values(COMMANDS).map((c) => `  ${c.help.split('\n')[0]}`).join('\n')}
 
-Run \`faceflow <command> --help\` for a command's options.`;
+Run \`faceflow <command> --help\` for a command's options; \`faceflow --version\` prints the version.`;
+
+/** The package's version (package.json). */
+export function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 /** The CLI entry: returns the exit code (0 ok, 1 internal error, 2 user error; 130/143 when stopped by SIGINT/SIGTERM, see signals.ts). */
 export async function main(argv: string[]): Promise<number> {
@@ -31,6 +41,10 @@ export async function main(argv: string[]): Promise<number> {
   if (!name || name === '--help' || name === '-h') {
     process.stdout.write(`${USAGE}\n`);
     return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`faceflow ${version()}\n`);
+    return 0;
   }
   const command = COMMANDS[name];
   if (!command) {

@@ -28,7 +28,7 @@ function statOrUndefined(p: string) {
 /** Throw a UsageError naming the flag and the path when an output cannot be written there. */
 export function checkOutputPaths(outputs: OutputSpec[]): void {
   for (const o of outputs) {
-    if (!o.path) continue;
+    if (!o.path || (o.path === '-' && o.kind === 'file')) continue;
     const abs = path.resolve(o.path);
     const fail = (why: string) => new UsageError(`${o.flag} ${o.path}: cannot write there (${why})`);
     const st = statOrUndefined(abs);
@@ -89,8 +89,14 @@ export function removePartialOutputs(): void {
   for (const tmp of pending) rmSync(tmp, { force: true });
 }
 
-/** Write a file atomically: to `<file>.partial-<pid>` first, then renamed over `file`. Errors are UsageErrors naming the file. */
+/** `-` as an output file (`--json -`): the data goes to stdout, and the command's messages stay on stderr. */
+function writeStdout(data: string | Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => process.stdout.write(data, (e) => (e ? reject(e) : resolve())));
+}
+
+/** Write a file atomically (`-`: to stdout): to `<file>.partial-<pid>` first, then renamed over `file`. Errors are UsageErrors naming the file. */
 export async function writeOutputFile(file: string, data: string | Uint8Array): Promise<void> {
+  if (file === '-') return writeStdout(data);
   const tmp = `${file}.partial-${process.pid}`;
   track(tmp);
   try {

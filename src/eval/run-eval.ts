@@ -53,16 +53,25 @@ export async function evaluatePairs(pipeline: Pipeline, plan: Plan, opts: EvalOp
   const errors: EvalResult['errors'] = [];
   embedded.items.forEach((e, i) => e.error && errors.push({ image: items[i].name, error: e.error }));
   const failedDetections = embedded.items.filter((e) => e.failedDetection).length;
-  const scores = dataset.index.map(([a, b]) => {
-    const ea = embedded.items[a];
-    const eb = embedded.items[b];
-    return ea.embedding && eb.embedding ? adaptivePairScore(ea as FaceVector, eb as FaceVector, metric) : FLOOR[metric];
-  });
-  const metrics = verificationMetrics(scores, dataset.pairs.map((p) => p.same), dataset.pairs.map((p) => p.fold));
+  const { scores, metrics } = scorePairs(dataset, embedded.items.map((e) => (e.embedding ? (e as FaceVector) : undefined)), metric);
   return {
     dataset, metrics, scores, failedDetections, errors, embeddingNode: embedded.embeddingNode, model: embedded.model,
     seconds: embedded.run.seconds, backend: embedded.run.backend.name, workers: embedded.run.workers, timings: embedded.run.timings,
   };
+}
+
+/**
+ * Score every pair from its two images' face vectors (undefined: no embedding, always rejected)
+ * and compute the verification metrics; a direct eval and an eval from stored embeddings both use it.
+ */
+export function scorePairs(dataset: ResolvedPairs, vectors: (FaceVector | undefined)[], metric: SimilarityMetric = 'cosine') {
+  const scores = dataset.index.map(([a, b]) => {
+    const va = vectors[a];
+    const vb = vectors[b];
+    return va && vb ? adaptivePairScore(va, vb, metric) : FLOOR[metric];
+  });
+  const metrics = verificationMetrics(scores, dataset.pairs.map((p) => p.same), dataset.pairs.map((p) => p.fold));
+  return { scores, metrics };
 }
 
 /** The eval command's JSON: the fields the issue specifies, then a few details. */

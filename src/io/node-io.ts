@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import jpeg from 'jpeg-js';
+import { applyOrientation, jpegOrientation } from './exif';
 import { PNG } from 'pngjs';
 import type { HostIO } from '../graph/node-definition';
 import { UserError } from '../graph/errors';
@@ -45,7 +46,8 @@ export function decodeImageNode(bytes: Uint8Array, name: string, maxPixels = max
     if (format === 'jpeg') {
       const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: Math.ceil((maxPixels * 8) / 1e6) + 64 });
       if (img.width !== header.width || img.height !== header.height) throw new Error(`decoded ${img.width}x${img.height}, the header says ${header.width}x${header.height}`);
-      return fromRGBA(img.data, img.width, img.height, false, name);
+      // upright as a browser shows it (EXIF orientation; see exif.ts)
+      return applyOrientation(fromRGBA(img.data, img.width, img.height, false, name), jpegOrientation(bytes));
     }
     const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     if (png.width !== header.width || png.height !== header.height) throw new Error(`decoded ${png.width}x${png.height}, the header says ${header.width}x${header.height}`);

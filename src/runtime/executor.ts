@@ -4,7 +4,7 @@ import type { Plan, PlanStep } from '../graph/compile';
 import { heldModelTensors } from '../models/held-tensors';
 import { OutputCache } from './cache';
 import type { RunEvent } from './events';
-import { hashString, stableStringify } from './hash';
+import { hashKey, stableStringify } from './hash';
 
 export type NodeOutputs = Record<string, unknown>;
 
@@ -140,7 +140,7 @@ export class Executor {
           upstreamKeys[ref.node] = finalKeys[ref.node];
         } else {
           inputs[port] = ok.map((r) => r.outputs[ref.node]?.[ref.port]);
-          upstreamKeys[ref.node] = hashString(ok.map((r) => r.keys[ref.node]).join('|'));
+          upstreamKeys[ref.node] = hashKey(ok.map((r) => r.keys[ref.node]).join('|'));
         }
       }
       const key = cacheKey(step, (ref) => upstreamKeys[ref], 'final');
@@ -240,7 +240,7 @@ function cacheKey(step: PlanStep, upstreamKey: (nodeId: string) => string, itemK
     .map(([port, ref]) => `${port}=${upstreamKey(ref.node)}.${ref.port}`)
     .join(',');
   const sourceKey = Object.keys(step.def.inputs).length === 0 ? itemKey : '';
-  return hashString(`${step.def.type}|${stableStringify(step.params)}|${upstream}|${sourceKey}`);
+  return hashKey(`${step.def.type}|${stableStringify(step.params)}|${upstream}|${sourceKey}`);
 }
 
 /** Nodes whose per-item outputs must be kept: all of them, or the sinks plus whatever feeds the final phase. */

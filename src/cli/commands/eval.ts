@@ -8,6 +8,9 @@ import { parseCommandArgs } from '../args';
 import { UsageError } from '../errors';
 import { loadPresetRun, PIPELINE_HELP, PIPELINE_OPTIONS, runOptions } from '../pipeline-args';
 import { progressBar } from '../progress';
+import { evaluateStoredPairs } from '../../eval/stored-embeddings-eval';
+import { StoredEmbeddingsError } from '../../eval/stored-embeddings';
+import { presetHash } from './embed';
 import { checkOutputPaths, writeOutputFile } from '../outputs';
 
 export const evalHelp = `faceflow eval <preset.json> --pairs <pairs.txt> --images <dir> --json <file> [options]
@@ -21,6 +24,9 @@ embedding from the preset's Embeddings output, scores every pair and reports k-f
   --json <file>           where the metrics are written (required)
   --roc <file.csv>        also write the ROC curve (threshold,far,tar)
   --metric <m>            cosine (default) | euclidean (on unit vectors)
+  --embeddings <dir|file> score the pairs from stored embeddings (faceflow embed's output folder, or
+                          the file faceflow merge wrote) instead of running the preset; --images is
+                          then not needed. The preset must be the one that made them (same hash).
 ${PIPELINE_HELP}
   --occlude-second <kind> draw a synthetic occluder (${OCCLUSION_CHOICES.join(' | ')}) on the aligned face of the
                           second image of every pair (the first stays clean); --occlude-seed <s> (default 1)`;
@@ -32,6 +38,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     json: { type: 'string' },
     roc: { type: 'string' },
     metric: { type: 'string' },
+    embeddings: { type: 'string' },
     ...PIPELINE_OPTIONS,
     'occlude-second': { type: 'string' },
     'occlude-seed': { type: 'string' },
@@ -39,7 +46,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const presetFile = positionals[0];
   if (!presetFile) throw new UsageError('eval: missing <preset.json>');
   if (!values.pairs) throw new UsageError('eval: missing --pairs <pairs.txt>');
-  if (!values.images) throw new UsageError('eval: missing --images <dir>');
+  if (!values.images && !values.embeddings) throw new UsageError('eval: missing --images <dir> (or --embeddings <dir|file>)');
   if (!values.json) throw new UsageError('eval: missing --json <file>');
   const metric = (values.metric ?? 'cosine') as SimilarityMetric;
   if (metric !== 'cosine' && metric !== 'euclidean') throw new UsageError(`--metric ${values.metric}: expected cosine or euclidean`);
@@ -59,8 +66,21 @@ export async function evalCommand(argv: string[]): Promise<number> {
     throw new UsageError(`${presetFile}: ${(e as Error).message}`);
   }
   let result;
-  try {
-    const evalOpts = { pairsFile: values.pairs, imagesDir: values.images, ...opts, metric, onItems: progressBar('eval') };
+  if (values.embeddings) {
+    if (occludeKind) throw new UsageError('--occlude-second draws on the faces while the preset runs: it cannot be used with --embeddings');
+    try {
+      result = await evaluateStoredPairs(values.pairs, values.embeddings, metric);
+    } catch (e) {
+      if (e instanceof PairsFileError || e instanceof StoredEmbeddingsError) throw new UsageError(e.message);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && (e as NodeJS.ErrnoException).path === values.pairs) throw new UsageError(`${values.pairs}: no such file`);
+      throw e;
+    }
+    const want = presetHash(pipeline);
+    if (result.presetHash !== want) {
+      throw new UsageError(`--embeddings ${values.embeddings}: made by another preset (hash ${result.presetHash.slice(0, 12) || 'none'}), not by ${presetFile} as run now (${want.slice(0, 12)})`);
+    }
+  } else try {
+    const evalOpts = { pairsFile: values.pairs, imagesDir: values.images!, ...opts, metric, onItems: progressBar('eval') };
     result = occludeKind
       ? await evaluatePairsOccluded(pipeline, plan, evalOpts, { kind: occludeKind, seed: occludeSeed })
       : await evaluatePairs(pipeline, plan, evalOpts);
