@@ -4,17 +4,22 @@ import { fileURLToPath } from 'node:url';
 import type { Box, ImageValue } from '../src/graph/values';
 import { createNodeIO, decodeImageNode } from '../src/io/node-io';
 import { detectFaces, iou, loadMtcnn, type FaceDetection, type MtcnnNets } from '../src/models/mtcnn';
+import { detectSsdFaces, loadLandmarks68, loadSsdMobileNet } from '../src/models/ssd';
 import { loadPipeline } from '../src/graph/load';
 import { initBackend, type BackendName } from '../src/runtime/backend';
 import { WorkerPool } from '../src/runtime/pool';
 import { describeSpeed, measuredBetween } from './machine';
 
 /**
- * `npm run bench -- detect [--backend wasm] [--lfw N] [--reps R] [--workers 1,2] [--centre N] [--out file]`:
+ * `npm run bench -- detect [--backend wasm] [--lfw N] [--reps R] [--workers 1,2] [--centre N] [--out file]
+ *   [--detectors mtcnn,ssd] [--compare-only]`:
  * MTCNN speed (ms per image at 250x250 from lfw-dev and at 640x480, one thread; throughput with
  * N worker threads) and quality (detect-dlib recall and precision at IoU >= 0.5, lfw-dev
  * centre-face rate over the first N images, all by default; 0 skips), printed as a table and
- * written as JSON.
+ * written as JSON. Then the detector comparison: each of --detectors (mtcnn, ssd = SSD MobileNet v1
+ * + 68 landmarks) on detect-dlib (recall, precision at IoU >= 0.5), lfw-dev (images whose centre
+ * lies in a found face, first --centre images) and ms per image (median over the same 250x250 and
+ * 640x480 images, landmarks included); --compare-only skips the MTCNN stage timings and throughput.
  */
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -190,6 +195,52 @@ export function mtcnnDetector(nets: MtcnnNets): Detector {
   return async (img) => (await detectFaces(nets, img)).faces;
 }
 
+/** SSD MobileNet v1 with the 68-point landmark net (5 points derived), face-api's default options. */
+export async function ssdDetector(): Promise<Detector> {
+  const io = createNodeIO();
+  const nets = { ssd: await loadSsdMobileNet(io), landmarks: await loadLandmarks68(io) };
+  return async (img) => (await detectSsdFaces(nets, img)).faces;
+}
+
+/** Median and p90 ms per image of any detector over `reps` passes (after a warm-up over the first 3 images). */
+export async function timeDetector(detect: Detector, images: ImageValue[], reps: number) {
+  for (const img of images.slice(0, 3)) await detect(img);
+  const ms: number[] = [];
+  for (let r = 0; r < reps; r++) for (const img of images) {
+    const t0 = performance.now();
+    await detect(img);
+    ms.push(performance.now() - t0);
+  }
+  const q = (p: number) => [...ms].sort((a, b) => a - b)[Math.min(ms.length - 1, Math.floor(p * ms.length))];
+  return { images: images.length, runs: ms.length, median: q(0.5), p90: q(0.9) };
+}
+
+/** detect-dlib quality, lfw-dev centre faces and speed of each detector, on the same images in the same run. */
+export async function compareDetectors(names: string[], small: ImageValue[], vga: ImageValue[], lfw: string[], centreCount: number, reps: number, hasData: boolean) {
+  const out: Record<string, unknown> = {};
+  const rows: Record<string, Record<string, string | number>> = {};
+  for (const name of names) {
+    const detect = name === 'mtcnn' ? mtcnnDetector(await loadMtcnn(createNodeIO())) : name === 'ssd' ? await ssdDetector() : undefined;
+    if (!detect) throw new Error(`--detectors: unknown detector ${name} (mtcnn, ssd)`);
+    const { result: [t250, t640], machine } = await measuredBetween(async () => [await timeDetector(detect, small, reps), await timeDetector(detect, vga, reps)] as const);
+    const dlib = hasData ? await evalDetectDlib(detect) : undefined;
+    const centre = hasData && centreCount > 0 ? await lfwCentreRate(detect, lfw.slice(0, centreCount)) : undefined;
+    out[name] = { ms250: t250, ms640x480: t640, machineFactor: machine.factor, detectDlib: dlib, lfwCentre: centre && { images: centre.images, hits: centre.hits, rate: centre.rate, misses: centre.misses.slice(0, 20) } };
+    rows[name] = {
+      'detect-dlib recall': dlib ? dlib.recall.toFixed(3) : '-',
+      'precision': dlib ? dlib.precision.toFixed(3) : '-',
+      'TP / FP / faces': dlib ? `${dlib.tp} / ${dlib.fp} / ${dlib.faces}` : '-',
+      'lfw-dev centre face': centre ? `${centre.hits}/${centre.images}` : '-',
+      'ms 250x250 (median)': t250.median.toFixed(1),
+      'ms 640x480 (median)': t640.median.toFixed(1),
+      'machine factor': machine.factor.toFixed(2),
+    };
+  }
+  console.log('Detector comparison (same images, same run; ms include landmarks)');
+  console.table(rows);
+  return out;
+}
+
 export async function benchDetect(args: string[] = []): Promise<Record<string, unknown>> {
   const backend = arg(args, 'backend', 'wasm') as BackendName;
   const lfwCount = Number(arg(args, 'lfw', '200'));
@@ -211,6 +262,15 @@ export async function benchDetect(args: string[] = []): Promise<Record<string, u
     : [];
   const vga = [...demo, ...dlibPhotos].map((im) => resizeArea(im, 640, 480));
 
+  const detectorNames = arg(args, 'detectors', 'mtcnn,ssd').split(',').filter(Boolean);
+  if (args.includes('--compare-only')) {
+    const comparison = await compareDetectors(detectorNames, small, vga, lfw, centreCount, reps, hasData);
+    const result = { backend: choice.name, threads: 1, images: { small: small.length, vga: vga.length, centre: Math.min(centreCount, lfw.length) }, comparison };
+    mkdirSync(path.dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify(result, null, 2));
+    console.log(`wrote ${path.relative(process.cwd(), out)}`);
+    return result;
+  }
   const { result: [t250, t640], machine } = await measuredBetween(async () => [await timeDetection(nets, small, reps), await timeDetection(nets, vga, reps)] as const);
   const { factor } = machine;
   const workers: Record<string, number> = {};
@@ -226,6 +286,7 @@ export async function benchDetect(args: string[] = []): Promise<Record<string, u
     workerMsPerImage250: hasData && workerCounts.length ? { ...workers, source: `lfw-dev, first ${lfwCount} images, image-input + mtcnn pipeline` } : undefined,
     detectDlib: dlib,
     lfwCentre: centre && { images: centre.images, hits: centre.hits, rate: centre.rate, misses: centre.misses.slice(0, 20) },
+    comparison: undefined as Record<string, unknown> | undefined,
   };
   const f = (v: number) => v.toFixed(1);
   console.log(`MTCNN detect, backend ${choice.name} (${choice.reason}), 1 thread`);
@@ -238,6 +299,7 @@ export async function benchDetect(args: string[] = []): Promise<Record<string, u
   for (const [n, ms] of Object.entries(workers)) console.log(`${n} worker(s): ${f(ms)} ms per 250x250 image (throughput, pipeline with file decoding)`);
   if (dlib) console.log(`detect-dlib: recall ${dlib.recall.toFixed(3)} precision ${dlib.precision.toFixed(3)} (${dlib.tp} of ${dlib.faces} faces, ${dlib.fp} false)`);
   if (centre) console.log(`lfw-dev centre face: ${centre.hits}/${centre.images} = ${(100 * centre.rate).toFixed(2)}%`);
+  if (detectorNames.length) result.comparison = await compareDetectors(detectorNames, small, vga, lfw, centreCount, reps, hasData);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(result, null, 2));
   console.log(`wrote ${path.relative(process.cwd(), out)}`);

@@ -26,6 +26,7 @@ import { annotateNode } from './annotate';
 import { occlusionSensitivityNode } from './occlusion-sensitivity';
 import { maskedTwinNode } from './masked-twin';
 import { ssdNode } from './ssd';
+import { calibrationNode } from './calibration';
 
 /** Every node type, one line each. Adding a node type = a folder under nodes/ plus one line here. */
 export const NODE_DEFINITIONS: AnyNodeDefinition[] = [
@@ -55,6 +56,7 @@ export const NODE_DEFINITIONS: AnyNodeDefinition[] = [
   occlusionSensitivityNode,
   maskedTwinNode,
   ssdNode,
+  calibrationNode,
 ];
 
 export const registry = new NodeRegistry(NODE_DEFINITIONS);

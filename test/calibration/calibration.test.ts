@@ -125,3 +125,27 @@ describe('calibration file', () => {
     await expect(loadCalibrationFile(path.join(dir, 'none.json'))).rejects.toThrow(/none\.json: cannot read the calibration file \(ENOENT\)$/);
   });
 });
+
+describe('calibration node', () => {
+  it('adds P(same) to verify pairs and to identify matches and their top 5; refuses a malformed file', async () => {
+    const { calibrationNode } = await import('../../nodes/calibration');
+    const file = { schema: 'faceflow/calibration', version: 1, method: 'isotonic', metric: 'cosine', platt: { a: 10, b: -4 }, isotonic: { x: [0, 1], y: [0, 1] } };
+    const reports: Record<string, unknown>[] = [];
+    const ctx = (text: string) => ({
+      nodeId: 'cal', signal: new AbortController().signal, backend: 'cpu', progress() {}, report: (r: Record<string, unknown>) => reports.push(r),
+      io: { readFile: async () => new TextEncoder().encode(text), decodeImage: async () => { throw new Error('no'); }, readPackageAsset: async () => new Uint8Array() },
+    });
+    const params = calibrationNode.params.parse({ file: 'cal.json' });
+    const verified = { metric: 'cosine', threshold: 0.4, thresholdMode: 'kfold', pairs: [{ a: 'x', b: 'y', score: 0.3, same: false, accepted: false }, { a: 'x', b: 'z', score: 0.8, same: true, accepted: true }] };
+    const out = await calibrationNode.kernel({ scores: verified }, params, ctx(JSON.stringify(file)) as never) as { scores: { pairs: { probability: number }[]; calibration: unknown } };
+    expect(out.scores.pairs.map((p) => p.probability)).toEqual([0.3, 0.8]);
+    expect(out.scores.calibration).toMatchObject({ method: 'isotonic' });
+    expect(reports[0]).toMatchObject({ method: 'isotonic', scored: 2 });
+    const matches = { threshold: null, matches: [{ probe: 'p', identity: 'A', score: 0.5, top: [{ name: 'A', score: 0.5 }, { name: 'B', score: 0.1 }] }] };
+    const platt = calibrationNode.params.parse({ file: 'cal.json', method: 'platt' });
+    const m = await calibrationNode.kernel({ scores: matches }, platt, ctx(JSON.stringify(file)) as never) as { scores: { matches: { probability: number; top: { probability: number }[] }[] } };
+    expect(m.scores.matches[0].probability).toBeCloseTo(1 / (1 + Math.exp(-(10 * 0.5 - 4))));
+    expect(m.scores.matches[0].top[1].probability).toBeCloseTo(1 / (1 + Math.exp(-(10 * 0.1 - 4))));
+    await expect(calibrationNode.kernel({ scores: matches }, params, ctx('{"schema":"faceflow/calibration"}') as never)).rejects.toThrow(/^cal\.json: invalid calibration: /);
+  });
+});
