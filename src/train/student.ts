@@ -258,13 +258,16 @@ async function validate(net: MobileFaceNet, split: StudentSplit, cfg: StudentCon
 
 /**
  * Fine-tunes the student's back from the pretrained weights: AdamW, step decay, early stopping
- * on the validation distillation loss, best epoch restored (the pretrained start counts as epoch
- * -1: if no epoch beats it, the result says so). Deterministic for a seed on cpu and wasm.
+ * on the validation distillation loss, best epoch restored (the start counts as epoch -1: if no
+ * epoch beats it, the result says so). Deterministic for a seed on cpu and wasm.
  */
-export async function trainStudent(net: MobileFaceNet, cfg: StudentConfig, train: StudentData, val: StudentData, opts: StudentTrainOptions): Promise<StudentResult> {
+export async function trainStudent(
+  net: MobileFaceNet, cfg: StudentConfig, train: StudentData, val: StudentData, opts: StudentTrainOptions, start?: Record<string, tf.Tensor>,
+): Promise<StudentResult> {
   const split = splitAt(net.layers, cfg.trainFrom);
   const vars: Record<string, tf.Variable> = {};
-  for (const [k, t] of Object.entries(initialStudentWeights(net, cfg))) {
+  // From the pretrained network, or (continuing a run) from `start`, which the caller keeps.
+  for (const [k, t] of Object.entries(start ? Object.fromEntries(Object.entries(start).map(([n, w]) => [n, tf.clone(w)])) : initialStudentWeights(net, cfg))) {
     vars[k] = tf.variable(t, true, `student/${k}_${variableSerial++}`);
     t.dispose();
   }

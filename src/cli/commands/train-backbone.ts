@@ -6,13 +6,14 @@ import type { FacesValue } from '../../graph/values';
 import { createNodeIO } from '../../io/node-io';
 import { initBackend } from '../../runtime/backend';
 import { loadMobileFaceNet } from '../../models/mobilefacenet';
-import { splitAt, STUDENT_KIND, TRAIN_FROM } from '../../models/mobilefacenet/student';
+import { splitAt, STUDENT_KIND, studentShapes, TRAIN_FROM, type StudentConfig, type StudentSplit } from '../../models/mobilefacenet/student';
+import { checkWeights } from '../../models/fusion/common';
 import { cachePipeline } from '../../train/prepare';
 import { defaultMilestones } from '../../train/schedule';
 import { identityLabeler, OCCLUDE_SETTINGS, pairsFromRows, splitIdentities, trainPasses } from '../../train/session';
 import { buildStudentData, studentConfig, trainStudent, type FaceRow, type StudentEpochLog } from '../../train/student';
 import { loadStudentCache, saveStudentCache, studentCacheKey } from '../../train/student-cache-node';
-import { saveWeightsFiles } from '../../train/weights-file-node';
+import { loadWeightsFiles, saveWeightsFiles } from '../../train/weights-file-node';
 import { UsageError } from '../errors';
 import { applyParamOverrides, compileOrExplain, readPreset } from '../preset';
 import { parseBackend, parseWorkers } from '../pipeline-args';
@@ -23,7 +24,7 @@ export interface BackboneArgs {
   data?: string; out?: string; 'val-fraction'?: string; occlude?: string; epochs?: string; seed?: string; batch?: string;
   'per-identity'?: string; lr?: string; patience?: string; 'occluded-passes'?: string; name?: string; log?: string;
   workers?: string; backend?: string; param?: string[]; models?: string;
-  'train-from'?: string; 'front-cache'?: string; gate?: string; 'gate-weight'?: string; 'triplet-weight'?: string; 'gate-lr'?: string;
+  'train-from'?: string; 'front-cache'?: string; init?: string; gate?: string; 'gate-weight'?: string; 'triplet-weight'?: string; 'gate-lr'?: string;
 }
 
 /** MobileFaceNet's input size: the aligned crops the cache pass makes. */
@@ -136,11 +137,14 @@ export async function trainBackbone(presetFile: string, argv: string[], v: Backb
   await log.line({ event: 'start', ...summary, ...opts, cache_seconds: cacheSeconds });
   const bar = progressBar('train');
   const pending: Promise<void>[] = [];
+  // --init: continue from a student file made with the same cut and gate (its weights are the start).
+  const start = v.init ? await loadStudentStart(v.init, cfg, split) : undefined;
   const r = await trainStudent(net, cfg, train, val, {
     ...opts, valPairs,
     onProgress: (f) => bar(Math.round(f * 1000), 1000),
     onEpoch: (l: StudentEpochLog) => pending.push(log.line({ event: 'epoch', ...l })),
-  });
+  }, start);
+  if (start) tf.dispose(Object.values(start));
   await Promise.all(pending);
   const best = r.bestEpoch >= 0 ? r.logs[r.bestEpoch] : undefined;
   const training = {
@@ -163,4 +167,22 @@ export async function trainBackbone(presetFile: string, argv: string[], v: Backb
 function keepWithClean(passes: FaceRow[][]): FaceRow[][] {
   const clean = new Set((passes[0] ?? []).map((r) => r.image));
   return passes.map((p) => p.filter((r) => clean.has(r.image)));
+}
+
+/** The weights of an earlier student file as the start of this run; it must fit the same cut and gate. */
+async function loadStudentStart(file: string, cfg: StudentConfig, split: StudentSplit): Promise<Record<string, tf.Tensor>> {
+  const w = await loadWeightsFiles(file).catch((e) => {
+    throw new UsageError(`--init ${file}: ${(e as Error).message}`);
+  });
+  const c = w.config as StudentConfig;
+  try {
+    if (w.kind !== STUDENT_KIND || c?.trainFrom !== cfg.trainFrom || (c.gate === null) !== (cfg.gate === null)) {
+      throw new Error(`holds ${w.kind} weights trained from ${c?.trainFrom ?? '?'}, not a ${STUDENT_KIND} from ${cfg.trainFrom}${cfg.gate ? ' with a gate' : ''}`);
+    }
+    checkWeights('student', w.weights, studentShapes(split, cfg));
+  } catch (e) {
+    tf.dispose(Object.values(w.weights));
+    throw new UsageError(`--init ${file}: ${(e as Error).message}`);
+  }
+  return w.weights;
 }

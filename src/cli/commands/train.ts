@@ -55,6 +55,7 @@ Backbone options (--module backbone; the preset's mobilefacenet node is the stud
   --train-from <block>    conv2d_4.3 | conv2d_5 | conv2d_6: first fine-tuned block (default conv2d_5, 14x14 map)
   --front-cache <dir>     keep the rows (frozen front maps, occluder coverage, teacher targets) on disk, keyed by
                           what they depend on: a second run with other training settings starts training at once
+  --init <student.json>   continue from an earlier student file (same --train-from and gate) instead of the pretrained start
   --gate <on|off>         spatial gate on the map entering the trained part (default on)
   --gate-weight <w>       weight of the gate-map supervision by the synthetic occluder's place (default 1)
   --triplet-weight <w>    weight of the triplet loss next to the distillation terms (default 1)
@@ -104,7 +105,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     'val-fraction': { type: 'string' }, module: { type: 'string' }, occlude: { type: 'string' }, epochs: { type: 'string' },
     seed: { type: 'string' }, batch: { type: 'string' }, 'per-identity': { type: 'string' }, lr: { type: 'string' },
     patience: { type: 'string' }, consistency: { type: 'string' }, 'occluded-passes': { type: 'string' },
-    'train-from': { type: 'string' }, 'front-cache': { type: 'string' }, gate: { type: 'string' }, 'gate-weight': { type: 'string' }, 'triplet-weight': { type: 'string' }, 'gate-lr': { type: 'string' }, name: { type: 'string' }, log: { type: 'string' }, workers: { type: 'string' },
+    'train-from': { type: 'string' }, 'front-cache': { type: 'string' }, init: { type: 'string' }, gate: { type: 'string' }, 'gate-weight': { type: 'string' }, 'triplet-weight': { type: 'string' }, 'gate-lr': { type: 'string' }, name: { type: 'string' }, log: { type: 'string' }, workers: { type: 'string' },
     backend: { type: 'string' }, param: { type: 'string', multiple: true }, models: { type: 'string' },
   }, trainHelp);
   const presetFile = positionals[0];
