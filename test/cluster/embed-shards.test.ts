@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -110,6 +110,33 @@ describe.skipIf(!hasLfw)('faceflow embed, merge, eval --embeddings on lfw-dev pa
       const a = JSON.parse(await readFile(direct, 'utf8'));
       const b = JSON.parse(await readFile(stored, 'utf8'));
       for (const k of ['pairs', 'folds', 'images', 'accuracy', 'auc', 'eer', 'tar_at_far', 'threshold', 'failed_detections', 'model', 'per_fold', 'threshold_on_same_pairs']) expect(b[k], k).toEqual(a[k]);
+    }
+    // identify from the stored embeddings: the probes and rates of a direct identify
+    const gallery = path.join(tmp, 'gallery.json');
+    const en = await faceflow('enroll', preset, '--images', images, '--gallery', gallery, '--workers', '1', '--backend', 'wasm');
+    expect(en.code, en.stderr).toBe(0);
+    const di = await faceflow('identify', preset, '--gallery', gallery, '--input', images, '--json', path.join(tmp, 'who.json'), '--workers', '1', '--backend', 'wasm', '--top', '3');
+    expect(di.code, di.stderr).toBe(0);
+    const si = await faceflow('identify', preset, '--gallery', gallery, '--embeddings', merged, '--json', path.join(tmp, 'who-stored.json'), '--top', '3');
+    expect(si.code, si.stderr).toBe(0);
+    const wa = JSON.parse(await readFile(path.join(tmp, 'who.json'), 'utf8'));
+    const wb = JSON.parse(await readFile(path.join(tmp, 'who-stored.json'), 'utf8'));
+    expect(wb.labelled).toEqual(wa.labelled);
+    const byImage = (w: { probes: { image: string }[] }) => Object.fromEntries(w.probes.map((p) => [p.image, p]));
+    expect(byImage(wb)).toEqual(byImage(wa));
+    // a reader that did not write them: pyarrow and duckdb, where a Python with them is found
+    const py = [process.env.FACEFLOW_PYTHON, 'python3'].find((p) => p && spawnSync(p, ['-c', 'import pyarrow, duckdb'], { stdio: 'ignore' }).status === 0);
+    if (!py) console.warn('skipping the pyarrow/duckdb read of the merged file: no Python with pyarrow and duckdb (set FACEFLOW_PYTHON)');
+    else {
+      const script = 'import sys, json, pyarrow.ipc as ipc, duckdb\nt = ipc.open_file(sys.argv[1]).read_all()\ncon = duckdb.connect()\ncon.register("emb", t)\n' +
+        'n, d, dim = con.execute("select count(*), count(distinct path), min(len(embedding)) from emb where face_index >= 0").fetchone()\n' +
+        'print(json.dumps({"rows": t.num_rows, "faces": n, "distinct": d, "dim": dim, "meta": {k.decode(): v.decode() for k, v in t.schema.metadata.items()}}))';
+      const r = spawnSync(py, ['-c', script, merged], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const got = JSON.parse(r.stdout);
+      expect(got.rows).toBe(table.numRows);
+      expect(got.dim).toBe(e0.length);
+      expect(got.meta['faceflow.model']).toBe('mobilefacenet');
     }
     // another preset's embeddings are refused
     const other = await faceflow('eval', path.join(repoRoot, 'presets/baseline-mtcnn-dlib.json'), '--pairs', pairs, '--embeddings', merged, '--json', path.join(tmp, 'x.json'));

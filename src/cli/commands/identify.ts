@@ -8,6 +8,9 @@ import { UsageError } from '../errors';
 import { listInputs } from '../inputs';
 import { loadPresetRun, PIPELINE_HELP, PIPELINE_OPTIONS, runOptions } from '../pipeline-args';
 import { progressBar } from '../progress';
+import { imagesByPath, loadStoredEmbeddings, StoredEmbeddingsError } from '../../eval/stored-embeddings';
+import { identifyStored } from '../../eval/stored-embeddings-identify';
+import { presetHash } from './embed';
 import { checkOutputPaths, writeOutputFile } from '../outputs';
 
 /**
@@ -28,6 +31,10 @@ and false-alarm rate (open set) are reported too.
   --input <image|dir>     probe image or folder of images (required)
   --json <file>           where the results are written (required)
   --threshold <cos>       reject below this cosine similarity (default per backbone: ${Object.entries(DEFAULT_THRESHOLDS).map(([m, t]) => `${m} ${t}`).join(', ')})
+  --embeddings <dir|file> take the probes from stored embeddings (faceflow embed's output folder or
+                          merge's file; every stored image is a probe) instead of running the preset;
+                          --input is then not needed; only the k best identities are kept per probe
+  --top <k>               identities listed per probe (default 5)
   --calibration <file>   a calibration file (faceflow calibrate): each score also as P(same person), "probability"
 ${PIPELINE_HELP}`;
 
@@ -38,12 +45,16 @@ export async function identifyCommand(argv: string[]): Promise<number> {
     json: { type: 'string' },
     threshold: { type: 'string' },
     calibration: { type: 'string' },
+    embeddings: { type: 'string' },
+    top: { type: 'string' },
     ...PIPELINE_OPTIONS,
   }, identifyHelp);
   const presetFile = positionals[0];
   if (!presetFile) throw new UsageError('identify: missing <preset.json>');
   if (!values.gallery) throw new UsageError('identify: missing --gallery <file.json>');
-  if (!values.input) throw new UsageError('identify: missing --input <image|dir>');
+  if (!values.input && !values.embeddings) throw new UsageError('identify: missing --input <image|dir> (or --embeddings <dir|file>)');
+  const topN = Number(values.top ?? 5);
+  if (!Number.isInteger(topN) || topN < 1) throw new UsageError(`--top ${values.top}: expected a whole number >= 1`);
   if (!values.json) throw new UsageError('identify: missing --json <file>');
   const given = values.threshold === undefined ? undefined : Number(values.threshold);
   if (given !== undefined && !(given >= -1 && given <= 1)) throw new UsageError(`--threshold ${values.threshold}: expected a cosine similarity from -1 to 1`);
@@ -68,7 +79,40 @@ export async function identifyCommand(argv: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError(`${presetFile}: ${(e as Error).message}`);
   }
-  const inputs = await listInputs(values.input);
+  if (values.embeddings) {
+    let stored;
+    try {
+      stored = await loadStoredEmbeddings(values.embeddings);
+    } catch (e) {
+      if (e instanceof StoredEmbeddingsError) throw new UsageError(e.message);
+      throw e;
+    }
+    const want = presetHash(pipeline);
+    if (stored.metadata['faceflow.preset_hash'] !== want) throw new UsageError(`--embeddings ${values.embeddings}: made by another preset, not by ${presetFile} as run now (${want.slice(0, 12)})`);
+    const storedModel = stored.metadata['faceflow.model'];
+    if (storedModel && storedModel !== gallery.model) throw new UsageError(`${values.gallery} holds ${gallery.model} templates; the stored embeddings are ${storedModel}`);
+    const t0 = performance.now();
+    const { probes, metrics: sm } = identifyStored(gallery, imagesByPath(stored.rows), threshold, topN);
+    const withProb = probes.map((p) => (p.score === null ? p : { ...p, ...prob(p.score), top: p.top.map((r) => ({ ...r, ...prob(r.score) })) }));
+    const summary = {
+      gallery: values.gallery, model: gallery.model, identities: gallery.identities.length, threshold, embeddings: values.embeddings,
+      ...(calibration ? { calibration: { file: values.calibration, method: calibration.method, fitted_on: calibration.fitted_on?.pairs } } : {}),
+      images: probes.length,
+      identified: probes.filter((p) => p.identity !== null).length,
+      rejected: probes.filter((p) => p.rejected).length,
+      failed_detections: probes.filter((p) => p.failed_detection).length,
+      errors: probes.filter((p) => p.error !== undefined).length,
+      ...(sm ? { labelled: { probes: sm.probes, known: sm.known, unknown: sm.unknown, rank1: sm.rank1, detection_identification_rate: sm.detectionIdentificationRate, false_alarm_rate: sm.falseAlarmRate } } : {}),
+      seconds: (performance.now() - t0) / 1000,
+      backend: 'stored',
+      workers: 0,
+      probes: withProb,
+    };
+    await writeOutputFile(values.json, `${JSON.stringify(summary, null, 2)}\n`);
+    process.stderr.write(`faceflow identify: ${summary.images} stored probe(s) against ${summary.identities} identities (threshold ${threshold}): ${summary.identified} identified, ${summary.rejected} rejected\n`);
+    return 0;
+  }
+  const inputs = await listInputs(values.input!);
   const embedded = await embedItems(pipeline, plan, inputs.items, { ...opts, onItems: progressBar('identify') });
   if (embedded.model && (embedded.model !== gallery.model || embedded.dim !== gallery.dim)) {
     throw new UsageError(`${values.gallery} holds ${gallery.dim}-D ${gallery.model} templates; this preset makes ${embedded.dim}-D ${embedded.model} embeddings`);
@@ -82,7 +126,7 @@ export async function identifyCommand(argv: string[]): Promise<number> {
     const m = identify(gallery, e.embedding, threshold, e.masked);
     return {
       image, label, identity: m.identity, score: m.score, ...prob(m.score), rejected: m.identity === null, failed_detection: e.failedDetection,
-      top: m.ranked.slice(0, 5).map((r) => ({ ...r, ...prob(r.score) })),
+      top: m.ranked.slice(0, topN).map((r) => ({ ...r, ...prob(r.score) })),
     };
   });
   const labelled = embedded.items.flatMap((e, i) => {
