@@ -76,7 +76,7 @@ export async function benchGateRatio(args: string[]): Promise<unknown> {
   const gateNode = pipeline.nodes.find((n) => n.type === 'mobilefacenet' && n.params.weights);
   if (!gateNode) throw new Error(`${values.preset}: no mobilefacenet node with fine-tuned weights (and so no gate map)`);
   const facesFrom = pipeline.edges.find((e) => e.to.node === gateNode.id && e.to.port === 'faces')!.from;
-  const run = await runPipeline(pipeline, compilePipeline(pipeline, registry), await fileRunItems(ds.images), { backend: 'wasm', workers: Number(values.workers), onItems: progressBar('gate maps') });
+  const run = await runPipeline(pipeline, compilePipeline(pipeline, registry), await fileRunItems(ds.images), { backend: 'wasm', workers: Number(values.workers), keep: [gateNode.id, facesFrom.node], onItems: progressBar('gate maps') });
   const masked: number[] = [];
   const unmasked: number[] = [];
   let skipped = 0;
