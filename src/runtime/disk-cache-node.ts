@@ -17,6 +17,7 @@ import { OutputCache } from './cache';
  *
  *   FACEFLOW_NODE_CACHE=<dir>                 turn it on, entries under <dir>
  *   FACEFLOW_NODE_CACHE_TYPES=a,b             node types to keep (default: mtcnn,mobilefacenet,dlib-resnet)
+ *   FACEFLOW_MEMORY_CACHE_BYTES=<n>           cap of the in-memory part (default 512 MB; 0 keeps nothing in memory)
  */
 export const DEFAULT_DISK_TYPES = ['mtcnn', 'mobilefacenet', 'dlib-resnet'];
 
@@ -74,7 +75,10 @@ export class DiskOutputCache extends OutputCache {
 /** The cache the CLI's executors use: on disk when FACEFLOW_NODE_CACHE is set, else in memory only. */
 export function nodeOutputCache(env: NodeJS.ProcessEnv = process.env): OutputCache {
   const dir = env.FACEFLOW_NODE_CACHE;
-  if (!dir) return new OutputCache();
+  // FACEFLOW_MEMORY_CACHE_BYTES: the in-memory cache's cap (default 512 MB); embed sets 0, as no image repeats there
+  const cap = Number(env.FACEFLOW_MEMORY_CACHE_BYTES);
+  const maxBytes = env.FACEFLOW_MEMORY_CACHE_BYTES !== undefined && Number.isFinite(cap) && cap >= 0 ? cap : undefined;
+  if (!dir) return new OutputCache(maxBytes);
   const types = env.FACEFLOW_NODE_CACHE_TYPES?.split(',').map((s) => s.trim()).filter(Boolean);
-  return new DiskOutputCache(dir, types?.length ? types : DEFAULT_DISK_TYPES);
+  return new DiskOutputCache(dir, types?.length ? types : DEFAULT_DISK_TYPES, maxBytes);
 }

@@ -144,6 +144,53 @@ describe.skipIf(!hasLfw)('faceflow embed, merge, eval --embeddings on lfw-dev pa
     expect(other.stderr).toMatch(/made by another preset/);
   }, 600_000);
 
+  it('a preset with a masked-twin node: the mask flags and twins are stored, and eval --embeddings gives the direct numbers', async () => {
+    const node = (id: string, type: string, params: Record<string, unknown> = {}) => ({ id, type, params, position: { x: 0, y: 0 } });
+    const edge = (a: string, ap: string, b: string, bp: string) => ({ from: { node: a, port: ap }, to: { node: b, port: bp } });
+    const twinPreset = path.join(tmp, 'twin.json');
+    await writeFile(twinPreset, JSON.stringify({
+      schema: 'faceflow/pipeline', version: 2, name: 'twin', description: 'half the faces masked (seeded by image name), adaptive matching',
+      nodes: [
+        node('img', 'image-input'), node('mtcnn', 'mtcnn'), node('align', 'align', { select: 'central' }), node('mask', 'occlusion', { kind: 'surgical-mask', probability: 0.5, seed: 3 }),
+        node('emb', 'mobilefacenet'), node('ctx', 'context', { occlusionWeights: path.join(repoRoot, 'presets/weights/occlusion.json') }), node('twin', 'masked-twin', { twinWeight: 0.4 }),
+      ],
+      edges: [
+        edge('img', 'image', 'mtcnn', 'image'), edge('img', 'image', 'align', 'image'), edge('mtcnn', 'detections', 'align', 'detections'),
+        edge('align', 'faces', 'mask', 'faces'), edge('mask', 'faces', 'emb', 'faces'), edge('mask', 'faces', 'ctx', 'faces'), edge('mtcnn', 'detections', 'ctx', 'detections'),
+        edge('mask', 'faces', 'twin', 'faces'), edge('emb', 'embeddings', 'twin', 'embeddings'), edge('ctx', 'context', 'twin', 'context'),
+      ],
+    }));
+    const out = path.join(tmp, 'twin-shards');
+    // fewer pairs than the other tests (the twins cost a second backbone pass): 1 matched + 1 mismatched per fold
+    const all = (await readFile(pairs, 'utf8')).trim().split('\n').slice(1);
+    const twinImages = path.join(tmp, 'twin-images');
+    for (const l of [all[0], all[3], all[6], all[9]]) {
+      const f = l.trim().split('\t');
+      const rels = (f.length === 3 ? [[f[0], f[1]], [f[0], f[2]]] : [[f[0], f[1]], [f[2], f[3]]]).map(([id, n]) => `${id}/${id}_${n.padStart(4, '0')}.jpg`);
+      for (const rel of rels) {
+        await mkdir(path.join(twinImages, path.dirname(rel)), { recursive: true });
+        await copyFile(path.join(images, rel), path.join(twinImages, rel));
+      }
+    }
+    const runs = await Promise.all([0, 1].map((i) => run(['embed', twinPreset, '--input', twinImages, '--out', out, '--shard', `${i}/2`, '--workers', '1', '--backend', 'wasm'])));
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const rows = [...(await rowsOfDir(out, 'shard-0-of-2')), ...(await rowsOfDir(out, 'shard-1-of-2'))];
+    expect(rows.every((r) => r.masked !== null && r.twin !== null && r.twin_weight === 0.4 && r.context?.length === 12 && r.landmarks?.length === 10)).toBe(true);
+    expect(rows.some((r) => r.masked)).toBe(true);
+    expect(rows.some((r) => !r.masked)).toBe(true);
+    const twinPairs = path.join(tmp, 'twin-pairs.txt');
+    await writeFile(twinPairs, `2\t1\n${[all[0], all[3], all[6], all[9]].join('\n')}\n`);
+    const direct = path.join(tmp, 'twin-direct.json');
+    const stored = path.join(tmp, 'twin-stored.json');
+    const d = await faceflow('eval', twinPreset, '--pairs', twinPairs, '--images', twinImages, '--workers', '1', '--backend', 'wasm', '--json', direct);
+    expect(d.code, d.stderr).toBe(0);
+    const s = await faceflow('eval', twinPreset, '--pairs', twinPairs, '--embeddings', out, '--json', stored);
+    expect(s.code, s.stderr).toBe(0);
+    const a = JSON.parse(await readFile(direct, 'utf8'));
+    const b = JSON.parse(await readFile(stored, 'utf8'));
+    for (const k of ['accuracy', 'auc', 'eer', 'tar_at_far', 'threshold', 'failed_detections', 'per_fold', 'histogram']) expect(b[k], k).toEqual(a[k]);
+  }, 600_000);
+
   it('a shard killed after its first part and resumed gives the rows of an uninterrupted run', async () => {
     const args = (out: string) => ['embed', preset, '--input', images, '--out', out, '--shard', '0/1', '--workers', '1', '--backend', 'wasm', '--part-size', '3'];
     const full = path.join(tmp, 'full');

@@ -135,10 +135,16 @@ function findTargets(plan: Plan): Targets {
     }
   }
   let detections: Targets['detections'];
-  if (faces) {
-    const align = steps.get(faces.nodeId)!;
-    for (const ref of Object.values(align.inputs)) {
+  // the detections the faces were cut by: upstream of the faces node (through e.g. an occlusion node)
+  const up = faces ? [faces.nodeId] : [];
+  const visited = new Set<string>();
+  while (up.length && !detections) {
+    const step = steps.get(up.shift()!);
+    if (!step || visited.has(step.nodeId)) continue;
+    visited.add(step.nodeId);
+    for (const ref of Object.values(step.inputs)) {
       if (steps.get(ref.node)?.def.outputs[ref.port]?.type === 'Detections') detections = { nodeId: ref.node, port: ref.port };
+      else up.push(ref.node);
     }
   }
   let context: Targets['context'];
@@ -255,6 +261,9 @@ export async function embedCommand(argv: string[]): Promise<number> {
   const t0 = performance.now();
   let imagesDone = 0;
   let rowCount = 0;
+  let peakRss = 0;
+  // no image repeats within an embed run: keep no outputs in memory (worker threads read the same variable)
+  process.env.FACEFLOW_MEMORY_CACHE_BYTES ??= '0';
   if (todo.length) {
     const io = createNodeIO({ modelDir: run.modelDir });
     const executor = new Executor(nodeOutputCache());
@@ -283,7 +292,9 @@ export async function embedCommand(argv: string[]): Promise<number> {
         rowCount += rows.length;
         await writeManifest(false, rowCount);
         const s = (performance.now() - t0) / 1000;
-        process.stderr.write(`faceflow embed: part ${k + 1}/${parts.length} committed (${rows.length} rows), ${(imagesDone / s).toFixed(1)} images/s\n`);
+        const rss = process.memoryUsage().rss / 2 ** 20;
+        peakRss = Math.max(peakRss, rss);
+        process.stderr.write(`faceflow embed: part ${k + 1}/${parts.length} committed (${rows.length} rows), ${imagesDone} images, ${(imagesDone / s).toFixed(1)} images/s, RSS ${rss.toFixed(0)} MB\n`);
       }
     } finally {
       await pool?.close();
@@ -298,6 +309,6 @@ export async function embedCommand(argv: string[]): Promise<number> {
   }
   await writeManifest(true, total);
   const s = (performance.now() - t0) / 1000;
-  process.stderr.write(`faceflow embed: shard ${shard.index}/${shard.count} complete: ${mine.length} images, ${total} rows in ${parts.length} part(s); ${imagesDone} images computed in ${s.toFixed(1)} s (${(imagesDone / Math.max(s, 1e-9)).toFixed(2)} images/s, ${workers} worker(s))\n`);
+  process.stderr.write(`faceflow embed: shard ${shard.index}/${shard.count} complete: ${mine.length} images, ${total} rows in ${parts.length} part(s); ${imagesDone} images computed in ${s.toFixed(1)} s (${(imagesDone / Math.max(s, 1e-9)).toFixed(2)} images/s, ${workers} worker(s)), peak RSS after a part ${peakRss.toFixed(0)} MB\n`);
   return 0;
 }
