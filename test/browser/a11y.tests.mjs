@@ -56,11 +56,20 @@ const SEVERE = new Set(['serious', 'critical']);
 const VIEWS = [
   { name: 'landing graph', async open() {} },
   {
-    name: 'inspector with Train panel + attention view',
+    name: 'inspector with Train panel (transformer fusion)',
     async open(page) {
-      await node(page, 'gate').click();
+      await node(page, 'fusion').click();
       await page.locator('[data-testid=train-panel]').first().waitFor();
-      await page.locator('[data-testid=output-view] [data-testid=attention-view]').waitFor();
+    },
+    async close(page) {
+      await page.locator('.react-flow__pane').click({ position: { x: 40, y: 40 } });
+    },
+  },
+  {
+    name: 'attention view (the fine-tuned backbone\'s gate map)',
+    async open(page) {
+      await node(page, 'embed').click();
+      await page.locator('[data-testid=output-view] [data-testid=attention-view]').first().waitFor();
     },
     async close(page) {
       await page.locator('.react-flow__pane').click({ position: { x: 40, y: 40 } });

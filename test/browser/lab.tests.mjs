@@ -225,7 +225,7 @@ export const tests = [
       await freshLab(page, url);
       console.log(`       landing run done ${Date.now() - t0} ms after navigation`);
       const st = await statuses(page);
-      for (const id of ['input', 'clahe', 'mtcnn', 'align', 'embed', 'gate', 'context']) assert(id in st, `the paper preset should have a "${id}" node: ${JSON.stringify(st)}`);
+      for (const id of ['input', 'clahe', 'mtcnn', 'align', 'embed', 'context', 'fusion']) assert(id in st, `the paper preset should have a "${id}" node: ${JSON.stringify(st)}`);
       assert(Object.values(st).every((s) => s === 'done'), `every node should be done: ${JSON.stringify(st)}`);
       const backend = await page.locator('[data-testid=backend-in-use]').getAttribute('data-backend');
       assert(['wasm', 'webgl', 'webgpu', 'cpu'].includes(backend), `backend shown: ${backend}`);
@@ -237,10 +237,13 @@ export const tests = [
       await shot(page, 'landing');
       await node(page, 'align').click();
       await page.locator('[data-testid=output-view] [data-testid=faces-output]').waitFor();
-      await node(page, 'gate').click();
+      // The attention gate sits inside the fine-tuned MobileFaceNet: its 14x14 map is the embed node's attention output.
+      await node(page, 'embed').click();
       const heatmaps = page.locator('[data-testid=output-view] [data-testid=attention-view] [data-testid=attention-row]');
       await heatmaps.first().waitFor();
       assert((await heatmaps.count()) >= 1, 'no attention heatmap on the landing run');
+      const shape = await page.locator('[data-testid=output-view] [data-testid=attention-view]').first().getAttribute('data-shape');
+      assert(/^\d+x14x14$/.test(shape ?? ''), `the gate map should be 14x14 per face: ${shape}`);
       await shot(page, 'landing-attention');
       // The editing tests below work on the small CLAHE preset.
       await page.locator('[data-testid=tab-presets]').click();
