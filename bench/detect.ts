@@ -222,9 +222,11 @@ export async function compareDetectors(names: string[], small: ImageValue[], vga
   for (const name of names) {
     const detect = name === 'mtcnn' ? mtcnnDetector(await loadMtcnn(createNodeIO())) : name === 'ssd' ? await ssdDetector() : undefined;
     if (!detect) throw new Error(`--detectors: unknown detector ${name} (mtcnn, ssd)`);
-    const { result: [t250, t640], machine } = await measuredBetween(async () => [await timeDetector(detect, small, reps), await timeDetector(detect, vga, reps)] as const);
     const dlib = hasData ? await evalDetectDlib(detect) : undefined;
+    if (dlib) console.log(`${name} detect-dlib: recall ${dlib.recall.toFixed(3)} precision ${dlib.precision.toFixed(3)} (${dlib.tp} of ${dlib.faces} faces, ${dlib.fp} false)`);
     const centre = hasData && centreCount > 0 ? await lfwCentreRate(detect, lfw.slice(0, centreCount)) : undefined;
+    if (centre) console.log(`${name} lfw-dev centre face: ${centre.hits}/${centre.images}`);
+    const { result: [t250, t640], machine } = await measuredBetween(async () => [await timeDetector(detect, small, reps), await timeDetector(detect, vga, reps)] as const);
     out[name] = { ms250: t250, ms640x480: t640, machineFactor: machine.factor, detectDlib: dlib, lfwCentre: centre && { images: centre.images, hits: centre.hits, rate: centre.rate, misses: centre.misses.slice(0, 20) } };
     rows[name] = {
       'detect-dlib recall': dlib ? dlib.recall.toFixed(3) : '-',
@@ -235,6 +237,7 @@ export async function compareDetectors(names: string[], small: ImageValue[], vga
       'ms 640x480 (median)': t640.median.toFixed(1),
       'machine factor': machine.factor.toFixed(2),
     };
+    console.log(name, JSON.stringify(rows[name]));
   }
   console.log('Detector comparison (same images, same run; ms include landmarks)');
   console.table(rows);

@@ -23,7 +23,7 @@ measured by k-fold (each pair scored by a fit on the other folds): expected cali
   --method <m>            isotonic (default) | platt: the map the file applies by default
   --folds <k>             k-fold split when the pairs file has fewer than 2 folds (default 10)
   --bins <n>              ECE / reliability bins (default 15)
-  --json <file>           also write the report: ECE, reliability bins, the eval metrics
+  --json <file>           also write the report: ECE, reliability bins, the eval metrics, each pair's score
   --metric <m>            cosine (default) | euclidean (on unit vectors)
 ${PIPELINE_HELP}`;
 
@@ -72,7 +72,11 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
   const folds = foldsOf(same.length, result.dataset.pairs.map((p) => p.fold), k);
   const { file, report } = buildCalibration(result.scores, same, { folds, method, metric, model: result.model, pairsSource: values.pairs, bins });
   await writeOutputFile(values.out, `${JSON.stringify(file, null, 1)}\n`);
-  if (values.json) await writeOutputFile(values.json, `${JSON.stringify({ calibration: values.out, method, ...report, eval: evalSummary(result, metric) }, null, 2)}\n`);
+  if (values.json) {
+    const img = (i: { identity: string; number: number }) => `${i.identity}_${String(i.number).padStart(4, '0')}`;
+    const pairs = result.dataset.pairs.map((p, i) => ({ a: img(p.a), b: img(p.b), same: p.same, fold: p.fold, score: Number(result.scores[i].toFixed(6)) }));
+    await writeOutputFile(values.json, `${JSON.stringify({ calibration: values.out, method, ...report, eval: evalSummary(result, metric), pairs })}\n`);
+  }
   const f = (x: number) => x.toFixed(4);
   process.stderr.write(
     `faceflow calibrate: ${report.pairs} pairs (${report.same} matched), ${report.folds}-fold, ${bins} bins, model ${result.model || '?'}: ` +
