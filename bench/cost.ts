@@ -21,7 +21,7 @@ const DATASETS = path.resolve(REPO, '../shared/datasets');
 
 export async function benchCost(args: string[]): Promise<unknown> {
   const { values } = parseArgs({ args, options: {
-    presets: { type: 'string', default: 'presets/baseline-mtcnn-facenet.json,presets/robust-masked.json,presets/paper-attention-transformer.json' },
+    presets: { type: 'string', default: 'presets/baseline-mtcnn-facenet.json,presets/robust-masked.json,presets/robust-masked-twin.json,presets/paper-attention-transformer.json' },
     images: { type: 'string', default: '120' }, reps: { type: 'string', default: '2' },
   } });
   delete process.env.FACEFLOW_NODE_CACHE;
