@@ -98,7 +98,8 @@ describe('exit codes', () => {
       const r = await faceflow('run', path.join(repoRoot, 'presets/clahe.json'), '--input', sample, ...args);
       expectUserError(r, /^faceflow: --(out|json) .*: cannot write there \(/);
       expect(r.stderr).not.toMatch(/image\(s\) on/);
-      expect(Date.now() - t0).toBeLessThan(20_000);
+      // Refused before any image runs; the bound only catches a whole run (a loaded 2-core CI machine starts tsx slowly).
+      expect(Date.now() - t0).toBeLessThan(60_000);
     }
   });
 
@@ -154,7 +155,7 @@ describe('signals', () => {
       else expect(r.code !== 0 || r.signal !== null).toBe(true);
       await expect(readFile(r.json)).rejects.toThrow();
       // and no faceflow process is left running (under npx, npm may exit before its child)
-      await new Promise((res) => setTimeout(res, 1000));
+      await new Promise((res) => setTimeout(res, 3000));
       expect(await processesWith(r.json)).toEqual([]);
       const files = await readdir(r.annDir).catch(() => []);
       expect(files.filter((f) => f.includes('.partial-'))).toEqual([]);
