@@ -60,7 +60,7 @@ export function Inspector() {
       {report && (
         <>
           <h3 className="section-title">Report</h3>
-          <pre className="report">{JSON.stringify(report, null, 2)}</pre>
+          <pre className="report" tabIndex={0} aria-label="node report">{JSON.stringify(report, null, 2)}</pre>
         </>
       )}
     </div>

@@ -13,5 +13,6 @@ export function summarise(value: unknown, depth = 0): string {
 
 /** Fallback view for port types without their own view yet. */
 export function ValueSummaryView({ value, size }: ViewProps) {
-  return <pre className={`value-summary value-summary-${size}`}>{summarise(value)}</pre>;
+  // Focusable: a long summary scrolls, and a scroll region must be reachable from the keyboard.
+  return <pre className={`value-summary value-summary-${size}`} tabIndex={0} aria-label="output value">{summarise(value)}</pre>;
 }
