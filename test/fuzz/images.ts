@@ -1,7 +1,7 @@
 import { deflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { mulberry32 } from './rng';
+import { mulberry32 } from '../../src/train/rng';
 
 /**
  * A seeded generator of valid, odd and corrupt PNG and JPEG files for the decoder fuzz test

@@ -12,7 +12,7 @@ import { validatePipeline } from '../../src/graph/validate';
 import { setFileAccessPolicy, type FileAccessPolicy } from '../../src/io/file-policy-node';
 import { createNodeIO } from '../../src/io/node-io';
 import { loadTrainedWeights } from '../../src/models/trained-weights';
-import { mulberry32 } from './rng';
+import { mulberry32 } from '../../src/train/rng';
 
 /**
  * The seeded preset fuzzer: mutations of the bundled presets (deleted and retyped fields,
