@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { registry } from '../nodes';
 import { templatePoints } from '../nodes/align/templates';
+import { insidePolygon } from '../nodes/occlusion/draw';
 import { progressBar } from '../src/cli/progress';
 import { readPreset } from '../src/cli/preset';
 import { runPipeline } from '../src/cli/run-pipeline';
@@ -33,22 +34,12 @@ export function lowerFacePolygon(lm: Point[]): Point[] {
   return [[le[0] - 0.35 * d, nose[1] - 0.1 * d], [re[0] + 0.35 * d, nose[1] - 0.1 * d], [rmo[0] + 0.35 * d, chin], [lmo[0] - 0.35 * d, chin]];
 }
 
-function inside(poly: Point[], x: number, y: number): boolean {
-  let c = false;
-  for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
-    const [xi, yi] = poly[i];
-    const [xj, yj] = poly[j];
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) c = !c;
-  }
-  return c;
-}
-
 /** Mean map weight inside the polygon / elsewhere, for an h x w map over a size x size crop. */
 export function regionRatio(map: ArrayLike<number>, h: number, w: number, size: number, poly: Point[]): number {
   let a = 0, na = 0, b = 0, nb = 0;
   for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) {
     const v = map[r * w + c];
-    if (inside(poly, ((c + 0.5) * size) / w, ((r + 0.5) * size) / h)) { a += v; na++; } else { b += v; nb++; }
+    if (insidePolygon(poly, ((c + 0.5) * size) / w, ((r + 0.5) * size) / h)) { a += v; na++; } else { b += v; nb++; }
   }
   return na && nb ? a / na / (b / nb) : NaN;
 }

@@ -1,10 +1,8 @@
-import type * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { ContextValue } from '../../src/context/vector';
 import { defineNode } from '../../src/graph/node-definition';
 import type { EmbeddingsValue, FacesValue } from '../../src/graph/values';
-import { loadMobileFaceNet } from '../../src/models/mobilefacenet';
-import { backboneModelName, getStudent, studentForward } from '../../src/models/mobilefacenet/student-runtime';
+import { loadBackbone } from '../../src/models/mobilefacenet/student-runtime';
 import { embedFaces } from '../mobilefacenet/embed';
 import { occludeFaces } from '../occlusion';
 
@@ -46,13 +44,10 @@ export const maskedTwinNode = defineNode({
     const data = Float32Array.from(embeddings.data);
     const unmasked = masked.flatMap((m, i) => (m ? [] : [i]));
     if (unmasked.length) {
-      const net = await loadMobileFaceNet(ctx.io);
-      const student = params.weights ? await getStudent(ctx.io, params.weights) : null;
-      const model = backboneModelName(params.weights);
+      const { net, model, forward } = await loadBackbone(ctx.io, params.weights);
       if (model !== embeddings.model) throw new Error(`the twins would be ${model} embeddings but the input is ${embeddings.model}: set the backbone's weights here too`);
       const id = ctx.item?.name ?? faces.source ?? '';
       const drawn = occludeFaces(pickFaces(faces, unmasked), { kind: params.kind, probability: 1, seed: 0 }, id).faces;
-      const forward = student ? (x: tf.Tensor4D) => studentForward(student, x) : (x: tf.Tensor4D) => net.forward(x);
       const twins = await embedFaces(drawn, model, net.inputSize, net.embeddingSize, forward, { layer: net.tapName, keep: false }, params.flip);
       unmasked.forEach((i, k) => data.set(twins.embeddings.data.subarray(k * embeddings.dim, (k + 1) * embeddings.dim), i * embeddings.dim));
     }

@@ -1,10 +1,8 @@
-import type * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { defineNode } from '../../src/graph/node-definition';
 import type { FacesValue } from '../../src/graph/values';
 import type { WeightsValue } from '../../src/models/fusion/runtime';
-import { loadMobileFaceNet } from '../../src/models/mobilefacenet';
-import { backboneModelName, getStudent, studentForward } from '../../src/models/mobilefacenet/student-runtime';
+import { loadBackbone } from '../../src/models/mobilefacenet/student-runtime';
 import { embedFaces } from './embed';
 
 export const mobileFaceNetNode = defineNode({
@@ -26,12 +24,9 @@ export const mobileFaceNetNode = defineNode({
     weights: z.string().default('').describe('Fine-tuned later stages + attention gate (the .json written by `faceflow train --module backbone`); empty = the pretrained network'),
   }),
   async kernel({ faces }: { faces: FacesValue }, params, ctx) {
-    const net = await loadMobileFaceNet(ctx.io);
-    const student = params.weights ? await getStudent(ctx.io, params.weights) : null;
-    const model = backboneModelName(params.weights);
-    const forward = student ? (x: tf.Tensor4D) => studentForward(student, x) : (x: tf.Tensor4D) => net.forward(x);
+    const { net, model, forward, fineTuned } = await loadBackbone(ctx.io, params.weights);
     const out = await embedFaces(faces, model, net.inputSize, net.embeddingSize, forward, { layer: net.tapName, keep: params.tap }, params.flip);
-    ctx.report({ faces: faces.count, ...(student ? { weights: params.weights } : {}) });
+    ctx.report({ faces: faces.count, ...(fineTuned ? { weights: params.weights } : {}) });
     const attention: WeightsValue = out.attention
       ? { kind: 'gate', shape: out.attention.shape, data: out.attention.data, axes: ['face', 'row', 'column'] }
       : { kind: 'gate', shape: [0, 0, 0], data: new Float32Array(0), axes: ['face', 'row', 'column'] };

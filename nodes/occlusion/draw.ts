@@ -55,7 +55,8 @@ function toFace(f: FaceFrame, px: number, py: number): Point {
   return [(dx * f.u[0] + dy * f.u[1]) / f.scale, (dx * f.v[0] + dy * f.v[1]) / f.scale];
 }
 
-function insidePolygon(poly: readonly Point[], x: number, y: number): boolean {
+/** Even-odd test: is (x, y) inside the polygon? */
+export function insidePolygon(poly: readonly Point[], x: number, y: number): boolean {
   let inside = false;
   for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
     const [xi, yi] = poly[i];

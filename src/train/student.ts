@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { l2Normalize } from '../models/fusion/common';
 import { defaultGateConfig, initGate } from '../models/gate/gate';
 import type { MobileFaceNet } from '../models/mobilefacenet/net';
 import { pretrainedBackWeights, runBack, splitAt, STUDENT_KIND, type StudentConfig, type StudentSplit } from '../models/mobilefacenet/student';
@@ -104,7 +105,7 @@ export async function buildStudentData(net: MobileFaceNet, split: StudentSplit, 
       const count = Math.min(chunk, nClean - s);
       const e = tf.tidy(() => {
         const x = tf.tensor4d(maps.subarray(s * h * w * c, (s + count) * h * w * c), [count, h, w, c]);
-        return unit(runBack(net.layers, split, cfg, teacher, x, false).embeddings);
+        return l2Normalize(runBack(net.layers, split, cfg, teacher, x, false).embeddings);
       });
       const v = (await e.data()) as Float32Array;
       dim = e.shape[1];
@@ -119,10 +120,6 @@ export async function buildStudentData(net: MobileFaceNet, split: StudentSplit, 
     labels: Int32Array.from(rows.map((r) => r.label)), cleanRow, maps, shape: [h, w, c], coverage,
     targets: gatherRows(cleanTargets, dim, cleanRow), dim,
   };
-}
-
-function unit(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.div(x, tf.maximum(tf.norm(x, 'euclidean', 1, true), 1e-12));
 }
 
 export interface StudentTrainOptions {
@@ -223,14 +220,15 @@ async function validate(net: MobileFaceNet, split: StudentSplit, cfg: StudentCon
     const count = Math.min(chunk, n - s);
     const { e, g } = tf.tidy(() => {
       const o = runBack(net.layers, split, cfg, w, tf.tensor4d(d.maps.subarray(s * h * wd * c, (s + count) * h * wd * c), [count, h, wd, c]), false);
-      return { e: unit(o.embeddings), g: o.gateMap ?? tf.zeros([0]) };
+      return { e: l2Normalize(o.embeddings), g: o.gateMap ?? tf.zeros([0]) };
     });
     emb.set((await e.data()) as Float32Array, s * d.dim);
     if (g.size) {
       const gm = (await g.data()) as Float32Array;
       for (let k = 0; k < count * h * wd; k++) {
+        const row = s + Math.floor(k / (h * wd));
+        if (d.cleanRow[row] === row) continue; // clean rows have no occluder: not part of the ratio
         const cov = d.coverage[s * h * wd + k];
-        if (cov === 0 && d.cleanRow[s + Math.floor(k / (h * wd))] === s + Math.floor(k / (h * wd))) continue; // clean rows: not part of the ratio
         if (cov >= 0.5) { gateIn += gm[k]; gateInN++; } else if (cov === 0) { gateOut += gm[k]; gateOutN++; }
       }
     }
@@ -302,7 +300,7 @@ export async function trainStudent(
         let mined = { pairs: 0, active: 0 };
         const { value, grads } = tf.variableGrads(() => {
           const o = runBack(net.layers, split, cfg, vars, b.maps, true);
-          const e = unit(o.embeddings);
+          const e = l2Normalize(o.embeddings);
           const distill = tf.mean(tf.sub(1, tf.sum(tf.mul(e, b.targets), 1))) as tf.Scalar;
           // Mining is discrete: chosen on this forward pass's distances (cpu/wasm read back synchronously).
           const m = mineFromDistances(tf.tidy(() => pairwiseSquaredDistances(e)).dataSync() as Float32Array, labels, opts.margin);

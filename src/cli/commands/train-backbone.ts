@@ -18,7 +18,7 @@ import { UsageError } from '../errors';
 import { applyParamOverrides, compileOrExplain, readPreset } from '../preset';
 import { parseBackend, parseWorkers } from '../pipeline-args';
 import { progressBar } from '../progress';
-import { jsonLog, runPass, type RunOpts } from './train';
+import { jsonLog, num, runPass, type RunOpts } from './train';
 
 export interface BackboneArgs {
   data?: string; out?: string; 'val-fraction'?: string; occlude?: string; epochs?: string; seed?: string; batch?: string;
@@ -29,13 +29,6 @@ export interface BackboneArgs {
 
 /** MobileFaceNet's input size: the aligned crops the cache pass makes. */
 const FACE_SIZE = 112;
-
-function num(v: string | undefined, name: string, def: number, ok: (x: number) => boolean): number {
-  if (v === undefined) return def;
-  const x = Number(v);
-  if (!Number.isFinite(x) || !ok(x)) throw new UsageError(`--${name} ${v}: out of range`);
-  return x;
-}
 
 /** The preset's MobileFaceNet node: the student. */
 function studentNode(nodes: PipelineNode[], presetFile: string): PipelineNode {

@@ -74,7 +74,7 @@ Backbone options (--module backbone; the preset's mobilefacenet node is the stud
 
 const MODULES: string[] = ['gate', 'concat', 'attention', 'transformer', 'occlusion', 'backbone'];
 
-function num(v: string | undefined, name: string, def: number, check: (x: number) => boolean): number {
+export function num(v: string | undefined, name: string, def: number, check: (x: number) => boolean): number {
   if (v === undefined) return def;
   const x = Number(v);
   if (!Number.isFinite(x) || !check(x)) throw new UsageError(`--${name} ${v}: out of range`);

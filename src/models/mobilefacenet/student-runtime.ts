@@ -40,3 +40,23 @@ export function studentForward(s: LoadedStudent, rgb: tf.Tensor4D): { embeddings
 export function backboneModelName(weightsPath: string): string {
   return weightsPath ? `mobilefacenet+${weightsPath.split('/').pop()!.replace(/\.json$/, '')}` : 'mobilefacenet';
 }
+
+export interface LoadedBackbone {
+  net: MobileFaceNet;
+  /** The embeddings' model name (see backboneModelName). */
+  model: string;
+  /** RGB in 0..255 -> raw embeddings, the 7x7 tap and, for a fine-tuned network, its gate map. */
+  forward: (rgb: tf.Tensor4D) => { embeddings: tf.Tensor2D; featureMap: tf.Tensor4D; attention?: tf.Tensor4D | null };
+  /** True when `weightsPath` named a fine-tuned network. */
+  fineTuned: boolean;
+}
+
+/** The MobileFaceNet a node runs: the pretrained network, or the student in `weightsPath` on its front. */
+export async function loadBackbone(io: HostIO, weightsPath: string): Promise<LoadedBackbone> {
+  const net = await loadMobileFaceNet(io);
+  const student = weightsPath ? await getStudent(io, weightsPath) : null;
+  return {
+    net, model: backboneModelName(weightsPath), fineTuned: !!student,
+    forward: student ? (x) => studentForward(student, x) : (x) => net.forward(x),
+  };
+}
