@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'reac
 import { registry } from '../../../nodes';
 import { connectionChoices } from '../a11y/connections';
 import { useLab } from '../state/store';
+import { listboxKeyDown } from './listbox-keys';
 import { tryConnect } from './commands';
 import { focusNode } from './focus';
 
@@ -68,14 +69,7 @@ export function ConnectPicker() {
             setQuery(e.target.value);
             setActive(0);
           }}
-          onKeyDown={(e) => {
-            if (e.key === 'Escape') close();
-            else if (e.key === 'ArrowDown') setActive((a) => Math.min(a + 1, shown.length - 1));
-            else if (e.key === 'ArrowUp') setActive((a) => Math.max(a - 1, 0));
-            else if (e.key === 'Enter') pick(active);
-            else return;
-            e.preventDefault();
-          }}
+          onKeyDown={(e) => listboxKeyDown(e, shown.length, setActive, () => pick(active), close)}
         />
         <ul className="quick-add-list" id="connect-options" role="listbox" aria-label="Connections">
           {shown.map((c, i) => (

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { registry } from '../../../nodes';
 import { PORT_TYPES } from '../../graph/ports';
 import { lab, useLab } from '../state/store';
+import { listboxKeyDown } from './listbox-keys';
 import { CATEGORY_COLORS } from './categories';
 import { addNodeAt } from './commands';
 import { focusNode } from './focus';
@@ -52,14 +53,7 @@ export function QuickAdd() {
             setQuery(e.target.value);
             setActive(0);
           }}
-          onKeyDown={(e) => {
-            if (e.key === 'Escape') close();
-            else if (e.key === 'ArrowDown') setActive((a) => Math.min(a + 1, results.length - 1));
-            else if (e.key === 'ArrowUp') setActive((a) => Math.max(a - 1, 0));
-            else if (e.key === 'Enter' && results[active]) pick(results[active].type);
-            else return;
-            e.preventDefault();
-          }}
+          onKeyDown={(e) => listboxKeyDown(e, results.length, setActive, () => (results[active] ? pick(results[active].type) : false), close)}
         />
         {state.wire && (
           <div className="quick-add-filter">
