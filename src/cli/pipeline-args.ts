@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { SimilarityMetric } from '../eval/similarity';
 import type { Pipeline } from '../graph/schema';
 import { PRESET_READ_PARAMS } from '../graph/preset-paths';
 import { FileAccessError } from '../io/file-policy';
@@ -31,6 +32,13 @@ export function parseBackend(value: string | undefined): BackendName | undefined
   if (value === undefined) return undefined;
   if (!(BACKENDS as readonly string[]).includes(value)) throw new UsageError(`--backend ${value}: expected one of ${BACKENDS.join(', ')}`);
   return value as BackendName;
+}
+
+/** `--metric cosine|euclidean` (default cosine). */
+export function parseMetric(value: string | undefined): SimilarityMetric {
+  const metric = (value ?? 'cosine') as SimilarityMetric;
+  if (metric !== 'cosine' && metric !== 'euclidean') throw new UsageError(`--metric ${value}: expected cosine or euclidean`);
+  return metric;
 }
 
 export function parseWorkers(value: string | undefined): number | undefined {

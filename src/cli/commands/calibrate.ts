@@ -2,11 +2,10 @@ import { buildCalibration, foldsOf, type CalibrationMethod } from '../../eval/ca
 import { findEmbeddingsOutput } from '../../eval/embed-items';
 import { PairsFileError } from '../../eval/lfw';
 import { evalSummary, evaluatePairs } from '../../eval/run-eval';
-import type { SimilarityMetric } from '../../eval/similarity';
 import { parseCommandArgs } from '../args';
 import { UsageError } from '../errors';
 import { checkOutputPaths, writeOutputFile } from '../outputs';
-import { loadPresetRun, PIPELINE_HELP, PIPELINE_OPTIONS, runOptions } from '../pipeline-args';
+import { loadPresetRun, parseMetric, PIPELINE_HELP, PIPELINE_OPTIONS, runOptions } from '../pipeline-args';
 import { progressBar } from '../progress';
 
 export const calibrateHelp = `faceflow calibrate <preset.json> --pairs <pairs.txt> --images <dir> --out <calibration.json> [options]
@@ -46,8 +45,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
   if (!values.out) throw new UsageError('calibrate: missing --out <calibration.json>');
   const method = (values.method ?? 'isotonic') as CalibrationMethod;
   if (method !== 'isotonic' && method !== 'platt') throw new UsageError(`--method ${values.method}: expected isotonic or platt`);
-  const metric = (values.metric ?? 'cosine') as SimilarityMetric;
-  if (metric !== 'cosine' && metric !== 'euclidean') throw new UsageError(`--metric ${values.metric}: expected cosine or euclidean`);
+  const metric = parseMetric(values.metric);
   const k = Number(values.folds ?? 10);
   if (!Number.isInteger(k) || k < 2 || k > 100) throw new UsageError(`--folds ${values.folds}: expected a whole number from 2 to 100`);
   const bins = Number(values.bins ?? 15);

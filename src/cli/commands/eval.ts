@@ -3,10 +3,9 @@ import { findEmbeddingsOutput } from '../../eval/embed-items';
 import { evalSummary, evaluatePairs, rocCsv } from '../../eval/run-eval';
 import { evaluatePairsOccluded } from '../../eval/occluded-eval';
 import { OCCLUSION_CHOICES } from '../../../nodes/occlusion';
-import type { SimilarityMetric } from '../../eval/similarity';
 import { parseCommandArgs } from '../args';
 import { UsageError } from '../errors';
-import { loadPresetRun, PIPELINE_HELP, PIPELINE_OPTIONS, runOptions } from '../pipeline-args';
+import { loadPresetRun, parseMetric, PIPELINE_HELP, PIPELINE_OPTIONS, runOptions } from '../pipeline-args';
 import { progressBar } from '../progress';
 import { evaluateStoredPairs } from '../../eval/stored-embeddings-eval';
 import { StoredEmbeddingsError } from '../../eval/stored-embeddings';
@@ -48,8 +47,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   if (!values.pairs) throw new UsageError('eval: missing --pairs <pairs.txt>');
   if (!values.images && !values.embeddings) throw new UsageError('eval: missing --images <dir> (or --embeddings <dir|file>)');
   if (!values.json) throw new UsageError('eval: missing --json <file>');
-  const metric = (values.metric ?? 'cosine') as SimilarityMetric;
-  if (metric !== 'cosine' && metric !== 'euclidean') throw new UsageError(`--metric ${values.metric}: expected cosine or euclidean`);
+  const metric = parseMetric(values.metric);
   const opts = runOptions(values);
   const occludeKind = values['occlude-second'];
   if (occludeKind !== undefined && !(OCCLUSION_CHOICES as readonly string[]).includes(occludeKind)) {
