@@ -5,7 +5,7 @@ import { PairsFileError, pairImageStem, parsePairs, type PairsFile } from './lfw
 
 /** Node-only dataset readers (file system). The pure parsing lives in lfw.ts. */
 
-const IMAGE_EXT = ['.jpg', '.jpeg', '.png', '.JPG', '.JPEG', '.PNG'];
+export const IMAGE_EXT = ['.jpg', '.jpeg', '.png', '.JPG', '.JPEG', '.PNG'];
 
 export interface DatasetImage {
   /** Path relative to the images folder, e.g. `Abel_Pacheco/Abel_Pacheco_0001.jpg`. */
@@ -49,6 +49,11 @@ export async function readPairsDataset(pairsPath: string, imagesDir: string, rea
   };
   const names: [string, string][] = [];
   for (const pair of parsed.pairs) names.push([await find(pair.a, pair.line), await find(pair.b, pair.line)]);
+  return withPairImages(parsed, names, imagesDir);
+}
+
+/** The pairs file with its images (each found name once, sorted) and, per pair, the indices of its two images. */
+export function withPairImages(parsed: PairsFile, names: [string, string][], imagesDir: string): ResolvedPairs {
   const unique = [...new Set(names.flat())].sort();
   const at = new Map(unique.map((n, i) => [n, i]));
   return {

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { PairsFileError, pairImageStem, parsePairs } from './lfw';
-import type { ResolvedPairs } from './datasets-node';
+import { IMAGE_EXT, withPairImages, type ResolvedPairs } from './datasets-node';
 import type { EvalResult } from './run-eval';
 import { scorePairs } from './run-eval';
 import type { FaceVector } from './adaptive';
@@ -15,8 +14,6 @@ import { imagesByPath, loadStoredEmbeddings, type StoredImage } from './stored-e
  * (run-eval.ts scorePairs, with the masked-twin columns when the preset has one).
  */
 
-const IMAGE_EXT = ['.jpg', '.jpeg', '.png', '.JPG', '.JPEG', '.PNG'];
-
 /** pairs.txt resolved against the stored paths (the same image order and index as readPairsDataset gives). */
 export function resolvePairsFromPaths(text: string, pairsFile: string, stored: ReadonlySet<string>, imagesDir = ''): ResolvedPairs {
   const parsed = parsePairs(text, pairsFile);
@@ -29,13 +26,7 @@ export function resolvePairsFromPaths(text: string, pairsFile: string, stored: R
     };
     return [find(pair.a), find(pair.b)];
   });
-  const unique = [...new Set(names.flat())].sort();
-  const at = new Map(unique.map((n, i) => [n, i]));
-  return {
-    ...parsed,
-    images: unique.map((name) => ({ name, file: path.join(imagesDir, name), identity: name.split('/')[0] })),
-    index: names.map(([a, b]) => [at.get(a)!, at.get(b)!]),
-  };
+  return withPairImages(parsed, names, imagesDir);
 }
 
 export interface StoredEvalResult extends EvalResult {
