@@ -4,8 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { registry } from '../nodes';
-import { readPreset } from '../src/cli/preset';
-import { runPipeline } from '../src/cli/run-pipeline';
+import { readPreset } from '../src/runtime/preset';
+import { runPipeline } from '../src/runtime/run-pipeline';
 import { fileRunItems, readPairsDataset } from '../src/eval/datasets-node';
 import { compilePipeline } from '../src/graph/compile';
 

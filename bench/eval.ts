@@ -1,10 +1,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
+import { registry } from '../nodes';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { readPreset, compileOrExplain } from '../src/cli/preset';
+import { readPreset, compileOrExplain } from '../src/runtime/preset';
 import { progressBar } from '../src/cli/progress';
 import { readPairsDataset } from '../src/eval/datasets-node';
 import { verificationMetrics } from '../src/eval/metrics';
@@ -76,7 +77,7 @@ export async function benchEval(args: string[]): Promise<unknown> {
     const out = [];
     for (const file of presets) {
       const pipeline = await readPreset(file);
-      const plan = compileOrExplain(pipeline, file);
+      const plan = compileOrExplain(pipeline, file, registry);
       const r = await evaluatePairs(pipeline, plan, {
         pairsFile, imagesDir: path.join(dir, 'images'), backend: values.backend as BackendName, workers: Number(values.workers),
         onItems: progressBar(path.basename(file)),

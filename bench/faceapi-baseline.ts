@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
  * options, 68-point landmarks, dlib ResNet 128-D descriptor; the most confident face) on
  * `workers` worker_threads with tfjs-wasm, images dealt out in chunks of 4 as our WorkerPool does.
  *
- * Timing. Our eval's images/s (src/cli/run-pipeline.ts) runs from before its workers start to
+ * Timing. Our eval's images/s (src/runtime/run-pipeline.ts) runs from before its workers start to
  * the last result, so it includes starting the workers, loading the models and the first,
  * slower (warm-up) image of each worker. `seconds` / `images_per_second` here are timed the
  * same way and are the figures to compare with. Each worker's first image (a real image of the

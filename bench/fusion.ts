@@ -22,7 +22,7 @@ import { applyGate } from '../src/models/gate/gate';
 import { loadMobileFaceNetTail } from '../src/models/gate/mobilefacenet-tail';
 import { getGate } from '../src/models/gate/runtime';
 import { initBackend, type BackendName } from '../src/runtime/backend';
-import { Rng } from '../src/train/rng';
+import { Rng } from '../src/util/rng';
 
 /** The machine is shared: the best of several timing runs. */
 const minOf = (k: number, f: () => number) => Math.min(...Array.from({ length: k }, f));

@@ -1,4 +1,4 @@
-import { fusionNode } from '../../src/models/fusion/node-def';
+import { fusionNode } from '../fusion';
 
 /** Fusion node running the attention module (src/models/fusion/attention.ts). */
 export const fusionAttentionNode = fusionNode('attention');

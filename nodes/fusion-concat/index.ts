@@ -1,4 +1,4 @@
-import { fusionNode } from '../../src/models/fusion/node-def';
+import { fusionNode } from '../fusion';
 
 /** Fusion node running the concat module (src/models/fusion/concat.ts). */
 export const fusionConcatNode = fusionNode('concat');

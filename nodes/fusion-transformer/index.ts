@@ -1,4 +1,4 @@
-import { fusionNode } from '../../src/models/fusion/node-def';
+import { fusionNode } from '../fusion';
 
 /** Fusion node running the transformer module (src/models/fusion/transformer.ts). */
 export const fusionTransformerNode = fusionNode('transformer');

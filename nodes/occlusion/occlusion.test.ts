@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { FacesValue, Point } from '../../src/graph/values';
-import { Rng } from '../../src/train/rng';
+import { Rng } from '../../src/util/rng';
 import { templatePoints } from '../align/templates';
-import { drawOcclusion, OCCLUSION_KINDS } from './draw';
+import { drawOcclusion, OCCLUSION_KINDS } from '../../src/context/occluders';
 import { occludeFaces, occludeImage, occlusionNode, occlusionParams } from '.';
 
 const LM = templatePoints('arcface-112', 112) as Point[];

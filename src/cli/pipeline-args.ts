@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { registry } from '../../nodes';
 import type { SimilarityMetric } from '../eval/similarity';
 import type { Pipeline } from '../graph/schema';
 import { PRESET_READ_PARAMS } from '../graph/preset-paths';
@@ -7,7 +8,7 @@ import { checkFileAccess, presetRunPolicy, setFileAccessPolicy, type FileAccessP
 import { setMaxImagePixels } from '../io/node-io';
 import { BACKENDS, type BackendName } from '../runtime/backend';
 import { UsageError } from './errors';
-import { applyParamOverrides, compileOrExplain, readPreset } from './preset';
+import { applyParamOverrides, compileOrExplain, readPreset } from '../runtime/preset';
 
 /** The options of every command that runs a preset over images (for parseCommandArgs). */
 export const PIPELINE_OPTIONS = {
@@ -100,8 +101,8 @@ export async function applyFilePolicy(presetFile: string | undefined, pipeline: 
 export async function loadPresetRun(presetFile: string, values: { workers?: string; backend?: string; models?: string; param?: string[]; 'allow-path'?: string[]; 'max-pixels'?: string }) {
   const run = runOptions(values);
   applyMaxPixels(values['max-pixels']);
-  const pipeline = applyParamOverrides(await readPreset(presetFile), values.param ?? []);
-  const plan = compileOrExplain(pipeline, presetFile);
+  const pipeline = applyParamOverrides(await readPreset(presetFile), values.param ?? [], registry);
+  const plan = compileOrExplain(pipeline, presetFile, registry);
   await applyFilePolicy(presetFile, pipeline, values);
   return { pipeline, plan, run };
 }

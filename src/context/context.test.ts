@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { initBackend } from '../runtime/backend';
-import { Rng } from '../train/rng';
+import { Rng } from '../util/rng';
 import { DEFAULT_OCC_CONFIG, initOcclusionClassifier, occlusionLogits } from './occlusion-classifier';
 import type { Point } from '../graph/values';
 import { luma, photometry } from './photometric';

@@ -3,7 +3,7 @@ import type { RunItem } from '../graph/node-definition';
 import type { Pipeline } from '../graph/schema';
 import type { EmbeddingsValue } from '../graph/values';
 import { faceVectorOf } from './adaptive';
-import { runPipeline, type PipelineRun, type PipelineRunOptions } from '../cli/run-pipeline';
+import { runPipeline, type PipelineRun, type PipelineRunOptions } from '../runtime/run-pipeline';
 
 /**
  * Node-only: run a preset's per-item phase on images and take each image's first embedding

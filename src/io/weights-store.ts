@@ -1,4 +1,4 @@
-import type { WeightsManifest } from '../train/weights-file';
+import type { WeightsManifest } from './weights-file';
 import { dbGet, dbGetAll, dbGetAllKeys, dbPut, WEIGHTS } from './lab-db';
 
 /**

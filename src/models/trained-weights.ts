@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { HostIO } from '../graph/node-definition';
-import { decodeWeights, readWeightsFiles } from '../train/weights-file';
+import { decodeWeights, readWeightsFiles } from '../io/weights-file';
 import { confineWeightsReads } from '../io/file-policy';
 import { holdModelTensors, releaseModelTensors } from './held-tensors';
 

@@ -4,7 +4,7 @@ import type { Plan, PlanStep } from '../graph/compile';
 import { heldModelTensors } from '../models/held-tensors';
 import { OutputCache } from './cache';
 import type { RunEvent } from './events';
-import { hashKey, stableStringify } from './hash';
+import { hashKey, stableStringify } from '../util/hash';
 
 export type NodeOutputs = Record<string, unknown>;
 

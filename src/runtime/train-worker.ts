@@ -13,7 +13,7 @@ import {
   collectTargetRows, createTrainable, identityLabeler, OCCLUDE_SETTINGS, pairsFromRows, splitIdentities, stackPasses, trainingRecord, trainingSummary, trainPasses,
   type TrainPass,
 } from '../train/session';
-import { encodeWeights, type WeightsManifest } from '../train/weights-file';
+import { encodeWeights, type WeightsManifest } from '../io/weights-file';
 import { itemProgress } from './events';
 import { RunAborted, type Executor } from './executor';
 

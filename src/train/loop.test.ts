@@ -10,9 +10,9 @@ import type { CachedDataset } from './data';
 import { defaultTrainOptions, embedAll, trainModule, type TrainOptions } from './loop';
 import { fusionModule, gatedFusionModule, gateModule } from './module';
 import { MASKED_CONTEXT_DIM, MASKED_DIM, maskedEmbeddings } from '../../test/fixtures/masked-embeddings';
-import { Rng } from './rng';
+import { Rng } from '../util/rng';
 import { mineSemiHard, tripletLoss } from './triplet';
-import { loadWeightsFiles, saveWeightsFiles } from './weights-file-node';
+import { loadWeightsFiles, saveWeightsFiles } from '../io/weights-file-fs';
 
 beforeAll(async () => {
   await initBackend('wasm');

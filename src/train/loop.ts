@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { AdamW, ADAMW_DEFAULTS } from './adamw';
 import { checkDataset, disposeBatch, gatherBatch, gatherRows, tripletBatches, type CachedDataset } from './data';
 import type { TrainableModule } from './module';
-import { Rng } from './rng';
+import { Rng } from '../util/rng';
 import { defaultMilestones, EarlyStopping, stepDecay } from './schedule';
 import { mineSemiHard, TRIPLET_MARGIN, tripletLoss, type MinedTriplets } from './triplet';
 

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { drawOcclusion, type OcclusionKind } from '../../nodes/occlusion/draw';
+import { drawOcclusion, type OcclusionKind } from '../context/occluders';
 import {
   changedFraction, DEFAULT_OCC_CONFIG, initOcclusionClassifier, OCC_INPUT, occlusionInput, occlusionLogits, occlusionRegions,
   type OcclusionClassifierConfig,
 } from '../context/occlusion-classifier';
 import type { Point } from '../graph/values';
 import { AdamW } from './adamw';
-import { Rng } from './rng';
+import { Rng } from '../util/rng';
 import { defaultMilestones, EarlyStopping, stepDecay } from './schedule';
 
 /** Aligned face crops, row-major [count, size, size, 3], 8-bit. */

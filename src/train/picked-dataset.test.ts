@@ -5,7 +5,7 @@ import type { Pipeline } from '../graph/schema';
 import { identityCounts, trainingImages, trainingSetProblem } from './picked-dataset';
 import { trainTargetForNode } from './prepare';
 import { identityLabeler, pairsFromRows, splitIdentities } from './session';
-import type { WeightsManifest } from './weights-file';
+import type { WeightsManifest } from '../io/weights-file';
 
 const files = (paths: string[]) => paths.map((path) => ({ path, file: path }));
 

@@ -5,7 +5,7 @@ import { defaultFusionConfig, initFusion } from '../models/fusion';
 import { initBackend } from '../runtime/backend';
 import { defaultTrainOptions, trainModule } from './loop';
 import { fusionModule } from './module';
-import { Rng } from './rng';
+import { Rng } from '../util/rng';
 import { defaultMilestones, EarlyStopping, NO_IMPROVEMENT, stepDecay, trainingVerdict } from './schedule';
 
 /** The learning-rate multiplier of each 0-based epoch of a run with the default milestones. */

@@ -1,4 +1,4 @@
-import { OCCLUSION_KINDS } from '../../nodes/occlusion/draw';
+import { OCCLUSION_KINDS } from '../context/occluders';
 import type { Pipeline } from '../graph/schema';
 import { defaultFusionConfig, initFusion } from '../models/fusion';
 import { defaultGateConfig, initGate } from '../models/gate/gate';
@@ -7,7 +7,7 @@ import type { CachedDataset } from './data';
 import type { TrainOptions, TrainResult } from './loop';
 import { fusionModule, gateModule, type BackboneTail, type TrainableModule } from './module';
 import { withOcclusion, type TrainTarget } from './prepare';
-import { Rng } from './rng';
+import { Rng } from '../util/rng';
 
 /**
  * The steps of a gate / fusion training run that `faceflow train` (Node, worker threads) and the

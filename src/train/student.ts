@@ -6,7 +6,7 @@ import { pretrainedBackWeights, runBack, splitAt, STUDENT_KIND, type StudentConf
 import { AdamW } from './adamw';
 import { gatherRows, tripletBatches } from './data';
 import { bestThresholdAccuracy } from './loop';
-import { Rng } from './rng';
+import { Rng } from '../util/rng';
 import { EarlyStopping, stepDecay } from './schedule';
 import { mineFromDistances, pairwiseSquaredDistances, tripletLoss } from './triplet';
 

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../runtime/backend';
 import { AdamW } from './adamw';
 import { tripletBatches } from './data';
-import { Rng } from './rng';
+import { Rng } from '../util/rng';
 import { defaultMilestones, EarlyStopping, stepDecay } from './schedule';
 import { mineSemiHard, pairwiseSquaredDistances, tripletLoss, tripletSemiHardLoss } from './triplet';
 import { bestThresholdAccuracy } from './loop';

@@ -2,7 +2,7 @@ import { deflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { crc32 } from '../../src/io/png-meta';
-import { mulberry32 } from '../../src/train/rng';
+import { mulberry32 } from '../../src/util/rng';
 
 /**
  * A seeded generator of valid, odd and corrupt PNG and JPEG files for the decoder fuzz test

@@ -5,14 +5,14 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { registry } from '../../nodes';
 import { applyFilePolicy } from '../../src/cli/pipeline-args';
-import { compileOrExplain, readPreset } from '../../src/cli/preset';
+import { compileOrExplain, readPreset } from '../../src/runtime/preset';
 import { UserError } from '../../src/graph/errors';
 import { PRESET_READ_PARAMS } from '../../src/graph/preset-paths';
 import { validatePipeline } from '../../src/graph/validate';
 import { setFileAccessPolicy, type FileAccessPolicy } from '../../src/io/file-policy-node';
 import { createNodeIO } from '../../src/io/node-io';
 import { loadTrainedWeights } from '../../src/models/trained-weights';
-import { mulberry32 } from '../../src/train/rng';
+import { mulberry32 } from '../../src/util/rng';
 
 /**
  * The seeded preset fuzzer: mutations of the bundled presets (deleted and retyped fields,
@@ -211,7 +211,7 @@ export async function runPresetCase(sb: Sandbox, text: string, hangMs = 2000): P
   const tensors = tf.memory().numTensors;
   try {
     const pipeline = await readPreset(file);
-    const plan = compileOrExplain(pipeline, file);
+    const plan = compileOrExplain(pipeline, file, registry);
     if (validatePipeline(pipeline, registry).length) throw new Error('compiled an invalid pipeline');
     policy = await applyFilePolicy(file, pipeline, {});
     setFileAccessPolicy({ ...policy, onOpen: (p) => opened.push(p) });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '../../nodes';
-import { readPreset } from '../../src/cli/preset';
+import { readPreset } from '../../src/runtime/preset';
 import { evaluatePairs } from '../../src/eval/run-eval';
 import { evaluatePairsOccluded } from '../../src/eval/occluded-eval';
 import { parsePairs } from '../../src/eval/lfw';

@@ -2,13 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { alignFaces, alignParams } from '../../nodes/align';
 import { templatePoints } from '../../nodes/align/templates';
-import { drawOcclusion } from '../../nodes/occlusion/draw';
+import { drawOcclusion } from '../../src/context/occluders';
 import { OCC_INPUT, occlusionInput, occlusionLogits } from '../../src/context/occlusion-classifier';
 import type { DetectionsValue, Point } from '../../src/graph/values';
 import { createNodeIO, resolvePackageAsset } from '../../src/io/node-io';
 import { detectFaces, loadMtcnn } from '../../src/models/mtcnn';
 import { initBackend } from '../../src/runtime/backend';
-import { Rng } from '../../src/train/rng';
+import { Rng } from '../../src/util/rng';
 import { occlusionSamples, trainOcclusionClassifier, type FaceCrops } from '../../src/train/occlusion';
 
 const LM = templatePoints('arcface-112', 112) as Point[];

@@ -14,8 +14,8 @@ import { defaultFusionConfig, initFusion } from '../../src/models/fusion';
 import type { WeightsValue } from '../../src/models/fusion/runtime';
 import { initBackend } from '../../src/runtime/backend';
 import { Executor } from '../../src/runtime/executor';
-import { Rng } from '../../src/train/rng';
-import { saveWeightsFiles } from '../../src/train/weights-file-node';
+import { Rng } from '../../src/util/rng';
+import { saveWeightsFiles } from '../../src/io/weights-file-fs';
 
 beforeAll(async () => {
   await initBackend('wasm');

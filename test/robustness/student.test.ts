@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '../../nodes';
 import { templatePoints } from '../../nodes/align/templates';
-import { drawOcclusion } from '../../nodes/occlusion/draw';
+import { drawOcclusion } from '../../src/context/occluders';
 import { compilePipeline } from '../../src/graph/compile';
 import type { Pipeline } from '../../src/graph/schema';
 import type { EmbeddingsValue } from '../../src/graph/values';
@@ -16,9 +16,9 @@ import { loadMobileFaceNet, type MobileFaceNet } from '../../src/models/mobilefa
 import { runBack, splitAt, TRAIN_FROM } from '../../src/models/mobilefacenet/student';
 import { initBackend } from '../../src/runtime/backend';
 import { Executor } from '../../src/runtime/executor';
-import { Rng } from '../../src/train/rng';
+import { Rng } from '../../src/util/rng';
 import { buildStudentData, coverageMap, initialStudentWeights, studentConfig, trainStudent, type FaceRow, type StudentEpochLog } from '../../src/train/student';
-import { saveWeightsFiles } from '../../src/train/weights-file-node';
+import { saveWeightsFiles } from '../../src/io/weights-file-fs';
 
 let net: MobileFaceNet;
 beforeAll(async () => {

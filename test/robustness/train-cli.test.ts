@@ -9,7 +9,7 @@ import type { DetectionsValue } from '../../src/graph/values';
 import { createNodeIO, encodePngNode, resolvePackageAsset } from '../../src/io/node-io';
 import { detectFaces, loadMtcnn } from '../../src/models/mtcnn';
 import { initBackend } from '../../src/runtime/backend';
-import { loadWeightsFiles } from '../../src/train/weights-file-node';
+import { loadWeightsFiles } from '../../src/io/weights-file-fs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const preset = path.join(root, 'test/robustness/fixtures/mtcnn-attention.json');

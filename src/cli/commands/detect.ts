@@ -10,7 +10,7 @@ import { UsageError } from '../errors';
 import { listInputs } from '../inputs';
 import { checkOutputPaths, writeOutputFile } from '../outputs';
 import { progressBar } from '../progress';
-import { runPipeline } from '../run-pipeline';
+import { runPipeline } from '../../runtime/run-pipeline';
 import { applyFilePolicy, applyMaxPixels, runOptions } from '../pipeline-args';
 
 export const detectHelp = `faceflow detect --input <image|dir> --json <file> [options]

@@ -14,10 +14,10 @@ import { initBackend } from '../../runtime/backend';
 import { Executor, type ItemResult } from '../../runtime/executor';
 import { WorkerPool } from '../../runtime/pool';
 import { nodeOutputCache } from '../../runtime/disk-cache-node';
-import { stableStringify } from '../../runtime/hash';
+import { stableStringify } from '../../util/hash';
 import { parseCommandArgs } from '../args';
 import { UsageError } from '../errors';
-import { defaultWorkers } from '../run-pipeline';
+import { defaultWorkers } from '../../runtime/run-pipeline';
 import { loadPresetRun, PIPELINE_HELP, PIPELINE_OPTIONS } from '../pipeline-args';
 import { checkOutputPaths, writeOutputFile } from '../outputs';
 

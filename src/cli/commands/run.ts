@@ -7,7 +7,7 @@ import { listInputs } from '../inputs';
 import { checkOutputPaths, writeOutputFile } from '../outputs';
 import { loadPresetRun, PIPELINE_HELP, PIPELINE_OPTIONS } from '../pipeline-args';
 import { progressBar } from '../progress';
-import { runPipeline } from '../run-pipeline';
+import { runPipeline } from '../../runtime/run-pipeline';
 
 export const runHelp = `faceflow run <preset.json> --input <image|dir> --out <dir> [options]
 

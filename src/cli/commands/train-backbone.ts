@@ -1,5 +1,6 @@
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { registry } from '../../../nodes';
 import { readIdentityFolder, type DatasetImage } from '../../eval/datasets-node';
 import type { PipelineNode } from '../../graph/schema';
 import type { FacesValue } from '../../graph/values';
@@ -13,9 +14,9 @@ import { defaultMilestones } from '../../train/schedule';
 import { identityLabeler, OCCLUDE_SETTINGS, pairsFromRows, splitIdentities, trainPasses } from '../../train/session';
 import { buildStudentData, studentConfig, trainStudent, type FaceRow, type StudentEpochLog } from '../../train/student';
 import { loadStudentCache, saveStudentCache, studentCacheKey } from '../../train/student-cache-node';
-import { loadWeightsFiles, saveWeightsFiles } from '../../train/weights-file-node';
+import { loadWeightsFiles, saveWeightsFiles } from '../../io/weights-file-fs';
 import { UsageError } from '../errors';
-import { applyParamOverrides, compileOrExplain, readPreset } from '../preset';
+import { applyParamOverrides, compileOrExplain, readPreset } from '../../runtime/preset';
 import { parseBackend, parseWorkers } from '../pipeline-args';
 import { progressBar } from '../progress';
 import { jsonLog, num, runPass, type RunOpts } from './train';
@@ -64,8 +65,8 @@ export async function trainBackbone(presetFile: string, argv: string[], v: Backb
   const valFraction = num(v['val-fraction'], 'val-fraction', 0.2, (x) => x > 0 && x < 1);
   const run: RunOpts = { backend: parseBackend(v.backend), workers: parseWorkers(v.workers), models: v.models };
 
-  const pipeline = applyParamOverrides(await readPreset(presetFile), v.param ?? []);
-  compileOrExplain(pipeline, presetFile);
+  const pipeline = applyParamOverrides(await readPreset(presetFile), v.param ?? [], registry);
+  compileOrExplain(pipeline, presetFile, registry);
   const node = studentNode(pipeline.nodes, presetFile);
   const source = pipeline.edges.find((e) => e.to.node === node.id && e.to.port === 'faces')?.from;
   if (!source) throw new UsageError(`${presetFile}: node "${node.id}" has no faces connected`);

@@ -1,8 +1,9 @@
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { registry } from '../../../nodes';
 import { ALIGN_TEMPLATES, templatePoints, type TemplateName } from '../../../nodes/align/templates';
-import { OCCLUSION_KINDS } from '../../../nodes/occlusion/draw';
+import { OCCLUSION_KINDS } from '../../context/occluders';
 import { DEFAULT_OCC_CONFIG } from '../../context/occlusion-classifier';
 import { fileRunItems, readIdentityFolder, readPairsDataset, type DatasetImage } from '../../eval/datasets-node';
 import { PairsFileError } from '../../eval/lfw';
@@ -20,13 +21,13 @@ import {
   collectPasses, collectTargetRows, createTrainable, identityLabeler, OCCLUDE_SETTINGS, splitIdentities, stackPasses,
   pairsFromRows, trainingRecord, trainingSummary, trainPasses, type TrainPass,
 } from '../../train/session';
-import { saveWeightsFiles } from '../../train/weights-file-node';
+import { saveWeightsFiles } from '../../io/weights-file-fs';
 import { trainBackbone, type BackboneArgs } from './train-backbone';
 import { parseCommandArgs } from '../args';
 import { UsageError } from '../errors';
-import { applyParamOverrides, compileOrExplain, readPreset } from '../preset';
+import { applyParamOverrides, compileOrExplain, readPreset } from '../../runtime/preset';
 import { progressBar } from '../progress';
-import { runPipeline } from '../run-pipeline';
+import { runPipeline } from '../../runtime/run-pipeline';
 import { parseBackend, parseWorkers } from '../pipeline-args';
 
 export const trainHelp = `faceflow train <preset.json> --data <dir> --out <dir> [options]
@@ -85,7 +86,7 @@ export type RunOpts = { backend?: ReturnType<typeof parseBackend>; workers?: num
 
 /** Run one cache pass over the images with the worker pool: the outputs per image (undefined where it failed). */
 export async function runPass(pass: TrainPass, images: DatasetImage[], presetFile: string, run: RunOpts): Promise<ItemOutputs[]> {
-  const plan = compileOrExplain(pass.pipeline, presetFile);
+  const plan = compileOrExplain(pass.pipeline, presetFile, registry);
   const r = await runPipeline(pass.pipeline, plan, await fileRunItems(images), { backend: run.backend, workers: run.workers, modelDir: run.models, onItems: progressBar(`cache ${pass.name}`) });
   return r.items.map((it) => (it.error ? undefined : it.outputs));
 }
@@ -133,8 +134,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const backend = parseBackend(values.backend);
   const workers = parseWorkers(values.workers);
 
-  const pipeline = applyParamOverrides(await readPreset(presetFile), values.param ?? []);
-  compileOrExplain(pipeline, presetFile);
+  const pipeline = applyParamOverrides(await readPreset(presetFile), values.param ?? [], registry);
+  compileOrExplain(pipeline, presetFile, registry);
   let target: TrainTarget;
   let cache: Pipeline;
   try {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../../train/rng';
+import type { Rng } from '../../util/rng';
 import { checkInputs, l2Normalize, normalInit, type Weights } from './common';
 
 /** Static baseline: fused = L2([e, c W]), W [C, P] a learned projection of the context. */

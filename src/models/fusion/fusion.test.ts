@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../runtime/backend';
-import { Rng } from '../../train/rng';
+import { Rng } from '../../util/rng';
 import { defaultFusionConfig, FUSION_KINDS, fusedDim, initFusion, runFusion, type AttentionConfig, type TransformerConfig } from '.';
 
 beforeAll(async () => {

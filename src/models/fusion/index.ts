@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../../train/rng';
+import type { Rng } from '../../util/rng';
 import { attentionFusion, attentionShapes, initAttention, type AttentionConfig } from './attention';
 import { checkWeights, type Weights } from './common';
 import { concatFusion, concatShapes, initConcat, type ConcatConfig } from './concat';

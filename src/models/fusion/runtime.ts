@@ -1,7 +1,7 @@
 import type { HostIO } from '../../graph/node-definition';
 import type { EmbeddingsValue } from '../../graph/values';
 import type { ContextValue } from '../../context/vector';
-import { Rng } from '../../train/rng';
+import { Rng } from '../../util/rng';
 import { BackendKeyedCache, holdModelTensors } from '../held-tensors';
 import { loadTrainedWeights } from '../trained-weights';
 import { checkFusionWeights, defaultFusionConfig, fusedDim, initFusion, type FusionConfig, type FusionKind, type Weights } from '.';

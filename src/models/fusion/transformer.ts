@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../../train/rng';
+import type { Rng } from '../../util/rng';
 import { checkInputs, dense, glorotNormal, l2Normalize, layerNorm, normalInit, type Weights } from './common';
 
 /**

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createNodeIO } from '../../io/node-io';
 import { initBackend } from '../../runtime/backend';
-import { Rng } from '../../train/rng';
+import { Rng } from '../../util/rng';
 import { loadMobileFaceNet } from '../mobilefacenet';
 import { applyGate, defaultGateConfig, initGate } from './gate';
 import { loadMobileFaceNetTail } from './mobilefacenet-tail';

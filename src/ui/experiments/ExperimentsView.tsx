@@ -1,7 +1,7 @@
 import { startTransition, useEffect, useRef, useState } from 'react';
 import { registry } from '../../../nodes';
 import type { VerificationMetrics } from '../../eval/metrics';
-import { hashString } from '../../runtime/hash';
+import { hashString } from '../../util/hash';
 import { runSignature } from '../editor/graph-ops';
 import { formatMs } from '../format';
 import { cancelDatasetRun, runDatasetInWorker } from '../run/runner';
@@ -11,6 +11,8 @@ import { datasetItems, datasetName, datasetPath, datasetPipeline, IMAGE_FILE, ty
 import { dbDelete, dbGetAll, dbPut, EXPERIMENTS } from '../../io/lab-db';
 import { operatingPoint, summaryRow, toCsv, toJson, type ExperimentRecord } from './records';
 import { useReturnFocus } from '../a11y/focus-return';
+import { ReliabilitySection, runCalibration } from './reliability';
+import type { ScoresValue } from '../../eval/verify';
 
 interface Picked {
   name: string;
@@ -107,6 +109,7 @@ async function runDataset(picked: Picked, pairs: File | undefined): Promise<Expe
       time: new Date().toISOString(),
       ms: outcome.ms,
       metrics,
+      calibration: runCalibration(outcome.final[built.verifyId]?.scores as ScoresValue | undefined),
     };
     record.id = (await dbPut(EXPERIMENTS, record)) as number;
     await reloadRecords();
@@ -306,6 +309,7 @@ export function ExperimentsView() {
                 <div className="histogram-grid">
                   {shown.map((r, i) => <Staggered key={r.id} order={2 + i} height={200}><HistogramChart run={r} far={far} color={RUN_COLORS[i % RUN_COLORS.length]} /></Staggered>)}
                 </div>
+                <Staggered order={2 + shown.length} height={240}><ReliabilitySection runs={shown} /></Staggered>
               </>
             )}
           </section>

@@ -1,5 +1,5 @@
 import { dbGet, dbPut, INPUTS } from '../../io/lab-db';
-import { hashBytes } from '../../runtime/hash';
+import { hashBytes } from '../../util/hash';
 import { lab, toast } from '../state/store';
 
 interface StoredInput {

@@ -7,7 +7,7 @@ import { defaultFusionConfig, initFusion } from '../../../src/models/fusion';
 import { initBackend, type BackendName } from '../../../src/runtime/backend';
 import { defaultTrainOptions, trainModule } from '../../../src/train/loop';
 import { fusionModule } from '../../../src/train/module';
-import { Rng } from '../../../src/train/rng';
+import { Rng } from '../../../src/util/rng';
 import { MASKED_CONTEXT_DIM, MASKED_DIM, maskedEmbeddings } from '../../fixtures/masked-embeddings';
 
 async function lossCurve(backend: BackendName) {

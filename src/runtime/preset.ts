@@ -1,11 +1,11 @@
 import path from 'node:path';
-import { registry } from '../../nodes';
 import { compilePipeline, GraphError, type Plan } from '../graph/compile';
+import { UserError } from '../graph/errors';
 import { loadPipelineText } from '../graph/load';
 import { resolvePresetPaths } from '../graph/preset-paths';
+import type { NodeRegistry } from '../graph/registry';
 import type { Pipeline } from '../graph/schema';
 import { readFileWithPolicy } from '../io/file-policy-node';
-import { UsageError } from './errors';
 
 /**
  * Read, migrate and validate a preset file; errors name the file. Relative weights paths in
@@ -16,24 +16,24 @@ export async function readPreset(file: string): Promise<Pipeline> {
   // the preset is named by the user: only the file-type and size rules apply to it
   const text = new TextDecoder().decode(await readFileWithPolicy(file, 'preset', { roots: undefined }));
   const loaded = loadPipelineText(text);
-  if (!loaded.ok) throw new UsageError(`${file}: ${loaded.error}`);
+  if (!loaded.ok) throw new UserError(`${file}: ${loaded.error}`);
   const dir = path.dirname(path.resolve(file));
   return resolvePresetPaths(loaded.pipeline, (ref) => path.resolve(dir, ref));
 }
 
 /** Apply `--param nodeId.name=value` overrides (value read as JSON when it parses, else as a string). */
-export function applyParamOverrides(p: Pipeline, overrides: string[]): Pipeline {
+export function applyParamOverrides(p: Pipeline, overrides: string[], registry: NodeRegistry): Pipeline {
   const nodes = p.nodes.map((n) => ({ ...n, params: { ...n.params } }));
   for (const o of overrides) {
     const m = /^([^.=]+)\.([^=]+)=(.*)$/s.exec(o);
-    if (!m) throw new UsageError(`--param ${o}: expected nodeId.name=value`);
+    if (!m) throw new UserError(`--param ${o}: expected nodeId.name=value`);
     const [, nodeId, name, raw] = m;
     const node = nodes.find((n) => n.id === nodeId);
     // own properties only: a name such as `toString` is not a param
-    if (!node) throw new UsageError(`--param ${o}: no node "${nodeId}" in the preset (nodes: ${nodes.map((n) => n.id).join(', ')})`);
+    if (!node) throw new UserError(`--param ${o}: no node "${nodeId}" in the preset (nodes: ${nodes.map((n) => n.id).join(', ')})`);
     const def = registry.get(node.type);
     const known = def ? Object.keys(def.params.shape) : [];
-    if (!known.includes(name)) throw new UsageError(`--param ${o}: unknown param "${name}" for ${node.type} (params: ${known.join(', ') || 'none'})`);
+    if (!known.includes(name)) throw new UserError(`--param ${o}: unknown param "${name}" for ${node.type} (params: ${known.join(', ') || 'none'})`);
     let value: unknown = raw;
     try {
       value = JSON.parse(raw);
@@ -45,11 +45,11 @@ export function applyParamOverrides(p: Pipeline, overrides: string[]): Pipeline 
   return { ...p, nodes };
 }
 
-export function compileOrExplain(p: Pipeline, file: string): Plan {
+export function compileOrExplain(p: Pipeline, file: string, registry: NodeRegistry): Plan {
   try {
     return compilePipeline(p, registry);
   } catch (e) {
-    if (e instanceof GraphError) throw new UsageError(`${file}: ${e.issues[0].message}${e.issues.length > 1 ? ` (and ${e.issues.length - 1} more)` : ''}`);
+    if (e instanceof GraphError) throw new UserError(`${file}: ${e.issues[0].message}${e.issues.length > 1 ? ` (and ${e.issues.length - 1} more)` : ''}`);
     throw e;
   }
 }

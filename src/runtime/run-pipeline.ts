@@ -3,10 +3,10 @@ import type { Plan } from '../graph/compile';
 import type { RunItem } from '../graph/node-definition';
 import type { Pipeline } from '../graph/schema';
 import { createNodeIO } from '../io/node-io';
-import { initBackend, type BackendChoice, type BackendName } from '../runtime/backend';
-import { Executor, type ItemResult, type NodeOutputs, type NodeTiming } from '../runtime/executor';
-import { WorkerPool } from '../runtime/pool';
-import { nodeOutputCache } from '../runtime/disk-cache-node';
+import { initBackend, type BackendChoice, type BackendName } from './backend';
+import { Executor, type ItemResult, type NodeOutputs, type NodeTiming } from './executor';
+import { WorkerPool } from './pool';
+import { nodeOutputCache } from './disk-cache-node';
 
 export interface PipelineRunOptions {
   backend?: BackendName;

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { defineNode, type AnyNodeDefinition } from '../../graph/node-definition';
-import type { EmbeddingsValue } from '../../graph/values';
-import type { ContextValue } from '../../context/vector';
-import type { FusionKind } from '.';
-import { fuseValues, getFusion } from './runtime';
+import { defineNode, type AnyNodeDefinition } from '../src/graph/node-definition';
+import type { EmbeddingsValue } from '../src/graph/values';
+import type { ContextValue } from '../src/context/vector';
+import type { FusionKind } from '../src/models/fusion';
+import { fuseValues, getFusion } from '../src/models/fusion/runtime';
 
 const DOCS: Record<FusionKind, { title: string; doc: string; weights: string }> = {
   concat: {
