@@ -1,18 +1,10 @@
 import { z } from 'zod';
-import type { ContextValue } from '../../src/context/vector';
+import { maskedFlags, type ContextValue } from '../../src/context/vector';
 import { defineNode } from '../../src/graph/node-definition';
 import type { EmbeddingsValue, FacesValue } from '../../src/graph/values';
 import { loadBackbone } from '../../src/models/mobilefacenet/student-runtime';
-import { embedFaces } from '../mobilefacenet/embed';
+import { embedFaces, pickFaces } from '../mobilefacenet/embed';
 import { occludeFaces } from '../occlusion';
-
-/** The face's subset (by index) of an aligned-faces batch. */
-function pickFaces(faces: FacesValue, idx: number[]): FacesValue {
-  const stride = faces.size * faces.size * 3;
-  const data = new Uint8Array(idx.length * stride);
-  idx.forEach((i, k) => data.set(faces.data.subarray(i * stride, (i + 1) * stride), k * stride));
-  return { ...faces, count: idx.length, data, transforms: idx.map((i) => faces.transforms[i]), boxes: idx.map((i) => faces.boxes[i]), fallback: idx.map((i) => faces.fallback[i]) };
-}
 
 export const maskedTwinNode = defineNode({
   type: 'masked-twin',
@@ -38,9 +30,7 @@ export const maskedTwinNode = defineNode({
     if (faces.count !== embeddings.count || faces.count !== context.count) {
       throw new Error(`${faces.count} faces, ${embeddings.count} embeddings and ${context.count} context vectors: connect all three from the same faces`);
     }
-    const mi = context.names.indexOf('mask');
-    if (mi < 0) throw new Error('the context has no "mask" component');
-    const masked = Array.from({ length: faces.count }, (_, i) => context.data[i * context.dim + mi] >= params.maskThreshold);
+    const masked = maskedFlags(context, params.maskThreshold);
     const data = Float32Array.from(embeddings.data);
     const unmasked = masked.flatMap((m, i) => (m ? [] : [i]));
     if (unmasked.length) {

@@ -49,3 +49,11 @@ export async function embedFaces(
     tf.dispose([emb, fmap, att].filter((t): t is tf.Tensor => !!t));
   }
 }
+
+/** The face's subset (by index) of an aligned-faces batch. */
+export function pickFaces(faces: FacesValue, idx: number[]): FacesValue {
+  const stride = faces.size * faces.size * 3;
+  const data = new Uint8Array(idx.length * stride);
+  idx.forEach((i, k) => data.set(faces.data.subarray(i * stride, (i + 1) * stride), k * stride));
+  return { ...faces, count: idx.length, data, transforms: idx.map((i) => faces.transforms[i]), boxes: idx.map((i) => faces.boxes[i]), fallback: idx.map((i) => faces.fallback[i]) };
+}

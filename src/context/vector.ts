@@ -34,6 +34,20 @@ export interface ContextValue {
   source?: string;
 }
 
+/**
+ * Which faces the context calls masked: its "mask" component (the occlusion classifier's
+ * lower-face score) at or above `threshold`. Throws when the context carries no mask score.
+ */
+export function maskedFlags(context: ContextValue, threshold: number): boolean[] {
+  const mi = context.names.indexOf('mask');
+  if (mi < 0) throw new Error('the context has no "mask" component');
+  const vi = context.names.indexOf('validity');
+  for (let i = 0; vi >= 0 && i < context.count; i++) {
+    if (context.data[i * context.dim + vi] === 0.5) throw new Error('the context ran without an occlusion classifier (set its occlusionWeights): no face could count as masked');
+  }
+  return Array.from({ length: context.count }, (_, i) => context.data[i * context.dim + mi] >= threshold);
+}
+
 export interface FaceMeasurements {
   /** The aligned crop, 8-bit RGB (or gray), row-major. */
   crop: { data: Uint8Array | Float32Array; width: number; height: number; channels: 1 | 3 };

@@ -15,6 +15,12 @@ beforeAll(async () => {
   await initBackend('wasm');
 });
 
+const node = (id: string, type: string, params: Record<string, unknown> = {}) => ({ id, type, params, position: { x: 0, y: 0 } });
+const edge = (a: string, ap: string, b: string, bp: string) => ({ from: { node: a, port: ap }, to: { node: b, port: bp } });
+const occWeights = fileURLToPath(new URL('../../presets/weights/occlusion.json', import.meta.url));
+const studentWeights = fileURLToPath(new URL('../../presets/weights/student.json', import.meta.url));
+const sampleItems = () => ['sample1.jpg', 'sample3.jpg'].map((f) => ({ id: f, name: f, path: resolvePackageAsset(`@vladmandic/face-api/demo/${f}`) }));
+
 describe('occlusion-adaptive matching', () => {
   const u = (x: number[]) => Float32Array.from(x.map((v) => v / Math.hypot(...x)));
   it('mixes in the like-with-like score only for a masked face against an unmasked one', () => {
@@ -31,9 +37,6 @@ describe('occlusion-adaptive matching', () => {
   });
 
   it('the masked-twin node: a masked face keeps its own embedding as twin, an unmasked one gets the embedding of itself with a drawn mask', async () => {
-    const node = (id: string, type: string, params: Record<string, unknown> = {}) => ({ id, type, params, position: { x: 0, y: 0 } });
-    const edge = (a: string, ap: string, b: string, bp: string) => ({ from: { node: a, port: ap }, to: { node: b, port: bp } });
-    const occWeights = fileURLToPath(new URL('../../presets/weights/occlusion.json', import.meta.url));
     const p = {
       schema: 'faceflow/pipeline', version: 2, name: 'twin', description: '',
       nodes: [
@@ -46,9 +49,8 @@ describe('occlusion-adaptive matching', () => {
         edge('mask', 'faces', 'twin', 'faces'), edge('emb', 'embeddings', 'twin', 'embeddings'), edge('ctx', 'context', 'twin', 'context'), edge('align', 'faces', 'plain', 'faces'),
       ],
     } as Pipeline;
-    const items = ['sample1.jpg', 'sample3.jpg'].map((f) => ({ id: f, name: f, path: resolvePackageAsset(`@vladmandic/face-api/demo/${f}`) }));
     const before = tf.memory().numTensors - heldModelTensors();
-    const res = await new Executor().run(compilePipeline(p, registry), items, { io: createNodeIO(), retain: 'all' });
+    const res = await new Executor().run(compilePipeline(p, registry), sampleItems(), { io: createNodeIO(), retain: 'all' });
     expect(tf.memory().numTensors - heldModelTensors()).toBe(before);
     let seenMasked = 0;
     let seenClean = 0;
@@ -78,6 +80,57 @@ describe('occlusion-adaptive matching', () => {
     expect(seenMasked).toBeGreaterThan(0);
     expect(seenClean).toBeGreaterThan(0);
   }, 120_000);
+
+  it('route by mask: masked faces take the fine-tuned network, unmasked ones the pretrained one, and the wiring is checked', async () => {
+    const front = [node('img', 'image-input'), node('mtcnn', 'mtcnn'), node('align', 'align'), node('mask', 'occlusion', { kind: 'surgical-mask', probability: 0.5, seed: 3 }), node('ctx', 'context', { occlusionWeights: occWeights })];
+    const frontEdges = [
+      edge('img', 'image', 'mtcnn', 'image'), edge('img', 'image', 'align', 'image'), edge('mtcnn', 'detections', 'align', 'detections'),
+      edge('align', 'faces', 'mask', 'faces'), edge('mask', 'faces', 'ctx', 'faces'), edge('mtcnn', 'detections', 'ctx', 'detections'),
+    ];
+    const p = {
+      schema: 'faceflow/pipeline', version: 2, name: 'route', description: '',
+      nodes: [...front, node('routed', 'mobilefacenet', { weights: studentWeights, routeByMask: true, tap: false }), node('student', 'mobilefacenet', { weights: studentWeights, tap: false }), node('plain', 'mobilefacenet', { tap: false })],
+      edges: [...frontEdges, edge('mask', 'faces', 'routed', 'faces'), edge('ctx', 'context', 'routed', 'context'), edge('mask', 'faces', 'student', 'faces'), edge('mask', 'faces', 'plain', 'faces')],
+    } as Pipeline;
+    const before = tf.memory().numTensors - heldModelTensors();
+    const res = await new Executor().run(compilePipeline(p, registry), sampleItems(), { io: createNodeIO(), retain: 'all' });
+    expect(tf.memory().numTensors - heldModelTensors()).toBe(before);
+    const seen = { masked: 0, clean: 0 };
+    for (const item of res.items) {
+      expect(item.error).toBeUndefined();
+      const [routed, student, plain] = (['routed', 'student', 'plain'] as const).map((id) => item.outputs[id].embeddings as EmbeddingsValue);
+      const ctx = item.outputs.ctx.context as { data: Float32Array; dim: number; names: string[] };
+      const gate = item.outputs.routed.attention as { shape: number[]; data: Float32Array };
+      const studentGate = item.outputs.student.attention as { data: Float32Array };
+      expect(routed.model).toBe('mobilefacenet+student|unmasked:mobilefacenet');
+      expect(gate.shape).toEqual([routed.count, 14, 14]);
+      for (let i = 0; i < routed.count; i++) {
+        const masked = ctx.data[i * ctx.dim + ctx.names.indexOf('mask')] >= 0.5;
+        seen[masked ? 'masked' : 'clean']++;
+        const want = (masked ? student : plain).data.subarray(i * 192, (i + 1) * 192);
+        const got = routed.data.subarray(i * 192, (i + 1) * 192);
+        expect(Math.max(...Array.from(got, (v, k) => Math.abs(v - want[k])))).toBeLessThan(1e-5);
+        const map = gate.data.subarray(i * 196, (i + 1) * 196);
+        if (masked) expect(Array.from(map)).toEqual(Array.from(studentGate.data.subarray(i * 196, (i + 1) * 196)));
+        else expect(map.every((v) => v === 1)).toBe(true);
+      }
+    }
+    expect(seen.masked).toBeGreaterThan(0);
+    expect(seen.clean).toBeGreaterThan(0);
+    // Wiring mistakes are one clear error each, not a silent plain run.
+    const run = async (routedParams: Record<string, unknown>, withContext: boolean, ctxParams = { occlusionWeights: occWeights }) => {
+      const q = {
+        ...p,
+        nodes: [...front.map((n) => (n.id === 'ctx' ? node('ctx', 'context', ctxParams) : n)), node('routed', 'mobilefacenet', { routeByMask: true, tap: false, ...routedParams })],
+        edges: [...frontEdges, edge('mask', 'faces', 'routed', 'faces'), ...(withContext ? [edge('ctx', 'context', 'routed', 'context')] : [])],
+      } as Pipeline;
+      const r = await new Executor().run(compilePipeline(q, registry), sampleItems().slice(0, 1), { io: createNodeIO() });
+      return r.items[0].error?.message ?? "no error";
+    };
+    expect(await run({ weights: studentWeights }, false)).toMatch(/no context is connected/);
+    expect(await run({}, true)).toMatch(/needs fine-tuned weights/);
+    expect(await run({ weights: studentWeights }, true, { occlusionWeights: '' })).toMatch(/without an occlusion classifier/);
+  }, 180_000);
 });
 
 describe('masked templates in a gallery', () => {

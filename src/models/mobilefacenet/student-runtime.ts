@@ -49,6 +49,8 @@ export interface LoadedBackbone {
   forward: (rgb: tf.Tensor4D) => { embeddings: tf.Tensor2D; featureMap: tf.Tensor4D; attention?: tf.Tensor4D | null };
   /** True when `weightsPath` named a fine-tuned network. */
   fineTuned: boolean;
+  /** [h, w] of the gate's map, for a fine-tuned network with a gate. */
+  gateShape?: [number, number];
 }
 
 /** The MobileFaceNet a node runs: the pretrained network, or the student in `weightsPath` on its front. */
@@ -57,6 +59,7 @@ export async function loadBackbone(io: HostIO, weightsPath: string): Promise<Loa
   const student = weightsPath ? await getStudent(io, weightsPath) : null;
   return {
     net, model: backboneModelName(weightsPath), fineTuned: !!student,
+    ...(student?.cfg.gate ? { gateShape: [student.split.cutShape[0], student.split.cutShape[1]] as [number, number] } : {}),
     forward: student ? (x) => studentForward(student, x) : (x) => net.forward(x),
   };
 }
