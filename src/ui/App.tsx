@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { useReactFlow } from '@xyflow/react';
 import { Canvas } from './editor/Canvas';
+import { FIT_OPTIONS } from './editor/layout';
 import { Palette } from './editor/Palette';
 import { QuickAdd } from './editor/QuickAdd';
 import { HelpPanel } from './HelpPanel';
@@ -51,7 +52,7 @@ export function App() {
   const helpOpen = useLab((s) => s.helpOpen);
   const bigView = useLab((s) => s.bigView);
   const [tab, setTab] = useState<'nodes' | 'presets'>('nodes');
-  const fitView = () => void flow.fitView({ padding: 0.25, maxZoom: 1.1, duration: 200 });
+  const fitView = () => void flow.fitView({ ...FIT_OPTIONS, duration: 200 });
   const list = useMemo(() => shortcuts((p) => flow.screenToFlowPosition(p), fitView), [flow]); // eslint-disable-line react-hooks/exhaustive-deps
 
   useEffect(announceEdits, []);

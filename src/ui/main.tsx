@@ -5,6 +5,7 @@ import '@xyflow/react/dist/style.css';
 import './styles.css';
 import { App } from './App';
 import { defaultPreset } from './presets/bundled';
+import { layoutForScreen } from './editor/layout';
 import { readAutosave, writeAutosave } from './presets/storage';
 import { SAMPLES, setBackend, simulateGpuLoss, startAutoRun } from './run/runner';
 import { restoreInputImage } from './run/input';
@@ -13,7 +14,7 @@ import { createLabStore, initHistory, lab } from './state/store';
 // Restore the last session (graph, sample, backend) or land on the default preset and sample.
 const saved = readAutosave();
 createLabStore({
-  history: initHistory(saved?.doc ?? defaultPreset()),
+  history: initHistory(saved?.doc ?? layoutForScreen(defaultPreset())),
   selectedNodes: [],
   selectedEdges: [],
   statuses: {},

@@ -4,12 +4,12 @@ import path from 'node:path';
 import { PNG } from 'pngjs';
 import { ARTIFACTS, assert, startDevServer } from './harness.mjs';
 
-const shot = (page, name) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
-const nodes = (page) => page.locator('[data-testid=node]');
-const node = (page, id) => page.locator(`.react-flow__node[data-id="${id}"] [data-testid=node]`);
+export const shot = (page, name) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+export const nodes = (page) => page.locator('[data-testid=node]');
+export const node = (page, id) => page.locator(`.react-flow__node[data-id="${id}"] [data-testid=node]`);
 const handle = (page, id, side, port) => page.locator(`.react-flow__node[data-id="${id}"] .react-flow__handle.${side === 'out' ? 'source' : 'target'}[data-handleid="${port}"]`);
 /** The number of finished runs, once nothing is scheduled or running (so the next run is the one an action causes). */
-async function runs(page) {
+export async function runs(page) {
   await page.waitForFunction(() => {
     const el = document.querySelector('[data-testid=run-result]');
     return el && el.dataset.pending === 'false' && el.dataset.status !== 'running';
@@ -19,7 +19,7 @@ async function runs(page) {
 const mod = process.platform === 'darwin' ? 'Meta' : 'Control';
 
 /** Wait until a run finishes after `before` runs, and return its status. */
-async function nextRun(page, before, timeout = 60_000) {
+export async function nextRun(page, before, timeout = 60_000) {
   await page.waitForFunction((n) => {
     const el = document.querySelector('[data-testid=run-result]');
     return el && Number(el.dataset.runs) > n && el.dataset.status !== 'running' && el.dataset.pending === 'false';
@@ -33,12 +33,12 @@ async function runMessage(page) {
   return (await el.count()) ? el.innerText() : '';
 }
 
-async function statuses(page) {
+export async function statuses(page) {
   return page.$$eval('[data-testid=node]', (els) => Object.fromEntries(els.map((e) => [e.dataset.nodeId, e.dataset.status])));
 }
 
 /** A fresh lab: clear storage from a non-app page of the same origin (the app autosaves when it is left), then load. */
-async function freshLab(page, url) {
+export async function freshLab(page, url) {
   await page.goto(`${url}pkg/@vladmandic/face-api/package.json`);
   await page.evaluate(() => localStorage.clear());
   await page.goto(url);
@@ -72,7 +72,7 @@ async function addFromSearch(page, query, type) {
   await page.waitForTimeout(400);
 }
 
-async function importPreset(page, name, json) {
+export async function importPreset(page, name, json) {
   await page.locator('[data-testid=tab-presets]').click();
   await page.locator('[data-testid=import-file]').setInputFiles({ name, mimeType: 'application/json', buffer: Buffer.from(json) });
 }

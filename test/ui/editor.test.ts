@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { registry } from '../../nodes';
 import type { Pipeline } from '../../src/graph/schema';
 import { readImageHeader } from '../../src/io/browser-io';
-import { addNode, autoLayout, connect, copyFragment, freshId, moveNodes, pasteFragment, removeElements, runSignature, setParam } from '../../src/ui/editor/graph-ops';
+import { addNode, connect, copyFragment, freshId, moveNodes, pasteFragment, removeElements, runSignature, setParam } from '../../src/ui/editor/graph-ops';
+import { layeredLayout } from '../../src/ui/editor/layout';
 import { searchNodes } from '../../src/ui/editor/search';
 import { checkParam, paramFields } from '../../src/ui/inspector/param-fields';
 import { parsePresetFile } from '../../src/ui/presets/actions';
@@ -77,9 +78,27 @@ describe('graph edits', () => {
   });
 
   it('auto-layout puts each node right of its inputs', () => {
-    const laid = autoLayout({ ...base, nodes: [...base.nodes].reverse() });
+    const laid = layeredLayout({ ...base, nodes: [...base.nodes].reverse() }, () => ({ width: 232, height: 300 }), { width: 1000, height: 800 });
     const x = Object.fromEntries(laid.nodes.map((n) => [n.id, n.position.x]));
     expect(x.clahe).toBeGreaterThan(x.input);
+  });
+
+  it('auto-layout folds a long chain into bands when that fits a wide, short canvas better', () => {
+    const chain: Pipeline = {
+      ...base,
+      nodes: Array.from({ length: 8 }, (_, i) => ({ id: `n${i}`, type: 'clahe', params: {}, position: { x: 0, y: 0 } })),
+      edges: Array.from({ length: 7 }, (_, i) => ({ from: { node: `n${i}`, port: 'image' }, to: { node: `n${i + 1}`, port: 'image' } })),
+    };
+    const size = { width: 232, height: 300 };
+    const rows = (view: { width: number; height: number }) => new Set(layeredLayout(chain, () => size, view).nodes.map((n) => n.position.y)).size;
+    expect(rows({ width: 4000, height: 300 })).toBe(1);
+    expect(rows({ width: 1000, height: 800 })).toBeGreaterThan(1);
+    const laid = layeredLayout(chain, () => size, { width: 1000, height: 800 });
+    const boxes = laid.nodes.map((n) => ({ ...n.position, ...size }));
+    for (const a of boxes) for (const b of boxes) {
+      if (a === b) continue;
+      expect(a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y).toBe(true);
+    }
   });
 });
 

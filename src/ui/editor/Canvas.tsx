@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent } from 'react';
 import {
   Background, BackgroundVariant, Controls, MiniMap, ReactFlow, useReactFlow,
   type Connection, type Edge, type EdgeChange, type FinalConnectionState, type IsValidConnection, type NodeChange,
@@ -12,6 +12,7 @@ import { CATEGORY_COLORS } from './categories';
 import { addNodeAt, tryConnect, type PendingWire } from './commands';
 import { FlowNode, type FaceflowNode } from './FlowNode';
 import { moveNodes } from './graph-ops';
+import { FIT_OPTIONS } from './layout';
 import { edgeName } from '../a11y/describe';
 
 const titleOf = (type: string) => registry.get(type)?.title;
@@ -48,6 +49,10 @@ export function Canvas() {
   const measured = useRef(new Map<string, Measured>());
   const memo = useRef(new Map<string, { src: PipelineNode; selected: boolean; size?: Measured; extra: string; out: FaceflowNode }>());
   const [measureTick, setMeasureTick] = useState(0);
+  const fitRequests = useLab((s) => s.fitRequests);
+  useEffect(() => {
+    if (fitRequests) fitViewSoon(flow);
+  }, [fitRequests, flow]);
 
   const nodes = useMemo(() => {
     const sel = new Set(selectedNodes);
@@ -185,7 +190,7 @@ export function Canvas() {
         colorMode="system"
         ariaLabelConfig={ARIA_LABELS}
         fitView
-        fitViewOptions={{ padding: 0.25, maxZoom: 1.1 }}
+        fitViewOptions={FIT_OPTIONS}
         minZoom={0.15}
         maxZoom={2.5}
         defaultEdgeOptions={{ type: 'default' }}
@@ -213,5 +218,5 @@ export function Canvas() {
 }
 
 export function fitViewSoon(flow: ReturnType<typeof useReactFlow>): void {
-  requestAnimationFrame(() => void flow.fitView({ padding: 0.25, maxZoom: 1.1, duration: 200 }));
+  requestAnimationFrame(() => void flow.fitView({ ...FIT_OPTIONS, duration: 200 }));
 }

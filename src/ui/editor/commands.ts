@@ -2,8 +2,9 @@ import { registry } from '../../../nodes';
 import type { PortType } from '../../graph/ports';
 import { checkConnection } from '../../graph/validate';
 import type { PortRef } from '../../graph/schema';
-import { doc, edit, lab, select, toast } from '../state/store';
-import { addNode, connect, copyFragment, pasteFragment, removeElements, autoLayout, type Fragment } from './graph-ops';
+import { doc, edit, lab, requestFit, select, toast } from '../state/store';
+import { addNode, connect, copyFragment, pasteFragment, removeElements, type Fragment } from './graph-ops';
+import { layoutForScreen } from './layout';
 
 /** A wire dragged from a port and dropped on empty canvas: the node picked next is connected to it. */
 export interface PendingWire {
@@ -98,6 +99,8 @@ export function selectAll(): void {
   select(doc().nodes.map((n) => n.id));
 }
 
+/** Lay the graph out in layers wrapped to the canvas (one undo step), then fit it in view. */
 export function layout(): void {
-  edit(autoLayout);
+  edit(layoutForScreen);
+  requestFit();
 }

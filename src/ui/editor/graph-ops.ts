@@ -76,32 +76,6 @@ export function pasteFragment(doc: Pipeline, frag: Fragment, offset: { x: number
   return { doc: { ...next, edges: [...next.edges, ...edges] }, ids: [...rename.values()] };
 }
 
-/** Layered layout: each node's column is its longest path from a source; rows keep document order. */
-export function autoLayout(doc: Pipeline, gap = { x: 300, y: 200 }): Pipeline {
-  const rank = new Map(doc.nodes.map((n) => [n.id, 0]));
-  for (let pass = 0; pass < doc.nodes.length; pass++) {
-    let changed = false;
-    for (const e of doc.edges) {
-      const r = (rank.get(e.from.node) ?? 0) + 1;
-      if (r > (rank.get(e.to.node) ?? 0)) {
-        rank.set(e.to.node, r);
-        changed = true;
-      }
-    }
-    if (!changed) break;
-  }
-  const rows = new Map<number, number>();
-  return {
-    ...doc,
-    nodes: doc.nodes.map((n) => {
-      const col = rank.get(n.id) ?? 0;
-      const row = rows.get(col) ?? 0;
-      rows.set(col, row + 1);
-      return { ...n, position: { x: col * gap.x, y: row * gap.y } };
-    }),
-  };
-}
-
 /** A stable string of what affects results (not positions or labels): a change means a re-run. */
 export function runSignature(doc: Pipeline): string {
   return JSON.stringify([doc.nodes.map((n) => [n.id, n.type, n.params]), doc.edges.map(edgeId)]);

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { useReactFlow } from '@xyflow/react';
 import { fitViewSoon } from '../editor/Canvas';
+import { layoutForScreen } from '../editor/layout';
 import { doc, loadDocument, toast, useLab } from '../state/store';
 import { deletePreset, downloadPipeline, importPresetFile, renamePreset, savePresetAs } from './actions';
 import { BUNDLED_PRESETS } from './bundled';
@@ -100,7 +101,7 @@ export function Gallery() {
         <h3 className="section-title">Bundled</h3>
         <div className="preset-cards">
           {BUNDLED_PRESETS.map((b) => (
-            <button key={b.id} className="preset-card" data-testid="bundled-preset" data-id={b.id} disabled={!b.pipeline} onClick={() => b.pipeline && open(b.pipeline)}>
+            <button key={b.id} className="preset-card" data-testid="bundled-preset" data-id={b.id} disabled={!b.pipeline} onClick={() => b.pipeline && open(layoutForScreen(b.pipeline))}>
               <div className="pc-name">{b.pipeline?.name ?? b.id}</div>
               <div className="pc-desc">{b.pipeline?.description || b.error}</div>
               {b.pipeline && <div className="pc-meta">{b.pipeline.nodes.length} nodes · {b.pipeline.edges.length} edges</div>}

@@ -51,6 +51,8 @@ export interface LabState {
   bigView?: BigView;
   /** The dataset run in progress (experiments), if any. */
   datasetRun?: { done: number; total: number; failed: number; dataset: string };
+  /** Counts requests to fit the pipeline in view (after a layout or a load); the canvas fits on each. */
+  fitRequests?: number;
 }
 
 export type BigView = { kind: 'cascade'; nodeId: string } | { kind: 'experiments' };
@@ -142,6 +144,11 @@ export function redoEdit(): void {
 /** Replace the document (load a preset) as one undo step. */
 export function loadDocument(next: Pipeline): void {
   store.set((s) => ({ history: commit(s.history, next), selectedNodes: [], selectedEdges: [] }));
+}
+
+/** Ask the canvas to fit the pipeline in view once it has rendered the current document. */
+export function requestFit(): void {
+  store.set((s) => ({ fitRequests: (s.fitRequests ?? 0) + 1 }));
 }
 
 export function select(nodes: string[], edges: string[] = []): void {

@@ -1,0 +1,79 @@
+// The lab as its users see it (issue 14): a readable canvas, portable exports, every face shown,
+// honest experiments, sharing by link, notes and groups.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { assert } from './harness.mjs';
+import { freshLab, importPreset, nextRun, node, runs, shot } from './lab.tests.mjs';
+
+const run = promisify(execFile);
+/** The issue's window: the size a new user tried the lab at. */
+const VIEWPORT = { width: 1600, height: 1000 };
+const DEFAULT_VIEWPORT = { width: 1440, height: 900 };
+const PRESETS = fs.readdirSync('presets').filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
+
+/** Zoom, and per node title: on-screen font size, whether it is cut, whether it lies inside the canvas. */
+function measureTitles(page) {
+  return page.evaluate(() => {
+    const vp = document.querySelector('.react-flow__viewport');
+    const zoom = new DOMMatrixReadOnly(getComputedStyle(vp).transform).a;
+    const pane = document.querySelector('.react-flow').getBoundingClientRect();
+    const titles = [...document.querySelectorAll('.ff-node-title')].map((el) => {
+      const r = el.getBoundingClientRect();
+      const nodeBox = el.closest('.react-flow__node').getBoundingClientRect();
+      return {
+        text: el.textContent,
+        px: parseFloat(getComputedStyle(el).fontSize) * zoom,
+        cut: el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1,
+        inside: nodeBox.left >= pane.left - 1 && nodeBox.right <= pane.right + 1 && nodeBox.top >= pane.top - 1 && nodeBox.bottom <= pane.bottom + 1,
+        box: [r.left, r.top, r.width, r.height],
+      };
+    });
+    const boxes = [...document.querySelectorAll('.react-flow__node')].map((n) => n.getBoundingClientRect());
+    let overlaps = 0;
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i], b = boxes[j];
+      if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1) overlaps++;
+    }
+    return { zoom, titles, overlaps };
+  });
+}
+
+async function fit(page) {
+  await page.locator('[aria-label="Fit view"]').click();
+  await page.waitForTimeout(450);
+}
+
+export const workflowTests = [
+  {
+    name: 'readable canvas: every bundled preset, laid out and fitted at 1600x1000, shows every title whole at >= 11 px',
+    async run({ page, url }) {
+      await page.setViewportSize(VIEWPORT);
+      await freshLab(page, url);
+      const report = [];
+      const problems = [];
+      await page.locator('[data-testid=tab-presets]').click();
+      for (const id of PRESETS) {
+        const r = await runs(page);
+        await page.locator(`[data-testid=bundled-preset][data-id="${id}"]`).click();
+        await nextRun(page, r, 180_000);
+        await fit(page);
+        const m = await measureTitles(page);
+        const smallest = Math.min(...m.titles.map((t) => t.px));
+        report.push(`${id}: zoom ${m.zoom.toFixed(3)}, smallest title ${smallest.toFixed(1)} px`);
+        await shot(page, `canvas-${id}`);
+        for (const t of m.titles) {
+          if (t.px < 11) problems.push(`${id}: "${t.text}" is ${t.px.toFixed(1)} px on screen at zoom ${m.zoom.toFixed(3)}`);
+          if (t.cut) problems.push(`${id}: "${t.text}" is truncated`);
+          if (!t.inside) problems.push(`${id}: the node "${t.text}" is not inside the fitted canvas`);
+        }
+        if (m.overlaps) problems.push(`${id}: ${m.overlaps} node boxes overlap`);
+      }
+      console.log(report.map((l) => `       ${l}`).join('\n'));
+      await page.setViewportSize(DEFAULT_VIEWPORT);
+      assert(!problems.length, problems.join('; '));
+    },
+  },
+];
