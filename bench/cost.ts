@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { registry } from '../nodes';
 import { readPreset } from '../src/runtime/preset';
-import { runPipeline } from '../src/runtime/run-pipeline';
+import { nodejsRun } from '../src/runtime/nodejs-host';
+import { runPipeline, throwIfRunFailed } from '../src/runtime/run';
 import { fileRunItems, readPairsDataset } from '../src/eval/datasets-node';
-import { compilePipeline } from '../src/graph/compile';
 
 /**
  * `npm run bench -- cost [--presets a.json,b.json,...] [--images 120] [--reps 2]`: inference cost per
@@ -35,7 +35,7 @@ export async function benchCost(args: string[]): Promise<unknown> {
   for (let rep = 0; rep < Number(values.reps); rep++) {
     for (const file of rep % 2 ? [...files].reverse() : files) {
       const p = await readPreset(path.resolve(REPO, file));
-      const r = await runPipeline(p, compilePipeline(p, registry), items, { backend: 'wasm', workers: 1 });
+      const r = throwIfRunFailed(await runPipeline(p, items, nodejsRun({ backend: 'wasm', workers: 1, registry })));
       const entry = runs.get(file) ?? { msPerImage: [], nodeMs: {} };
       entry.msPerImage.push((r.seconds * 1000) / items.length);
       for (const [id, t] of Object.entries(r.timings)) entry.nodeMs[id] = t.runs ? t.ms / t.runs : 0;

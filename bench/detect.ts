@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { registry } from '../nodes';
 import { fileURLToPath } from 'node:url';
 import type { Box, ImageValue } from '../src/graph/values';
 import { createNodeIO, decodeImageNode } from '../src/io/node-io';
@@ -173,7 +174,7 @@ export async function workerThroughput(files: string[], workers: number, backend
   });
   if (!loaded.ok) throw new Error(loaded.error);
   const items = (list: string[], tag: string) => list.map((f) => ({ id: `${tag}:${f}`, name: path.basename(f), path: f }));
-  const pool = await WorkerPool.start(workers, { backend });
+  const pool = await WorkerPool.start(workers, { backend, registry });
   try {
     await pool.runItems(loaded.pipeline, items(files.slice(0, 8 * workers), 'warm'));
     const t0 = performance.now();

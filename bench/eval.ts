@@ -79,7 +79,7 @@ export async function benchEval(args: string[]): Promise<unknown> {
       const pipeline = await readPreset(file);
       const plan = compileOrExplain(pipeline, file, registry);
       const r = await evaluatePairs(pipeline, plan, {
-        pairsFile, imagesDir: path.join(dir, 'images'), backend: values.backend as BackendName, workers: Number(values.workers),
+        pairsFile, imagesDir: path.join(dir, 'images'), backend: values.backend as BackendName, workers: Number(values.workers), registry,
         onItems: progressBar(path.basename(file)),
       });
       const { per_fold: _pf, histogram: _h, ...summary } = evalSummary(r);

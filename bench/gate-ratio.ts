@@ -8,9 +8,9 @@ import { templatePoints } from '../nodes/align/templates';
 import { insidePolygon } from '../src/context/occluders';
 import { progressBar } from '../src/cli/progress';
 import { readPreset } from '../src/runtime/preset';
-import { runPipeline } from '../src/runtime/run-pipeline';
+import { nodejsRun } from '../src/runtime/nodejs-host';
+import { runPipeline, throwIfRunFailed } from '../src/runtime/run';
 import { fileRunItems, readPairsDataset } from '../src/eval/datasets-node';
-import { compilePipeline } from '../src/graph/compile';
 import type { FacesValue, Point } from '../src/graph/values';
 import type { WeightsValue } from '../src/models/fusion/runtime';
 
@@ -67,7 +67,7 @@ export async function benchGateRatio(args: string[]): Promise<unknown> {
   const gateNode = pipeline.nodes.find((n) => n.type === 'mobilefacenet' && n.params.weights);
   if (!gateNode) throw new Error(`${values.preset}: no mobilefacenet node with fine-tuned weights (and so no gate map)`);
   const facesFrom = pipeline.edges.find((e) => e.to.node === gateNode.id && e.to.port === 'faces')!.from;
-  const run = await runPipeline(pipeline, compilePipeline(pipeline, registry), await fileRunItems(ds.images), { backend: 'wasm', workers: Number(values.workers), keep: [gateNode.id, facesFrom.node], onItems: progressBar('gate maps') });
+  const run = throwIfRunFailed(await runPipeline(pipeline, await fileRunItems(ds.images), nodejsRun({ backend: 'wasm', workers: Number(values.workers), registry, keep: [gateNode.id, facesFrom.node], onItems: progressBar('gate maps') })));
   const masked: number[] = [];
   const unmasked: number[] = [];
   let skipped = 0;

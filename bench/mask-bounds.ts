@@ -7,8 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { registry } from '../nodes';
 import { readPreset } from '../src/runtime/preset';
 import { progressBar } from '../src/cli/progress';
-import { runPipeline } from '../src/runtime/run-pipeline';
-import { compilePipeline } from '../src/graph/compile';
+import { nodejsRun } from '../src/runtime/nodejs-host';
+import { runPipeline, throwIfRunFailed } from '../src/runtime/run';
 import type { RunItem } from '../src/graph/node-definition';
 import type { Pipeline } from '../src/graph/schema';
 import type { FeatureMapValue } from '../src/graph/values';
@@ -52,7 +52,7 @@ const NAP_K = [1, 2, 4, 8, 12, 16, 24];
 
 /** One unit embedding per image and spatial weighting ([weighting][image]; an empty array for an image with no face). */
 async function embedWeighted(pipeline: Pipeline, items: RunItem[], workers: number, tail: MobileFaceNetTail, label: string): Promise<Float32Array[][]> {
-  const run = await runPipeline(pipeline, compilePipeline(pipeline, registry), items, { backend: 'wasm', workers, onItems: progressBar(label) });
+  const run = throwIfRunFailed(await runPipeline(pipeline, items, nodejsRun({ backend: 'wasm', workers, registry, onItems: progressBar(label) })));
   const out: Float32Array[][] = SPATIAL.map(() => items.map(() => new Float32Array(0)));
   const weights = SPATIAL.map((s) => tf.tensor4d(s.rows, [1, ROWS, 1, 1]));
   for (const r of run.items) {

@@ -59,4 +59,4 @@ export const NODE_DEFINITIONS: AnyNodeDefinition[] = [
   calibrationNode,
 ];
 
-export const registry = new NodeRegistry(NODE_DEFINITIONS);
+export const registry = new NodeRegistry(NODE_DEFINITIONS, import.meta.url);

@@ -57,9 +57,9 @@ export function applyMaxPixels(value: string | undefined): void {
   setMaxImagePixels(n);
 }
 
-/** --workers, --backend and --models, checked. */
+/** --workers, --backend and --models, checked; with the node registry, what runs in this process need (nodejsRun). */
 export function runOptions(values: { workers?: string; backend?: string; models?: string }) {
-  return { backend: parseBackend(values.backend), workers: parseWorkers(values.workers), modelDir: values.models };
+  return { backend: parseBackend(values.backend), workers: parseWorkers(values.workers), modelDir: values.models, registry };
 }
 
 /** Paths the user named on the command line: a preset may read them (they are the user's choice, not the preset's). */

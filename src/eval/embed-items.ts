@@ -3,7 +3,8 @@ import type { RunItem } from '../graph/node-definition';
 import type { Pipeline } from '../graph/schema';
 import type { EmbeddingsValue } from '../graph/values';
 import { faceVectorOf } from './adaptive';
-import { runPipeline, type PipelineRun, type PipelineRunOptions } from '../runtime/run-pipeline';
+import { nodejsRun, type NodejsRunOptions } from '../runtime/nodejs-host';
+import { runPipeline, throwIfRunFailed, type PipelineRun } from '../runtime/run';
 
 /**
  * Node-only: run a preset's per-item phase on images and take each image's first embedding
@@ -45,9 +46,9 @@ export function findEmbeddingsOutput(plan: Plan): { nodeId: string; port: string
   return found[found.length - 1];
 }
 
-export async function embedItems(pipeline: Pipeline, plan: Plan, items: RunItem[], opts: PipelineRunOptions): Promise<EmbeddedItems> {
+export async function embedItems(pipeline: Pipeline, plan: Plan, items: RunItem[], opts: NodejsRunOptions): Promise<EmbeddedItems> {
   const target = findEmbeddingsOutput(plan);
-  const run = await runPipeline(pipeline, plan, items, opts);
+  const run = throwIfRunFailed(await runPipeline(pipeline, items, nodejsRun(opts)));
   let model = '';
   let dim = 0;
   const out: ItemEmbedding[] = items.map(() => ({ failedDetection: false }));

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { registry } from '../../nodes';
 import { compilePipeline, type Plan } from '../graph/compile';
+import type { NodeRegistry } from '../graph/registry';
 import type { Pipeline } from '../graph/schema';
 import type { NodeTiming } from '../runtime/executor';
 import { withOcclusion } from '../train/prepare';
@@ -27,7 +27,7 @@ export interface OccludeSecond {
 const FLOOR: Record<SimilarityMetric, number> = { cosine: -1, euclidean: -2 };
 
 /** The preset with the occluder on its aligned faces; the plan compiled from it. */
-export function occludedPipeline(pipeline: Pipeline, occ: OccludeSecond): { pipeline: Pipeline; plan: Plan } {
+export function occludedPipeline(pipeline: Pipeline, occ: OccludeSecond, registry: NodeRegistry): { pipeline: Pipeline; plan: Plan } {
   const p = withOcclusion(pipeline, { kind: occ.kind, probability: 1, seed: occ.seed });
   return { pipeline: p, plan: compilePipeline(p, registry) };
 }
@@ -39,9 +39,9 @@ export async function evaluatePairsOccluded(pipeline: Pipeline, plan: Plan, opts
   const firsts = [...new Set(dataset.index.map(([a]) => a))].sort((x, y) => x - y);
   const seconds = [...new Set(dataset.index.map(([, b]) => b))].sort((x, y) => x - y);
   const total = firsts.length + seconds.length;
-  const run = { backend: opts.backend, workers: opts.workers, modelDir: opts.modelDir };
+  const run = { backend: opts.backend, workers: opts.workers, modelDir: opts.modelDir, registry: opts.registry };
   const clean = await embedItems(pipeline, plan, firsts.map((i) => items[i]), { ...run, onItems: (d) => opts.onItems?.(d, total) });
-  const occluded = occludedPipeline(pipeline, occ);
+  const occluded = occludedPipeline(pipeline, occ, opts.registry);
   const masked = await embedItems(occluded.pipeline, occluded.plan, seconds.map((i) => items[i]), { ...run, onItems: (d) => opts.onItems?.(firsts.length + d, total) });
   const cleanAt = new Map(firsts.map((img, k) => [img, clean.items[k]]));
   const maskedAt = new Map(seconds.map((img, k) => [img, masked.items[k]]));

@@ -3,9 +3,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { registry } from '../../nodes';
 import { readPreset } from '../runtime/preset';
-import { runPipeline } from '../runtime/run-pipeline';
+import { nodejsRun } from '../runtime/nodejs-host';
+import { runPipeline, throwIfRunFailed } from '../runtime/run';
 import { CONTEXT_INDEX, type ContextValue } from '../context/vector';
-import { compilePipeline } from '../graph/compile';
 import type { Pipeline } from '../graph/schema';
 import { fileRunItems } from './datasets-node';
 
@@ -74,7 +74,6 @@ export function contextPipeline(p: Pipeline): { pipeline: Pipeline; contextNode:
 export async function maskLabelAccuracy(presetFile: string, labelsFile: string, imagesDir: string, workers = 2) {
   const labels = parseMaskLabels(await readFile(labelsFile, 'utf8'), labelsFile);
   const { pipeline, contextNode } = contextPipeline(await readPreset(presetFile));
-  const plan = compilePipeline(pipeline, registry);
   const found: { label: MaskLabel; file: string }[] = [];
   for (const l of labels) {
     const dir = path.join(imagesDir, l.identity);
@@ -88,7 +87,7 @@ export async function maskLabelAccuracy(presetFile: string, labelsFile: string, 
     }
   }
   const items = await fileRunItems(found.map(({ file }) => ({ file, name: path.relative(imagesDir, file) })));
-  const run = await runPipeline(pipeline, plan, items, { workers, backend: 'wasm' });
+  const run = throwIfRunFailed(await runPipeline(pipeline, items, nodejsRun({ workers, backend: 'wasm', registry })));
   const mask: number[] = [];
   const eyes: number[] = [];
   const truth: boolean[] = [];

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Plan } from '../graph/compile';
 import type { Pipeline } from '../graph/schema';
-import type { BackendName } from '../runtime/backend';
 import type { NodeTiming } from '../runtime/executor';
+import type { NodejsRunOptions } from '../runtime/nodejs-host';
 import { embedItems } from './embed-items';
 import { fileRunItems, readPairsDataset, type ResolvedPairs } from './datasets-node';
 import { verificationMetrics, type VerificationMetrics } from './metrics';
@@ -15,14 +15,10 @@ import type { SimilarityMetric } from './similarity';
  * Embeddings output, then the pairs are scored and the metrics computed.
  */
 
-export interface EvalOptions {
+export interface EvalOptions extends Pick<NodejsRunOptions, 'backend' | 'workers' | 'modelDir' | 'registry' | 'onItems'> {
   pairsFile: string;
   imagesDir: string;
-  backend?: BackendName;
-  workers?: number;
-  modelDir?: string;
   metric?: SimilarityMetric;
-  onItems?: (done: number, total: number) => void;
 }
 
 export interface EvalResult {
@@ -49,7 +45,7 @@ export async function evaluatePairs(pipeline: Pipeline, plan: Plan, opts: EvalOp
   const metric = opts.metric ?? 'cosine';
   const dataset = await readPairsDataset(opts.pairsFile, opts.imagesDir, (p) => readFile(p, 'utf8'));
   const items = await fileRunItems(dataset.images);
-  const embedded = await embedItems(pipeline, plan, items, { backend: opts.backend, workers: opts.workers, modelDir: opts.modelDir, onItems: opts.onItems });
+  const embedded = await embedItems(pipeline, plan, items, { backend: opts.backend, workers: opts.workers, modelDir: opts.modelDir, registry: opts.registry, onItems: opts.onItems });
   const errors: EvalResult['errors'] = [];
   embedded.items.forEach((e, i) => e.error && errors.push({ image: items[i].name, error: e.error }));
   const failedDetections = embedded.items.filter((e) => e.failedDetection).length;

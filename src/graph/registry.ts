@@ -4,7 +4,11 @@ import type { AnyNodeDefinition } from './node-definition';
 export class NodeRegistry {
   private readonly byType = new Map<string, AnyNodeDefinition>();
 
-  constructor(definitions: readonly AnyNodeDefinition[]) {
+  /**
+   * `moduleUrl`: the module that exports this registry as `registry` (its import.meta.url), so
+   * worker threads can load the same node types.
+   */
+  constructor(definitions: readonly AnyNodeDefinition[], readonly moduleUrl?: string) {
     for (const def of definitions) {
       if (this.byType.has(def.type)) throw new Error(`node registry: duplicate node type "${def.type}"`);
       this.byType.set(def.type, def);

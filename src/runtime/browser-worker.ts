@@ -1,257 +1,195 @@
-// The lab's compute worker: the executor (and its cache) lives here, exposed with comlink.
+// The lab's compute worker: the executor (and its cache) lives here, exposed with comlink by the
+// page's worker entry (src/ui/run/compute-worker.ts), which hands in the node registry.
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
 import './wasm-paths';
-import { registry } from '../../nodes';
-import { compilePipeline, GraphError } from '../graph/compile';
 import type { HostIO, RunItem } from '../graph/node-definition';
+import type { NodeRegistry } from '../graph/registry';
 import type { Pipeline } from '../graph/schema';
 import { createBrowserIO } from '../io/browser-io';
 import { outputPreviews } from '../io/image-preview';
 import { gpuLost, initBackend, type BackendChoice, type BackendName } from './backend';
 import { itemProgress, type RunEvent } from './events';
-import { Executor, NodeError, RunAborted, type NodeOutputs } from './executor';
+import { Executor } from './executor';
+import { itemAndFinal, runPipeline, type PipelineRun, type RunHost } from './run';
 import { trainInWorker, type TrainEvent, type TrainImage, type TrainOutcome, type TrainSettings } from './train-worker';
 
 export type { TrainEvent, TrainImage, TrainOutcome, TrainSettings };
 
 export type BackendSetting = 'auto' | BackendName;
 
-export interface RunOutcome {
-  status: 'done' | 'error' | 'cancelled' | 'invalid';
-  backend: string;
-  /** Outputs per node id for the run's item (internal keys such as __report removed). */
-  outputs: Record<string, NodeOutputs>;
-  reports: Record<string, Record<string, unknown>>;
-  /** Downscaled bitmaps of the image outputs (node id -> port), made here so the page only draws them. */
+/** What the page gets back from a run on one item: the run, with downscaled bitmaps of its image outputs. */
+export type LabRun = PipelineRun & {
+  /** Node id -> port -> bitmap, made here so the page only draws them. */
   previews: Record<string, Record<string, ImageBitmap>>;
-  /** The failing node (status 'error') or the graph problems (status 'invalid'). */
-  error?: { nodeId?: string; message: string };
-  ms: number;
-  numTensors: number;
   /** Set when the GPU went away and the run was redone on this backend instead. */
   fellBackTo?: BackendChoice;
-}
+};
 
-/** What a dataset run hands back: the verify node's outputs and how the items went. */
-export interface DatasetOutcome {
-  status: 'done' | 'error' | 'cancelled';
-  backend: string;
-  /** The final (aggregate) outputs per node id, e.g. the verify node's { scores, metrics }. */
-  final: Record<string, NodeOutputs>;
-  items: number;
-  failed: { name: string; message: string }[];
-  error?: string;
-  ms: number;
-}
+/** The worker's API over `registry`'s node types (the page's worker entry exposes it with comlink). */
+export function createLabWorker(registry: NodeRegistry) {
+  const executor = new Executor();
+  /** The dataset run in flight: interactive runs wait for it (one executor, one tfjs backend). */
+  let dataset: { controller: AbortController; done: Promise<unknown> } | undefined;
+  let io: HostIO | undefined;
+  let backend: BackendChoice | undefined;
+  let current: { controller: AbortController; done: Promise<unknown> } | undefined;
+  /** Why the current GPU backend's device went away, once it has. */
+  let lost: string | undefined;
 
-const executor = new Executor();
-/** The dataset run in flight: interactive runs wait for it (one executor, one tfjs backend). */
-let dataset: { controller: AbortController; done: Promise<unknown> } | undefined;
-let io: HostIO | undefined;
-let backend: BackendChoice | undefined;
-let current: { controller: AbortController; done: Promise<unknown> } | undefined;
-/** Why the current GPU backend's device went away, once it has. */
-let lost: string | undefined;
-
-/** Watch the backend just initialised for the loss of its GPU. */
-function watchGpu(): void {
-  lost = undefined;
-  const name = tf.getBackend();
-  void gpuLost().then((why) => {
-    if (tf.getBackend() === name) lost = why;
-  });
-}
-
-/**
- * After a GPU loss: switch to wasm (cpu if that fails) and drop the cache, since outputs computed
- * while the device was going may be wrong. Returns the new choice, or undefined if nothing was lost.
- */
-async function fallBackIfLost(): Promise<BackendChoice | undefined> {
-  if (!lost) return undefined;
-  const why = lost;
-  const from = backend?.name;
-  const next = await initBackend('wasm');
-  backend = { name: next.name, reason: `${why} on ${from}; fell back to ${next.name}` };
-  watchGpu();
-  executor.cache.clear();
-  return backend;
-}
-
-function publicOutputs(outputs: NodeOutputs): NodeOutputs {
-  return Object.fromEntries(Object.entries(outputs).filter(([k]) => !k.startsWith('__')));
-}
-
-async function runOnce(pipeline: Pipeline, item: RunItem | undefined, onEvent: (e: RunEvent) => void, signal: AbortSignal): Promise<RunOutcome> {
-  if (!io || !backend) throw new Error('worker used before init()');
-  const t0 = performance.now();
-  const base = { backend: backend.name, outputs: {}, reports: {}, previews: {} };
-  const finish = (o: Omit<RunOutcome, 'ms' | 'numTensors'>): RunOutcome => ({ ...o, ms: performance.now() - t0, numTensors: tf.memory().numTensors });
-  let plan;
-  try {
-    plan = compilePipeline(pipeline, registry);
-  } catch (e) {
-    if (e instanceof GraphError) return finish({ ...base, status: 'invalid', error: { nodeId: e.issues[0]?.nodeId, message: e.message } });
-    throw e;
+  /** Watch the backend just initialised for the loss of its GPU. */
+  function watchGpu(): void {
+    lost = undefined;
+    const name = tf.getBackend();
+    void gpuLost().then((why) => {
+      if (tf.getBackend() === name) lost = why;
+    });
   }
-  const items = item ? [item] : [];
-  const opts = { io, signal, onEvent: (e: RunEvent) => void onEvent(e), retain: 'all' as const };
-  try {
-    const [result] = await executor.runItems(plan, items, opts);
-    const outputs: Record<string, NodeOutputs> = {};
-    for (const [id, o] of Object.entries(result.outputs)) outputs[id] = publicOutputs(o);
-    if (result.error) return finish({ ...base, status: 'error', outputs, reports: result.reports, error: result.error });
-    const { final, finalReports } = await executor.runFinal(plan, [result], items, opts);
-    for (const [id, o] of Object.entries(final)) outputs[id] = publicOutputs(o);
-    return finish({ ...base, status: 'done', outputs, reports: { ...result.reports, ...finalReports } });
-  } catch (e) {
-    if (e instanceof RunAborted) return finish({ ...base, status: 'cancelled' });
-    if (e instanceof NodeError) {
-      opts.onEvent({ kind: 'error', nodeId: e.nodeId, items: 1, message: e.message });
-      return finish({ ...base, status: 'error', error: { nodeId: e.nodeId, message: e.message } });
-    }
-    throw e;
-  }
-}
 
-/** Free a comlink proxy the page passed as a callback (its message port). */
-function releaseCallback(callback: unknown): void {
-  (callback as Partial<Comlink.Remote<unknown>>)[Comlink.releaseProxy]?.();
-}
-
-/**
- * Long work (a dataset run, a training run) in the dataset slot: the interactive run in flight is
- * cancelled, later ones wait for it, cancelDataset aborts it. Afterwards, the fallback backend
- * if the GPU went away meanwhile; the page's callback proxy is freed.
- */
-async function inDatasetSlot<T>(start: (signal: AbortSignal) => Promise<T>, callback: unknown): Promise<{ outcome: T; fellBack?: BackendChoice }> {
-  await api.cancel();
-  await dataset?.done.catch(() => undefined);
-  const controller = new AbortController();
-  const work = start(controller.signal);
-  dataset = { controller, done: work };
-  try {
-    const outcome = await work;
-    return { outcome, fellBack: await fallBackIfLost() };
-  } finally {
-    if (dataset?.done === work) dataset = undefined;
-    releaseCallback(callback);
-  }
-}
-
-const api = {
-  /** Initialise (or switch) the tfjs backend; switching clears the cache so results are recomputed on the new one. */
-  async init(opts: { backend: BackendSetting; baseUrl: string }): Promise<BackendChoice> {
-    io = createBrowserIO({ baseUrl: opts.baseUrl });
-    await api.cancel();
-    const previous = backend?.name;
-    backend = await initBackend(opts.backend === 'auto' ? undefined : opts.backend);
+  /**
+   * After a GPU loss: switch to wasm (cpu if that fails) and drop the cache, since outputs computed
+   * while the device was going may be wrong. Returns the new choice, or undefined if nothing was lost.
+   */
+  async function fallBackIfLost(): Promise<BackendChoice | undefined> {
+    if (!lost) return undefined;
+    const why = lost;
+    const from = backend?.name;
+    const next = await initBackend('wasm');
+    backend = { name: next.name, reason: `${why} on ${from}; fell back to ${next.name}` };
     watchGpu();
-    if (previous !== backend.name) executor.cache.clear();
+    executor.cache.clear();
     return backend;
-  },
+  }
 
-  /** Run a pipeline on one item (or on none: sources then use their own params). A new run cancels the one in flight. */
-  async run(pipeline: Pipeline, item: RunItem | undefined, onEvent: (e: RunEvent) => void): Promise<RunOutcome> {
+  /** The lab's one executor, IO and backend, as runPipeline takes them. */
+  const host: RunHost = {
+    prepare: async () => {
+      if (!io || !backend) throw new Error('worker used before init()');
+      return { executor, io, backend };
+    },
+  };
+
+  /** Free a comlink proxy the page passed as a callback (its message port). */
+  function releaseCallback(callback: unknown): void {
+    (callback as Partial<Comlink.Remote<unknown>>)[Comlink.releaseProxy]?.();
+  }
+
+  /**
+   * Long work (a dataset run, a training run) in the dataset slot: the interactive run in flight is
+   * cancelled, later ones wait for it, cancelDataset aborts it. Afterwards, the fallback backend
+   * if the GPU went away meanwhile; the page's callback proxy is freed.
+   */
+  async function inDatasetSlot<T>(start: (signal: AbortSignal) => Promise<T>, callback: unknown): Promise<{ outcome: T; fellBack?: BackendChoice }> {
     await api.cancel();
     await dataset?.done.catch(() => undefined);
     const controller = new AbortController();
-    const done = (async () => {
-      const first = await runOnce(pipeline, item, onEvent, controller.signal);
-      const fellBackTo = first.status === 'cancelled' ? undefined : await fallBackIfLost();
-      // The GPU went away during the run: redo it on the fallback backend.
-      return fellBackTo ? { ...(await runOnce(pipeline, item, onEvent, controller.signal)), fellBackTo } : first;
-    })();
-    current = { controller, done };
+    const work = start(controller.signal);
+    dataset = { controller, done: work };
     try {
-      const outcome = await done;
-      outcome.previews = await outputPreviews(outcome.outputs);
-      return Comlink.transfer(outcome, Object.values(outcome.previews).flatMap((ports) => Object.values(ports)));
+      const outcome = await work;
+      return { outcome, fellBack: await fallBackIfLost() };
     } finally {
-      if (current?.done === done) current = undefined;
-      releaseCallback(onEvent);
+      if (dataset?.done === work) dataset = undefined;
+      releaseCallback(callback);
     }
-  },
+  }
 
-  /** Abort the run in flight (it stops at the next node boundary or when its kernel checks the signal). */
-  async cancel(): Promise<void> {
-    const running = current;
-    if (!running) return;
-    running.controller.abort();
-    await running.done.catch(() => undefined);
-  },
+  const api = {
+    /** Initialise (or switch) the tfjs backend; switching clears the cache so results are recomputed on the new one. */
+    async init(opts: { backend: BackendSetting; baseUrl: string }): Promise<BackendChoice> {
+      io = createBrowserIO({ baseUrl: opts.baseUrl });
+      await api.cancel();
+      const previous = backend?.name;
+      backend = await initBackend(opts.backend === 'auto' ? undefined : opts.backend);
+      watchGpu();
+      if (previous !== backend.name) executor.cache.clear();
+      return backend;
+    },
 
-  /**
-   * Run a pipeline over a dataset: the per-item phase on every item (items read by URL, e.g.
-   * blob: URLs of picked files), then the aggregate nodes. Progress: items finished so far.
-   */
-  async runDataset(pipeline: Pipeline, items: RunItem[], onProgress: (done: number, total: number, failed: number) => void): Promise<DatasetOutcome> {
-    if (!io || !backend) throw new Error('worker used before init()');
-    const name = backend.name;
-    const { outcome, fellBack } = await inDatasetSlot(async (signal): Promise<DatasetOutcome> => {
-      const t0 = performance.now();
-      const base = { backend: name, final: {}, items: items.length, failed: [] };
-      let plan;
+    /** Run a pipeline on one item (or on none: sources then use their own params). A new run cancels the one in flight. */
+    async run(pipeline: Pipeline, item: RunItem | undefined, onEvent: (e: RunEvent) => void): Promise<LabRun> {
+      await api.cancel();
+      await dataset?.done.catch(() => undefined);
+      const controller = new AbortController();
+      const once = () => runPipeline(pipeline, item ? [item] : [], { host, registry, signal: controller.signal, onEvent: (e) => void onEvent(e), retain: 'all' });
+      const done = (async (): Promise<LabRun> => {
+        const first = await once();
+        const fellBackTo = first.status === 'cancelled' ? undefined : await fallBackIfLost();
+        // The GPU went away during the run: redo it on the fallback backend.
+        return fellBackTo ? { ...(await once()), previews: {}, fellBackTo } : { ...first, previews: {} };
+      })();
+      current = { controller, done };
       try {
-        plan = compilePipeline(pipeline, registry);
-      } catch (e) {
-        return { ...base, status: 'error', error: (e as Error).message, ms: 0 };
+        const outcome = await done;
+        outcome.previews = await outputPreviews(itemAndFinal(outcome).outputs);
+        return Comlink.transfer(outcome, Object.values(outcome.previews).flatMap((ports) => Object.values(ports)));
+      } finally {
+        if (current?.done === done) current = undefined;
+        releaseCallback(onEvent);
       }
-      const onEvent = itemProgress((finished, failed) => onProgress(finished, items.length, failed));
-      const opts = { io: io!, signal, onEvent, retain: 'sinks' as const };
-      try {
-        const results = await executor.runItems(plan, items, opts);
-        const bad = results.filter((r) => r.error).map((r) => ({ name: r.name, message: r.error!.message }));
-        onProgress(items.length, items.length, bad.length);
-        if (bad.length === results.length && results.length) return { ...base, status: 'error', failed: bad, error: `every item failed; first: ${bad[0].message}`, ms: performance.now() - t0 };
-        const { final } = await executor.runFinal(plan, results, items, opts);
-        const out: Record<string, NodeOutputs> = {};
-        for (const [id, o] of Object.entries(final)) out[id] = publicOutputs(o);
-        return { ...base, status: 'done', final: out, failed: bad, ms: performance.now() - t0 };
-      } catch (e) {
-        if (e instanceof RunAborted) return { ...base, status: 'cancelled', ms: performance.now() - t0 };
-        return { ...base, status: 'error', error: (e as Error).message, ms: performance.now() - t0 };
-      }
-    }, onProgress);
-    // Results from a device that went away mid-run are not trusted: say so, and the next run uses the fallback.
-    return fellBack ? { ...outcome, status: 'error', final: {}, error: `${fellBack.reason}: run the dataset again` } : outcome;
-  },
+    },
 
-  cancelDataset(): void {
-    dataset?.controller.abort();
-  },
+    /** Abort the run in flight (it stops at the next node boundary or when its kernel checks the signal). */
+    async cancel(): Promise<void> {
+      const running = current;
+      if (!running) return;
+      running.controller.abort();
+      await running.done.catch(() => undefined);
+    },
 
-  /** Destroy the WebGPU device (what a driver reset or a GPU unplugged does), to check the fallback; false off webgpu. */
-  simulateGpuLoss(): boolean {
-    const device = (tf.backend() as unknown as { device?: { destroy(): void } }).device;
-    if (tf.getBackend() !== 'webgpu' || !device) return false;
-    device.destroy();
-    return true;
-  },
+    /**
+     * Run a pipeline over a dataset: the per-item phase on every item (items read by URL, e.g.
+     * blob: URLs of picked files), then the aggregate nodes. Progress: items finished so far.
+     */
+    async runDataset(pipeline: Pipeline, items: RunItem[], onProgress: (done: number, total: number, failed: number) => void): Promise<PipelineRun> {
+      if (!io || !backend) throw new Error('worker used before init()');
+      const { outcome, fellBack } = await inDatasetSlot(async (signal) => {
+        const onEvent = itemProgress((finished, failed) => onProgress(finished, items.length, failed));
+        const run = await runPipeline(pipeline, items, { host, registry, signal, onEvent });
+        onProgress(items.length, items.length, run.items.filter((r) => r.error).length);
+        return run;
+      }, onProgress);
+      // Results from a device that went away mid-run are not trusted: say so, and the next run uses the fallback.
+      return fellBack ? { ...outcome, status: 'error', final: {}, error: { message: `${fellBack.reason}: run the dataset again` } } : outcome;
+    },
 
-  /**
-   * Train the gate or fusion node `nodeId` of `pipeline` on the picked images, on this worker's
-   * backend: the cache pass, then the triplet training loop. Events: cache progress, one log per
-   * epoch. Occupies the dataset slot (interactive runs wait for it); cancelTrain stops it.
-   * Returns the weights as `faceflow train` writes them (manifest + .bin).
-   */
-  async train(pipeline: Pipeline, nodeId: string, images: TrainImage[], settings: TrainSettings, onEvent: (e: TrainEvent) => void): Promise<TrainOutcome> {
-    if (!io || !backend) throw new Error('worker used before init()');
-    const env = { executor, io, backend: backend.name };
-    const { outcome, fellBack } = await inDatasetSlot((signal) => trainInWorker(env, pipeline, nodeId, images, settings, (e) => void onEvent(e), signal), onEvent);
-    if (fellBack) return { ...outcome, status: 'error', weights: undefined, error: `${fellBack.reason}: train again` };
-    return outcome.weights ? Comlink.transfer(outcome, [outcome.weights.bin.buffer as ArrayBuffer]) : outcome;
-  },
+    cancelDataset(): void {
+      dataset?.controller.abort();
+    },
 
-  /** Stop the training run (the dataset slot's work). */
-  cancelTrain(): void {
-    api.cancelDataset();
-  },
+    /** Destroy the WebGPU device (what a driver reset or a GPU unplugged does), to check the fallback; false off webgpu. */
+    simulateGpuLoss(): boolean {
+      const device = (tf.backend() as unknown as { device?: { destroy(): void } }).device;
+      if (tf.getBackend() !== 'webgpu' || !device) return false;
+      device.destroy();
+      return true;
+    },
 
-  clearCache(): void {
-    executor.cache.clear();
-  },
-};
+    /**
+     * Train the gate or fusion node `nodeId` of `pipeline` on the picked images, on this worker's
+     * backend: the cache pass, then the triplet training loop. Events: cache progress, one log per
+     * epoch. Occupies the dataset slot (interactive runs wait for it); cancelTrain stops it.
+     * Returns the weights as `faceflow train` writes them (manifest + .bin).
+     */
+    async train(pipeline: Pipeline, nodeId: string, images: TrainImage[], settings: TrainSettings, onEvent: (e: TrainEvent) => void): Promise<TrainOutcome> {
+      if (!io || !backend) throw new Error('worker used before init()');
+      const env = { executor, io, backend, registry };
+      const { outcome, fellBack } = await inDatasetSlot((signal) => trainInWorker(env, pipeline, nodeId, images, settings, (e) => void onEvent(e), signal), onEvent);
+      if (fellBack) return { ...outcome, status: 'error', weights: undefined, error: `${fellBack.reason}: train again` };
+      return outcome.weights ? Comlink.transfer(outcome, [outcome.weights.bin.buffer as ArrayBuffer]) : outcome;
+    },
 
-export type LabWorkerApi = typeof api;
-Comlink.expose(api);
+    /** Stop the training run (the dataset slot's work). */
+    cancelTrain(): void {
+      api.cancelDataset();
+    },
+
+    clearCache(): void {
+      executor.cache.clear();
+    },
+  };
+
+  return api;
+}
+
+export type LabWorkerApi = ReturnType<typeof createLabWorker>;

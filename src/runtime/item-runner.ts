@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { registry } from '../../nodes';
 import { compilePipeline } from '../graph/compile';
 import type { HostIO, RunItem } from '../graph/node-definition';
+import type { NodeRegistry } from '../graph/registry';
 import type { Pipeline } from '../graph/schema';
 import { initBackend, type BackendChoice, type BackendName } from './backend';
 import type { OutputCache } from './cache';
@@ -10,6 +10,8 @@ import { Executor, type ItemResult } from './executor';
 export interface ItemRunnerInit {
   backend?: BackendName;
   modelDir?: string;
+  /** URL of the module whose `registry` export lists the node types (a registry itself cannot cross threads). */
+  registryModule: string;
 }
 
 /**
@@ -20,14 +22,16 @@ export function createItemRunner(makeIO: (opts: { modelDir?: string }) => HostIO
   const executor = new Executor(cache);
   let io: HostIO | undefined;
   let choice: BackendChoice | undefined;
+  let registry: NodeRegistry | undefined;
   return {
     async init(opts: ItemRunnerInit): Promise<BackendChoice> {
+      registry = ((await import(/* @vite-ignore */ opts.registryModule)) as { registry: NodeRegistry }).registry;
       choice = await initBackend(opts.backend);
       io = makeIO({ modelDir: opts.modelDir });
       return choice;
     },
     async runItems(pipeline: Pipeline, items: RunItem[], keep: string[] = []): Promise<{ results: ItemResult[]; timings: Record<string, { ms: number; runs: number; cached: number }>; numTensors: number }> {
-      if (!io) throw new Error('item runner used before init()');
+      if (!io || !registry) throw new Error('item runner used before init()');
       const plan = compilePipeline(pipeline, registry);
       const timings = {};
       const results = await executor.runItems(plan, items, { io, retain: 'sinks', keep }, timings);

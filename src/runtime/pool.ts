@@ -1,4 +1,3 @@
-import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
@@ -6,7 +5,9 @@ import type { RunItem } from '../graph/node-definition';
 import type { Pipeline } from '../graph/schema';
 import type { BackendChoice } from './backend';
 import type { ItemResult, NodeTiming } from './executor';
+import type { NodeRegistry } from '../graph/registry';
 import type { ItemRunner, ItemRunnerInit } from './item-runner';
+import type { ItemPool } from './run';
 import { serializablePolicy } from '../io/file-policy-node';
 import { getMaxImagePixels } from '../io/node-io';
 
@@ -14,14 +15,18 @@ import { getMaxImagePixels } from '../io/node-io';
  * A pool of worker_threads, each with its own tfjs (wasm in Node is single-threaded, so
  * N workers use N cores). Items are split into contiguous chunks dealt out to idle workers.
  */
-export class WorkerPool {
+export class WorkerPool implements ItemPool {
   private readonly workers: Worker[] = [];
   private readonly runners: Comlink.Remote<ItemRunner>[] = [];
   backend?: BackendChoice;
 
   private constructor(readonly size: number) {}
 
-  static async start(size = os.availableParallelism(), init: ItemRunnerInit = {}): Promise<WorkerPool> {
+  /** Each worker loads `registry` from its module (NodeRegistry.moduleUrl): the same node types as this thread. */
+  static async start(size: number, opts: Omit<ItemRunnerInit, 'registryModule'> & { registry: NodeRegistry }): Promise<WorkerPool> {
+    const { registry, ...rest } = opts;
+    if (!registry.moduleUrl) throw new Error('worker threads need a node registry made with its module URL (new NodeRegistry(defs, import.meta.url))');
+    const init: ItemRunnerInit = { ...rest, registryModule: registry.moduleUrl };
     const pool = new WorkerPool(Math.max(1, size));
     for (let i = 0; i < pool.size; i++) {
       // each worker reads files under this process's file access policy and pixel cap

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { registry } from '../../nodes';
-import { compilePipeline } from '../graph/compile';
 import type { HostIO, RunItem } from '../graph/node-definition';
+import type { NodeRegistry } from '../graph/registry';
 import type { Pipeline } from '../graph/schema';
 import { heldModelTensors } from '../models/held-tensors';
 import { loadMobileFaceNetTail } from '../models/gate/mobilefacenet-tail';
@@ -14,8 +13,10 @@ import {
   type TrainPass,
 } from '../train/session';
 import { encodeWeights, type WeightsManifest } from '../io/weights-file';
+import type { BackendChoice } from './backend';
 import { itemProgress } from './events';
 import { RunAborted, type Executor } from './executor';
+import { runPipeline, throwIfRunFailed } from './run';
 
 /** One training image as the page hands it over: its identity folder, its path in the picked folder, its bytes. */
 export interface TrainImage {
@@ -64,11 +65,11 @@ export interface TrainOutcome {
  * upstream nodes, then `trainModule` as in `faceflow train`.
  */
 export async function trainInWorker(
-  env: { executor: Executor; io: HostIO; backend: string },
+  env: { executor: Executor; io: HostIO; backend: BackendChoice; registry: NodeRegistry },
   pipeline: Pipeline, nodeId: string, images: TrainImage[], s: TrainSettings, onEvent: (e: TrainEvent) => void, signal: AbortSignal,
 ): Promise<TrainOutcome> {
   const t0 = performance.now();
-  const base = { backend: env.backend, nodeId, logs: [] as EpochLog[] };
+  const base = { backend: env.backend.name, nodeId, logs: [] as EpochLog[] };
   const finish = (o: Partial<TrainOutcome> & Pick<TrainOutcome, 'status'>): TrainOutcome => ({ ...base, ...o, ms: performance.now() - t0 });
   const urls: string[] = [];
   try {
@@ -78,7 +79,6 @@ export async function trainInWorker(
     if (problem) throw new Error(problem);
     const target = trainTargetForNode(pipeline, nodeId);
     const passes = trainPasses(cachePipeline(pipeline, target), target, s.occlude, s.seed);
-    const plans = new Map(passes.map((p) => [p, compilePipeline(p.pipeline, registry)]));
     const { train: trainImages, val: valImages } = splitIdentities(images, s.valFraction, s.seed);
     const labelOf = identityLabeler([...trainImages, ...valImages]);
     const itemOf = new Map<TrainImage, RunItem>();
@@ -91,7 +91,8 @@ export async function trainInWorker(
     let finished = 0;
     const runPass = async (pass: TrainPass, imgs: TrainImage[]): Promise<ItemOutputs[]> => {
       const onRunEvent = itemProgress((done) => onEvent({ kind: 'cache', pass: pass.name, done: finished + done, total }));
-      const results = await env.executor.runItems(plans.get(pass)!, imgs.map((i) => itemOf.get(i)!), { io: env.io, signal, onEvent: onRunEvent, retain: 'sinks' });
+      const host = { prepare: async () => env };
+      const { items: results } = throwIfRunFailed(await runPipeline(pass.pipeline, imgs.map((i) => itemOf.get(i)!), { host, registry: env.registry, signal, onEvent: onRunEvent }));
       finished += imgs.length;
       onEvent({ kind: 'cache', pass: pass.name, done: finished, total });
       return results.map((r) => (r.error ? undefined : r.outputs));
@@ -116,7 +117,7 @@ export async function trainInWorker(
         onEpoch: (log) => onEvent({ kind: 'epoch', log }),
         onProgress: (fraction) => onEvent({ kind: 'progress', fraction }),
       });
-      const training = trainingRecord(`FaceFlow Lab: train node "${nodeId}" of "${pipeline.name}"`, s.seed, result, summary, { backend: env.backend, occlude: s.occlude, val_fraction: s.valFraction, consistency: s.consistency });
+      const training = trainingRecord(`FaceFlow Lab: train node "${nodeId}" of "${pipeline.name}"`, s.seed, result, summary, { backend: env.backend.name, occlude: s.occlude, val_fraction: s.valFraction, consistency: s.consistency });
       weights = await encodeWeights(mod.kind, config, mod.variables as Record<string, tf.Tensor>, `${s.name}.weights.bin`, training);
     } finally {
       mod.dispose();

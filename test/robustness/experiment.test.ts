@@ -150,7 +150,7 @@ describe('eval with a synthetic occluder on the second image of each pair', () =
     await writeFile(pairsFile, ['1\t2', `${A}\t1\t1`, `${B}\t2\t2`, `${A}\t1\t${B}\t1`, `${B}\t2\t${A}\t2`].join('\n') + '\n');
     const pipeline = await readPreset(centerPreset);
     const plan = compilePipeline(pipeline, registry);
-    const opts = { pairsFile, imagesDir: path.join(tmp, 'images'), workers: 1, backend: 'wasm' as const };
+    const opts = { pairsFile, imagesDir: path.join(tmp, 'images'), workers: 1, backend: 'wasm' as const, registry };
     const clean = await evaluatePairs(pipeline, plan, opts);
     const masked = await evaluatePairsOccluded(pipeline, plan, opts, { kind: 'surgical-mask', seed: 1 });
     expect(clean.scores[0]).toBeCloseTo(1, 4);

@@ -1,6 +1,4 @@
 import path from 'node:path';
-import { registry } from '../../../nodes';
-import { compilePipeline } from '../../graph/compile';
 import { PIPELINE_SCHEMA_ID, PIPELINE_VERSION, type Pipeline } from '../../graph/schema';
 import type { DetectionsValue, ImageValue } from '../../graph/values';
 import { encodePngNode } from '../../io/node-io';
@@ -10,7 +8,8 @@ import { UsageError } from '../errors';
 import { listInputs } from '../inputs';
 import { checkOutputPaths, writeOutputFile } from '../outputs';
 import { progressBar } from '../progress';
-import { runPipeline } from '../../runtime/run-pipeline';
+import { nodejsRun } from '../../runtime/nodejs-host';
+import { runPipeline, throwIfRunFailed } from '../../runtime/run';
 import { applyFilePolicy, applyMaxPixels, runOptions } from '../pipeline-args';
 
 export const detectHelp = `faceflow detect --input <image|dir> --json <file> [options]
@@ -84,13 +83,12 @@ export async function detectCommand(argv: string[]): Promise<number> {
   applyMaxPixels(values['max-pixels']);
   await applyFilePolicy(undefined, undefined, values);
   const pipeline = detectorPipeline(params, !!values.annotate);
-  const plan = compilePipeline(pipeline, registry);
   const inputs = await listInputs(values.input);
-  const run = await runPipeline(pipeline, plan, inputs.items, {
+  const run = throwIfRunFailed(await runPipeline(pipeline, inputs.items, nodejsRun({
     ...runOptions(values),
     keep: ['detect'],
     onItems: progressBar('detect'),
-  });
+  })));
 
   const images = [];
   for (const r of run.items) {

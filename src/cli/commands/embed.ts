@@ -9,15 +9,12 @@ import type { ContextValue } from '../../context/vector';
 import { findEmbeddingsOutput } from '../../eval/embed-items';
 import { fileRunItem } from '../../eval/datasets-node';
 import { listPartFiles, manifestName, readStoredFile, rowsToArrow, FORMAT, type EmbeddingRow, type ShardManifest } from '../../eval/stored-embeddings';
-import { createNodeIO } from '../../io/node-io';
-import { initBackend } from '../../runtime/backend';
-import { Executor, type ItemResult } from '../../runtime/executor';
-import { WorkerPool } from '../../runtime/pool';
-import { nodeOutputCache } from '../../runtime/disk-cache-node';
+import type { ItemResult } from '../../runtime/executor';
+import { defaultWorkers, nodejsHost } from '../../runtime/nodejs-host';
+import { runPipeline, throwIfRunFailed } from '../../runtime/run';
 import { stableStringify } from '../../util/hash';
 import { parseCommandArgs } from '../args';
 import { UsageError } from '../errors';
-import { defaultWorkers } from '../../runtime/run-pipeline';
 import { loadPresetRun, PIPELINE_HELP, PIPELINE_OPTIONS } from '../pipeline-args';
 import { checkOutputPaths, writeOutputFile } from '../outputs';
 
@@ -265,22 +262,16 @@ export async function embedCommand(argv: string[]): Promise<number> {
   // no image repeats within an embed run: keep no outputs in memory (worker threads read the same variable)
   process.env.FACEFLOW_MEMORY_CACHE_BYTES ??= '0';
   if (todo.length) {
-    const io = createNodeIO({ modelDir: run.modelDir });
-    const executor = new Executor(nodeOutputCache());
-    await initBackend(run.backend);
-    const pool = workers > 1 ? await WorkerPool.start(workers, { backend: run.backend, modelDir: run.modelDir }) : undefined;
+    // one host and one set of threads for every part
+    const host = nodejsHost({ backend: run.backend, modelDir: run.modelDir });
+    const pool = workers > 1 ? await host.startPool!(workers, run.registry) : undefined;
     try {
       for (const k of todo) {
         const items: RunItem[] = await Promise.all(parts[k].map(async (rel) => {
           const file = path.join(values.input!, rel);
           return fileRunItem(file, rel, await stat(file));
         }));
-        let results: ItemResult[];
-        if (pool) results = (await pool.runItems(pipeline, items, undefined, keep)).results;
-        else {
-          results = [];
-          for (const item of items) results.push((await executor.runItems(plan, [item], { io, retain: 'sinks', keep }))[0]);
-        }
+        const results: ItemResult[] = throwIfRunFailed(await runPipeline(pipeline, items, { host, registry: run.registry, pool, workers: 1, keep })).items;
         const rows = results.flatMap((r, i) => rowsOf(parts[k][i], r, targets));
         for (const r of results) {
           const e = r.outputs[targets.embeddings.nodeId]?.[targets.embeddings.port] as EmbeddingsValue | undefined;

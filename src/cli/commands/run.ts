@@ -7,7 +7,8 @@ import { listInputs } from '../inputs';
 import { checkOutputPaths, writeOutputFile } from '../outputs';
 import { loadPresetRun, PIPELINE_HELP, PIPELINE_OPTIONS } from '../pipeline-args';
 import { progressBar } from '../progress';
-import { runPipeline } from '../../runtime/run-pipeline';
+import { nodejsRun } from '../../runtime/nodejs-host';
+import { runPipeline, throwIfRunFailed } from '../../runtime/run';
 
 export const runHelp = `faceflow run <preset.json> --input <image|dir> --out <dir> [options]
 
@@ -33,7 +34,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   checkOutputPaths([{ flag: '--out', path: values.out, kind: 'dir' }, { flag: '--json', path: values.json, kind: 'file' }]);
   const { pipeline, plan, run: opts } = await loadPresetRun(presetFile, values);
   const inputs = await listInputs(values.input);
-  const run = await runPipeline(pipeline, plan, inputs.items, { ...opts, onItems: progressBar('run') });
+  const run = throwIfRunFailed(await runPipeline(pipeline, inputs.items, nodejsRun({ ...opts, onItems: progressBar('run') })));
 
   const written: string[] = [];
   const failed: { file: string; error: string }[] = [];

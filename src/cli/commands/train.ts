@@ -27,7 +27,8 @@ import { parseCommandArgs } from '../args';
 import { UsageError } from '../errors';
 import { applyParamOverrides, compileOrExplain, readPreset } from '../../runtime/preset';
 import { progressBar } from '../progress';
-import { runPipeline } from '../../runtime/run-pipeline';
+import { nodejsRun } from '../../runtime/nodejs-host';
+import { runPipeline, throwIfRunFailed } from '../../runtime/run';
 import { parseBackend, parseWorkers } from '../pipeline-args';
 
 export const trainHelp = `faceflow train <preset.json> --data <dir> --out <dir> [options]
@@ -86,8 +87,8 @@ export type RunOpts = { backend?: ReturnType<typeof parseBackend>; workers?: num
 
 /** Run one cache pass over the images with the worker pool: the outputs per image (undefined where it failed). */
 export async function runPass(pass: TrainPass, images: DatasetImage[], presetFile: string, run: RunOpts): Promise<ItemOutputs[]> {
-  const plan = compileOrExplain(pass.pipeline, presetFile, registry);
-  const r = await runPipeline(pass.pipeline, plan, await fileRunItems(images), { backend: run.backend, workers: run.workers, modelDir: run.models, onItems: progressBar(`cache ${pass.name}`) });
+  compileOrExplain(pass.pipeline, presetFile, registry);
+  const r = throwIfRunFailed(await runPipeline(pass.pipeline, await fileRunItems(images), nodejsRun({ backend: run.backend, workers: run.workers, modelDir: run.models, registry, onItems: progressBar(`cache ${pass.name}`) })));
   return r.items.map((it) => (it.error ? undefined : it.outputs));
 }
 

@@ -91,8 +91,8 @@ async function runDataset(picked: Picked, pairs: File | undefined): Promise<Expe
       toast('Dataset run cancelled: nothing recorded');
       return undefined;
     }
-    if (outcome.status === 'error') {
-      toast(`Dataset run failed: ${outcome.error}`, 'error');
+    if (outcome.status !== 'done') {
+      toast(`Dataset run failed: ${outcome.error?.message}`, 'error');
       return undefined;
     }
     const metrics = outcome.final[built.verifyId]?.metrics as VerificationMetrics | null | undefined;
@@ -104,10 +104,10 @@ async function runDataset(picked: Picked, pairs: File | undefined): Promise<Expe
       preset: source.name,
       presetHash: hashString(runSignature(source)),
       pipeline: source,
-      dataset: { name: picked.name, items: items.length, failed: outcome.failed.length, pairs: pairs?.name },
-      backend: outcome.backend,
+      dataset: { name: picked.name, items: items.length, failed: outcome.items.filter((r) => r.error).length, pairs: pairs?.name },
+      backend: outcome.backend.name,
       time: new Date().toISOString(),
-      ms: outcome.ms,
+      ms: outcome.seconds * 1000,
       metrics,
       calibration: runCalibration(outcome.final[built.verifyId]?.scores as ScoresValue | undefined),
     };

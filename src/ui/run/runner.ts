@@ -5,7 +5,8 @@ import type { Pipeline } from '../../graph/schema';
 import { validatePipeline } from '../../graph/validate';
 import { isImageValue } from '../../graph/values';
 import { setPreview } from '../views/image';
-import type { BackendSetting, DatasetOutcome, LabWorkerApi, TrainEvent, TrainImage, TrainOutcome, TrainSettings } from '../../runtime/browser-worker';
+import { itemAndFinal, type PipelineRun } from '../../runtime/run';
+import type { BackendSetting, LabWorkerApi, TrainEvent, TrainImage, TrainOutcome, TrainSettings } from '../../runtime/browser-worker';
 import type { RunEvent } from '../../runtime/events';
 import { runSignature } from '../editor/graph-ops';
 import { doc, lab, toast, type InputChoice, type NodeStatus } from '../state/store';
@@ -15,7 +16,7 @@ export const SAMPLE_DIR = 'pkg/@vladmandic/face-api/demo/';
 export const SAMPLES = ['sample1.jpg', 'sample2.jpg', 'sample3.jpg', 'sample4.jpg', 'sample5.jpg', 'sample6.jpg'];
 export const BASE_URL = new URL(import.meta.env.BASE_URL, location.href).href;
 
-const worker = new Worker(new URL('../../runtime/browser-worker.ts', import.meta.url), { type: 'module', name: 'faceflow-compute' });
+const worker = new Worker(new URL('./compute-worker.ts', import.meta.url), { type: 'module', name: 'faceflow-compute' });
 const api = Comlink.wrap<LabWorkerApi>(worker);
 
 let ready: Promise<unknown> = Promise.resolve();
@@ -100,9 +101,10 @@ export async function runNow(): Promise<void> {
     }
     if (seq !== runSeq) return;
     flushEvents();
+    const shown = itemAndFinal(outcome);
     for (const [nodeId, ports] of Object.entries(outcome.previews)) {
       for (const [port, bitmap] of Object.entries(ports)) {
-        const value = outcome.outputs[nodeId]?.[port];
+        const value = shown.outputs[nodeId]?.[port];
         if (isImageValue(value)) setPreview(value, bitmap);
       }
     }
@@ -117,9 +119,9 @@ export async function runNow(): Promise<void> {
     lab.set((s) => ({
       runs: s.runs + 1,
       running: false,
-      outputs: outcome.outputs,
-      reports: outcome.reports,
-      lastRun: { status: outcome.status, ms: outcome.ms, message: outcome.error?.message },
+      outputs: shown.outputs,
+      reports: shown.reports,
+      lastRun: { status: outcome.status, ms: outcome.seconds * 1000, message: outcome.error?.message },
     }));
   } catch (e) {
     if (seq !== runSeq) return;
@@ -141,7 +143,7 @@ export async function rerunFromScratch(): Promise<void> {
 }
 
 /** Run a pipeline over many items in the worker (after any backend switch); progress comes back throttled. */
-export async function runDatasetInWorker(pipeline: Pipeline, items: RunItem[], onProgress: (done: number, total: number, failed: number) => void): Promise<DatasetOutcome> {
+export async function runDatasetInWorker(pipeline: Pipeline, items: RunItem[], onProgress: (done: number, total: number, failed: number) => void): Promise<PipelineRun> {
   await ready;
   return api.runDataset(pipeline, items, Comlink.proxy(onProgress));
 }

@@ -1,0 +1,39 @@
+import os from 'node:os';
+import { createNodeIO } from '../io/node-io';
+import { initBackend, type BackendChoice, type BackendName } from './backend';
+import { nodeOutputCache } from './disk-cache-node';
+import { Executor } from './executor';
+import { WorkerPool } from './pool';
+import type { NodeRegistry } from '../graph/registry';
+import type { RunHost, RunPipelineOptions } from './run';
+
+export function defaultWorkers(): number {
+  return os.availableParallelism();
+}
+
+/**
+ * Runs in a Node process (the CLI, eval, training, benches): files through the file access
+ * policy, the output cache of FACEFLOW_NODE_CACHE (made on first use, so settings made before
+ * the first run apply), worker threads for the per-item phase.
+ */
+export function nodejsHost(opts: { backend?: BackendName; modelDir?: string } = {}): RunHost {
+  let ready: Promise<{ executor: Executor; io: ReturnType<typeof createNodeIO>; backend: BackendChoice }> | undefined;
+  return {
+    prepare: () => (ready ??= (async () => ({ executor: new Executor(nodeOutputCache()), io: createNodeIO({ modelDir: opts.modelDir }), backend: await initBackend(opts.backend) }))()),
+    startPool: (size, registry) => WorkerPool.start(size, { backend: opts.backend, modelDir: opts.modelDir, registry }),
+    defaultWorkers: defaultWorkers(),
+  };
+}
+
+/** What the CLI, eval, training and benches say about a run in Node. */
+export interface NodejsRunOptions extends Omit<RunPipelineOptions, 'host'> {
+  backend?: BackendName;
+  modelDir?: string;
+  registry: NodeRegistry;
+}
+
+/** runPipeline's options for a run in this process: a fresh host (executor and cache) per call, as each run keeps its own. */
+export function nodejsRun(opts: NodejsRunOptions): RunPipelineOptions {
+  const { backend, modelDir, ...rest } = opts;
+  return { ...rest, host: nodejsHost({ backend, modelDir }) };
+}
