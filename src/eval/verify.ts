@@ -13,6 +13,8 @@ export interface ScoredPair {
   b: string;
   score: number;
   same?: boolean;
+  /** The pairs file's fold, when it gives one (what k-fold calibration of these scores splits by). */
+  fold?: number;
   accepted: boolean;
 }
 
@@ -89,7 +91,7 @@ export function verifyPairs(embeddings: Map<string, FaceVector>, input: PairsVal
     let k = 0;
     perPair = scored.map((p) => (p.same !== undefined ? byFold.get(folds[k++])! : threshold));
   }
-  const pairs: ScoredPair[] = scored.map((p, i) => ({ a: p.a, b: p.b, score: p.score, ...(p.same !== undefined ? { same: p.same } : {}), accepted: p.score >= perPair[i] }));
+  const pairs: ScoredPair[] = scored.map((p, i) => ({ a: p.a, b: p.b, score: p.score, ...(p.same !== undefined ? { same: p.same } : {}), ...(p.fold !== undefined ? { fold: p.fold } : {}), accepted: p.score >= perPair[i] }));
   return {
     scores: { metric: o.metric, pairs, threshold, thresholdMode: o.thresholdMode },
     metrics: hasBoth ? verificationMetrics(scores, same, folds) : null,

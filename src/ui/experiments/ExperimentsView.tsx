@@ -11,7 +11,8 @@ import { datasetItems, datasetName, datasetPath, datasetPipeline, IMAGE_FILE, ty
 import { dbDelete, dbGetAll, dbPut, EXPERIMENTS } from '../../io/lab-db';
 import { operatingPoint, summaryRow, toCsv, toJson, type ExperimentRecord } from './records';
 import { useReturnFocus } from '../a11y/focus-return';
-import { ReliabilitySection, runCalibration } from './reliability';
+import { ReliabilitySection } from './reliability';
+import { runCalibration } from './run-calibration';
 import type { ScoresValue } from '../../eval/verify';
 
 interface Picked {

@@ -1,5 +1,6 @@
 import { tarAtFar, type RocPoint, type VerificationMetrics } from '../../eval/metrics';
 import type { Pipeline } from '../../graph/schema';
+import type { CalibrationReport } from '../../eval/calibration';
 
 /** One dataset run as stored in IndexedDB. */
 export interface ExperimentRecord {
@@ -15,6 +16,8 @@ export interface ExperimentRecord {
   time: string;
   ms: number;
   metrics: VerificationMetrics;
+  /** k-fold calibration of the run's scores (ECE, reliability bins); absent on runs recorded before it was measured. */
+  calibration?: CalibrationReport;
 }
 
 /** The summary columns of the comparison table (and of the CSV). */
