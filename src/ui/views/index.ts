@@ -2,7 +2,9 @@ import type { PortType } from '../../graph/ports';
 import { CandidatesView, DetectionsView } from './boxes';
 import { AttentionView } from './attention/AttentionView';
 import { FaceMapPortView } from './attention/FaceMapPortView';
-import { CascadeNodeView, MtcnnNodeView } from './cascade/CascadeView';
+import { CascadeNodeView } from './cascade/CascadeView';
+import { MtcnnCompareView, SsdNodeView } from './detector-compare/DetectorCompareView';
+import { CalibrationView } from './calibration';
 import { FusionView } from './fusion';
 import { EnrollView, IdentifyView } from './gallery';
 import { EmbeddingsView, FacesView } from './faces';
@@ -29,7 +31,8 @@ export const NODE_VIEWS: Record<string, NodeView> = {
   nms: CascadeNodeView,
   rnet: CascadeNodeView,
   onet: CascadeNodeView,
-  mtcnn: MtcnnNodeView,
+  mtcnn: MtcnnCompareView,
+  ssd: SsdNodeView,
   'attention-gate': AttentionView,
   'occlusion-sensitivity': AttentionView,
   'fusion-concat': FusionView,
@@ -37,6 +40,7 @@ export const NODE_VIEWS: Record<string, NodeView> = {
   'fusion-transformer': FusionView,
   enroll: EnrollView,
   identify: IdentifyView,
+  calibration: CalibrationView,
 };
 
 /** Node views the side view shows even before the node has run (they hold controls, e.g. which gallery to read). */

@@ -2,8 +2,8 @@ import type { PipelineEdge } from '../../graph/schema';
 import { isImageValue, type ImageValue } from '../../graph/values';
 import type { NodeOutputs } from '../../runtime/executor';
 
-/** The nearest Image value feeding `nodeId` (breadth-first up the edges), for views that draw over it. */
-export function upstreamImage(edges: PipelineEdge[], outputs: Record<string, NodeOutputs>, nodeId: string): ImageValue | undefined {
+/** The nearest output value feeding `nodeId` (breadth-first up the edges) that `pick` accepts, as `pick` maps it. */
+export function upstreamValue<T>(edges: PipelineEdge[], outputs: Record<string, NodeOutputs>, nodeId: string, pick: (value: unknown) => T | undefined): T | undefined {
   const seen = new Set([nodeId]);
   let frontier = [nodeId];
   while (frontier.length) {
@@ -11,10 +11,8 @@ export function upstreamImage(edges: PipelineEdge[], outputs: Record<string, Nod
     for (const id of frontier) {
       for (const e of edges) {
         if (e.to.node !== id || seen.has(e.from.node)) continue;
-        const value = outputs[e.from.node]?.[e.from.port];
-        if (isImageValue(value)) return value;
-        const pyramid = (value as { image?: unknown } | undefined)?.image;
-        if (isImageValue(pyramid)) return pyramid;
+        const found = pick(outputs[e.from.node]?.[e.from.port]);
+        if (found !== undefined) return found;
         seen.add(e.from.node);
         next.push(e.from.node);
       }
@@ -22,4 +20,13 @@ export function upstreamImage(edges: PipelineEdge[], outputs: Record<string, Nod
     frontier = next;
   }
   return undefined;
+}
+
+/** The nearest Image value feeding `nodeId` (or a pyramid's image), for views that draw over it. */
+export function upstreamImage(edges: PipelineEdge[], outputs: Record<string, NodeOutputs>, nodeId: string): ImageValue | undefined {
+  return upstreamValue(edges, outputs, nodeId, (value) => {
+    if (isImageValue(value)) return value;
+    const pyramid = (value as { image?: unknown } | undefined)?.image;
+    return isImageValue(pyramid) ? pyramid : undefined;
+  });
 }
