@@ -13,6 +13,7 @@ const BENCHMARKS: Record<string, Bench> = {
   'gate-ratio': async (args) => (await import('./gate-ratio')).benchGateRatio(args),
   landmarks: async (args) => (await import('./landmarks')).benchLandmarks(args),
   'mask-bounds': async (args) => (await import('./mask-bounds')).benchMaskBounds(args),
+  speed: async (args) => (await import('./speed')).benchSpeed(args),
 };
 
 const [benchName, ...benchArgs] = process.argv.slice(2);

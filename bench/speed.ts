@@ -1,0 +1,209 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { registry } from '../nodes';
+import type { ImageValue } from '../src/graph/values';
+import { progressBar } from '../src/cli/progress';
+import { fileRunItems } from '../src/eval/datasets-node';
+import { embedItems } from '../src/eval/embed-items';
+import { createNodeIO } from '../src/io/node-io';
+import { detectFaces, loadMtcnn, type MtcnnNets } from '../src/models/mtcnn';
+import { initBackend } from '../src/runtime/backend';
+import { compileOrExplain, readPreset } from '../src/runtime/preset';
+import { lfwImages, readImage } from './detect';
+import { faceApiBaseline } from './faceapi-baseline';
+import { describeSpeed, machineSpeed } from './machine';
+
+/**
+ * `npm run bench -- speed [--images 200] [--workers 2] [--profile 30] [--out file]`: issue 15's
+ * speed figures, each as a ratio against a peer measured in the same run, on the same lfw-dev
+ * images (250x250, spread evenly over the set):
+ *  - MTCNN, one thread each: our cascade (tfjs-wasm, in this process) against facenet-pytorch's
+ *    MTCNN (../shared/peers/facenet-pytorch-mtcnn, PyTorch CPU, T=1), median ms per image of the
+ *    detector alone (images decoded beforehand on both sides, one warm-up image). Ours runs
+ *    before and after the peer; the ratio uses the mean of the two medians, so load that changes
+ *    during the run is shared out. The peer is skipped with a message where
+ *    `/usr/bin/python3 -c "import torch"` fails (Debian's python3-torch is not installed).
+ *  - End to end (decode, MTCNN, align, MobileFaceNet with flip: presets/baseline-mtcnn-facenet.json)
+ *    against face-api 1.7.15 (SSD + 68 landmarks + dlib ResNet), both on `--workers` worker
+ *    threads, images/s from before the workers start to the last result.
+ *  - The profile: for the first `--profile` images, every tfjs kernel of the cascade timed
+ *    (tf.profile), split by stage (P-Net runs until the first crop, R-Net until the second) and
+ *    by kind (convolution and dense, pooling, resampling, the rest); what is left of each stage's
+ *    wall time is JavaScript (decoding maps, NMS, crop geometry) and per-op dispatch.
+ * Prints tables and writes bench/results/speed.json.
+ */
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const PEER = path.resolve(REPO, '../shared/peers/facenet-pytorch-mtcnn');
+const PYTHON = '/usr/bin/python3';
+const E2E_PRESET = path.join(REPO, 'presets/baseline-mtcnn-facenet.json');
+
+const median = (a: number[]) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** `n` lfw-dev images spread evenly over the sorted list (many identities, not the first few). */
+export function spreadImages(all: string[], n: number): string[] {
+  if (n >= all.length) return all;
+  return Array.from({ length: n }, (_, i) => all[Math.floor((i * all.length) / n)]);
+}
+
+/** Median ms per image of our cascade, one warm-up image first, as time_dir.py does. */
+async function timeOurs(nets: MtcnnNets, images: ImageValue[]) {
+  await detectFaces(nets, images[0]);
+  const ms: number[] = [];
+  const stage = { pnet: [] as number[], rnet: [] as number[], onet: [] as number[] };
+  let found = 0;
+  for (const img of images) {
+    const t0 = performance.now();
+    const r = await detectFaces(nets, img);
+    ms.push(performance.now() - t0);
+    stage.pnet.push(r.ms.pnet);
+    stage.rnet.push(r.ms.rnet);
+    stage.onet.push(r.ms.onet);
+    if (r.faces.length) found++;
+  }
+  return { n: images.length, median_ms: median(ms), stage_median_ms: { pnet: median(stage.pnet), rnet: median(stage.rnet), onet: median(stage.onet) }, found: found / images.length };
+}
+
+type PeerResult = { n: number; median_ms: number; mean_ms: number; found: number };
+
+/** facenet-pytorch's MTCNN on one thread over a folder of links to the images, or why it cannot run. */
+function timePeer(files: string[]): PeerResult | { skipped: string } {
+  if (!existsSync(path.join(PEER, 'time_dir.py'))) return { skipped: `${PEER}/time_dir.py not found` };
+  const probe = spawnSync(PYTHON, ['-c', 'import torch, PIL'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    const why = (probe.stderr || probe.error?.message || '').trim().split('\n').pop();
+    return { skipped: `${PYTHON} cannot import torch and PIL (${why}); apt-get install python3-torch python3-pil to measure the peer` };
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'faceflow-speed-'));
+  try {
+    // time_dir.py reads the folder in sorted order: number the links so it keeps ours
+    files.forEach((f, i) => symlinkSync(f, path.join(dir, `${String(i).padStart(5, '0')}${path.extname(f)}`)));
+    const threads = { T: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+    const run = spawnSync(PYTHON, [path.join(PEER, 'time_dir.py'), dir], { encoding: 'utf8', env: { ...process.env, ...threads } });
+    if (run.status !== 0) throw new Error(`facenet-pytorch MTCNN failed: ${run.stderr.trim().split('\n').pop()}`);
+    return JSON.parse(run.stdout.trim().split('\n').pop()!) as PeerResult;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const KINDS: [string, RegExp][] = [
+  ['conv', /Conv2D|MatMul/],
+  ['pool', /Pool/],
+  ['resample', /Resize|CropAndResize/],
+];
+
+/** Kernel ms per stage and kind, and each stage's wall ms, averaged over the images. */
+async function profileCascade(nets: MtcnnNets, images: ImageValue[]) {
+  const stages = ['pnet', 'rnet', 'onet'] as const;
+  const sum = Object.fromEntries(stages.map((s) => [s, { wall: 0, conv: 0, pool: 0, resample: 0, other: 0 }]));
+  for (const img of images) {
+    let ms = { pnet: 0, rnet: 0, onet: 0 };
+    const info = await tf.profile(async () => {
+      ms = (await detectFaces(nets, img)).ms;
+    });
+    let stage = 0;
+    // kernels only (tf.profile also lists each op around its kernel, named `<op>__op`)
+    for (const k of info.kernels.filter((x) => !x.name.endsWith('__op'))) {
+      if (k.name === 'CropAndResize') stage++;
+      const kind = KINDS.find(([, re]) => re.test(k.name))?.[0] ?? 'other';
+      (sum[stages[Math.min(stage, 2)]] as Record<string, number>)[kind] += Number(k.kernelTimeMs) || 0;
+    }
+    for (const s of stages) sum[s].wall += ms[s];
+  }
+  return Object.fromEntries(stages.map((s) => {
+    const m = Object.fromEntries(Object.entries(sum[s]).map(([k, v]) => [k, v / images.length])) as typeof sum.pnet;
+    return [s, { ...m, js_and_dispatch: Math.max(0, m.wall - m.conv - m.pool - m.resample - m.other) }];
+  }));
+}
+
+export async function benchSpeed(args: string[]): Promise<unknown> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      images: { type: 'string', default: '200' },
+      workers: { type: 'string', default: '2' },
+      profile: { type: 'string', default: '30' },
+      out: { type: 'string', default: path.join(REPO, 'bench/results/speed.json') },
+    },
+  });
+  const lfwDir = path.resolve(REPO, '../shared/datasets/lfw-dev/images');
+  if (!existsSync(lfwDir)) throw new Error(`${lfwDir}: lfw-dev not found (../shared/datasets)`);
+  // a disk cache would turn the end-to-end run into cache reads
+  delete process.env.FACEFLOW_NODE_CACHE;
+  const workers = Number(values.workers);
+  const files = spreadImages(lfwImages(lfwDir), Number(values.images));
+  const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  console.log(`${files.length} lfw-dev images; ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? ''}); load average ${load()}`);
+
+  await initBackend('wasm');
+  const machineBefore = await machineSpeed();
+  const nets = await loadMtcnn(createNodeIO());
+  const decoded = files.map(readImage);
+  const oursBefore = await timeOurs(nets, decoded);
+  const peer = timePeer(files);
+  const oursAfter = await timeOurs(nets, decoded);
+  const oursMs = (oursBefore.median_ms + oursAfter.median_ms) / 2;
+  const profileCount = Math.min(Number(values.profile), decoded.length);
+  const profile = profileCount > 0 ? await profileCascade(nets, decoded.slice(0, profileCount)) : undefined;
+
+  const pipeline = await readPreset(E2E_PRESET);
+  const plan = compileOrExplain(pipeline, E2E_PRESET, registry);
+  const items = await fileRunItems(files.map((file) => ({ file, name: path.relative(lfwDir, file) })));
+  const ours = await embedItems(pipeline, plan, items, { backend: 'wasm', workers, registry, onItems: progressBar('ours') });
+  const faceapi = await faceApiBaseline(files, workers, progressBar('face-api'));
+  const machineAfter = await machineSpeed();
+
+  const oursIps = files.length / ours.run.seconds;
+  const mtcnn = { ours_before: oursBefore, ours_after: oursAfter, ours_median_ms: oursMs, peer, ratio_vs_peer: 'median_ms' in peer ? peer.median_ms / oursMs : undefined };
+  const perNode = Object.fromEntries(Object.entries(ours.run.timings).map(([id, t]) => [id, t.runs ? t.ms / t.runs : 0]));
+  const e2e = {
+    workers, images: files.length,
+    ours: { seconds: ours.run.seconds, images_per_second: oursIps, failed_detections: ours.items.filter((i) => i.failedDetection).length, node_ms_per_image: perNode },
+    faceapi: { seconds: faceapi.seconds, images_per_second: faceapi.images_per_second, steady_images_per_second: faceapi.steady_images_per_second, failed_detections: faceapi.failed_detections },
+    ratio_vs_faceapi: oursIps / faceapi.images_per_second,
+  };
+
+  console.log(`before: ${describeSpeed(machineBefore)}\nafter:  ${describeSpeed(machineAfter)}\nload average at the end ${load()}`);
+  console.log(`\nMTCNN, one thread, ${files.length} images 250x250 (median ms per image)`);
+  console.log('| detector | median ms | found | x facenet-pytorch |\n|---|---|---|---|');
+  const ratio = (ms: number) => ('median_ms' in peer ? (peer.median_ms / ms).toFixed(2) : '-');
+  console.log(`| ours (before the peer) | ${oursBefore.median_ms.toFixed(1)} | ${oursBefore.found.toFixed(3)} | ${ratio(oursBefore.median_ms)} |`);
+  console.log(`| ours (after the peer) | ${oursAfter.median_ms.toFixed(1)} | ${oursAfter.found.toFixed(3)} | ${ratio(oursAfter.median_ms)} |`);
+  if ('median_ms' in peer) console.log(`| facenet-pytorch MTCNN (torch ${torchVersion()}) | ${peer.median_ms.toFixed(1)} | ${peer.found.toFixed(3)} | 1.00 |`);
+  else console.log(`facenet-pytorch skipped: ${peer.skipped}`);
+  if (mtcnn.ratio_vs_peer) console.log(`MTCNN ratio (mean of our two medians): ${mtcnn.ratio_vs_peer.toFixed(2)}x facenet-pytorch`);
+  const st = oursBefore.stage_median_ms;
+  console.log(`stage medians (ours, before): P-Net ${st.pnet.toFixed(1)} ms, R-Net ${st.rnet.toFixed(1)} ms, O-Net ${st.onet.toFixed(1)} ms`);
+  if (profile) {
+    console.log(`\nprofile over ${profileCount} images, ms per image (tf.profile adds its own overhead)`);
+    console.log('| stage | wall | conv+dense | pool | resample | other kernels | JS + dispatch |\n|---|---|---|---|---|---|---|');
+    for (const [s, p] of Object.entries(profile)) console.log(`| ${s} | ${[p.wall, p.conv, p.pool, p.resample, p.other, p.js_and_dispatch].map((v) => v.toFixed(2)).join(' | ')} |`);
+  }
+  console.log(`\nend to end (decode, MTCNN, align, MobileFaceNet + flip), ${workers} workers each, ${files.length} images`);
+  console.log('| pipeline | seconds | images/s | failed det. | x face-api |\n|---|---|---|---|---|');
+  console.log(`| ours (${path.basename(E2E_PRESET)}) | ${ours.run.seconds.toFixed(1)} | ${oursIps.toFixed(1)} | ${e2e.ours.failed_detections} | ${e2e.ratio_vs_faceapi.toFixed(2)} |`);
+  console.log(`| face-api 1.7.15 | ${faceapi.seconds.toFixed(1)} | ${faceapi.images_per_second.toFixed(1)} | ${faceapi.failed_detections} | 1.00 |`);
+  console.log(`our per-node ms per image (summed over workers): ${Object.entries(perNode).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+
+  const result = {
+    date: new Date().toISOString(), cores: os.availableParallelism(), cpu: os.cpus()[0]?.model, load_average_end: os.loadavg(),
+    machine: { before: machineBefore, after: machineAfter }, mtcnn, profile, end_to_end: e2e,
+  };
+  mkdirSync(path.dirname(values.out!), { recursive: true });
+  writeFileSync(values.out!, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`written ${path.relative(process.cwd(), values.out!)}`);
+  return result;
+}
+
+function torchVersion(): string {
+  return spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).stdout.trim();
+}
