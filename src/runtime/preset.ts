@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { compilePipeline, GraphError, type Plan } from '../graph/compile';
 import { UserError } from '../graph/errors';
@@ -5,12 +6,14 @@ import { loadPipelineText } from '../graph/load';
 import { resolvePresetPaths } from '../graph/preset-paths';
 import type { NodeRegistry } from '../graph/registry';
 import type { Pipeline } from '../graph/schema';
-import { readFileWithPolicy } from '../io/file-policy-node';
+import { BUNDLED_PRESETS_DIR, readFileWithPolicy } from '../io/file-policy-node';
 
 /**
  * Read, migrate and validate a preset file; errors name the file. Relative weights paths in
- * it (src/graph/preset-paths.ts) are resolved against the preset's folder; `--param` values
- * applied afterwards stay relative to the working directory.
+ * it (src/graph/preset-paths.ts) are resolved against the preset's folder, or when no such file
+ * is there, against the bundled presets/ folder (the lab exports bundled weights as
+ * `weights/...`, so an exported preset runs wherever it is saved); `--param` values applied
+ * afterwards stay relative to the working directory.
  */
 export async function readPreset(file: string): Promise<Pipeline> {
   // the preset is named by the user: only the file-type and size rules apply to it
@@ -18,7 +21,11 @@ export async function readPreset(file: string): Promise<Pipeline> {
   const loaded = loadPipelineText(text);
   if (!loaded.ok) throw new UserError(`${file}: ${loaded.error}`);
   const dir = path.dirname(path.resolve(file));
-  return resolvePresetPaths(loaded.pipeline, (ref) => path.resolve(dir, ref));
+  return resolvePresetPaths(loaded.pipeline, (ref) => {
+    const local = path.resolve(dir, ref);
+    const bundled = path.resolve(BUNDLED_PRESETS_DIR, ref);
+    return existsSync(local) || !existsSync(bundled) ? local : bundled;
+  });
 }
 
 /** Apply `--param nodeId.name=value` overrides (value read as JSON when it parses, else as a string). */

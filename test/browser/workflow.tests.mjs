@@ -76,4 +76,30 @@ export const workflowTests = [
       assert(!problems.length, problems.join('; '));
     },
   },
+  {
+    name: 'export -> CLI: the landing preset exported from the lab runs with `faceflow run` from another folder',
+    async run({ page, url }) {
+      await freshLab(page, url);
+      await page.locator('[data-testid=tab-presets]').click();
+      const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=export]').click()]);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faceflow-export-'));
+      try {
+        const file = path.join(dir, 'exported.json');
+        fs.copyFileSync(await download.path(), file);
+        const exported = JSON.parse(fs.readFileSync(file, 'utf8'));
+        const refs = exported.nodes.flatMap((n) => ['weights', 'occlusionWeights'].filter((k) => typeof n.params[k] === 'string').map((k) => n.params[k]));
+        assert(refs.length >= 2 && refs.every((r) => /^weights\//.test(r)), `weights should be relative to presets/: ${refs.join(', ')}`);
+        const out = path.join(dir, 'out');
+        const summary = path.join(dir, 'summary.json');
+        const cli = await run(process.execPath, ['bin/faceflow.mjs', 'run', file, '--input', 'node_modules/@vladmandic/face-api/demo/sample1.jpg', '--out', out, '--json', summary], { timeout: 240_000 })
+          .catch((e) => assert(false, `faceflow run failed (${e.code}): ${e.stderr}`));
+        const result = JSON.parse(fs.readFileSync(summary, 'utf8'));
+        console.log(`       faceflow run: ${cli.stderr.trim().split('\n').pop()}`);
+        assert(result.images === 1 && result.failed.length === 0, `the CLI run should succeed on the image: ${JSON.stringify(result.failed)}`);
+        assert(Object.keys(result.nodes).length === exported.nodes.length, `every node should have run: ${Object.keys(result.nodes).join(', ')}`);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  },
 ];

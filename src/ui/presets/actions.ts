@@ -4,14 +4,18 @@ import { isPng, readPngText } from '../../io/png-meta';
 import type { Pipeline } from '../../graph/schema';
 import { validatePipeline } from '../../graph/validate';
 import { doc, loadDocument, toast } from '../state/store';
+import { browserOnlyFiles, portablePipeline, resolveImported } from './portable';
 import { readUserPresets, writeUserPresets, type UserPreset } from './storage';
 
 export function slug(name: string): string {
   return name.trim().toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'pipeline';
 }
 
+/** Save the document as a portable .json (bundled weights named relative to presets/, see portable.ts). */
 export function downloadPipeline(p: Pipeline): void {
-  const blob = new Blob([`${JSON.stringify(p, null, 2)}\n`], { type: 'application/json' });
+  const local = browserOnlyFiles(p);
+  if (local.length) toast(`Exported, but ${local.join(', ')} live only in this browser: save those weights to files and point the params at them to run it elsewhere`, 'error', 10_000);
+  const blob = new Blob([`${JSON.stringify(portablePipeline(p), null, 2)}\n`], { type: 'application/json' });
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
   a.download = `${slug(p.name)}.json`;
@@ -31,7 +35,7 @@ export function parsePresetFile(name: string, text: string): { ok: true; pipelin
   // inputs are allowed (an unfinished graph can be imported and finished in the editor).
   const issues = validatePipeline(r.pipeline, registry).filter((i) => !/required input .* is not connected$/.test(i.message));
   if (issues.length) return { ok: false, error: `${name}: ${issues.slice(0, 3).map((i) => i.message).join('; ')}${issues.length > 3 ? ` (and ${issues.length - 3} more)` : ''}` };
-  return { ok: true, pipeline: r.pipeline, note: r.migratedFrom ? `migrated from version ${r.migratedFrom}` : undefined };
+  return { ok: true, pipeline: resolveImported(r.pipeline), note: r.migratedFrom ? `migrated from version ${r.migratedFrom}` : undefined };
 }
 
 /** The pipeline JSON a PNG carries (see src/io/png-meta.ts), or why there is none. */

@@ -1,6 +1,7 @@
 import type { Pipeline } from '../../graph/schema';
 import { isImageValue } from '../../graph/values';
 import { embedPngText } from '../../io/png-meta';
+import { portablePipeline } from '../presets/portable';
 import { imageCanvas } from './image';
 
 /** Save a blob as a file download. */
@@ -30,6 +31,6 @@ export function exportOutput(nodeId: string, port: string, value: unknown): void
 export async function exportResultPng(canvas: HTMLCanvasElement, pipeline: Pipeline, name: string): Promise<void> {
   const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/png'));
   if (!blob) throw new Error('the canvas could not be encoded as PNG');
-  const png = embedPngText(new Uint8Array(await blob.arrayBuffer()), JSON.stringify(pipeline));
+  const png = embedPngText(new Uint8Array(await blob.arrayBuffer()), JSON.stringify(portablePipeline(pipeline)));
   download(new Blob([png as Uint8Array<ArrayBuffer>], { type: 'image/png' }), name);
 }
