@@ -223,7 +223,10 @@ export const tests = [
     async run({ page, url }) {
       const t0 = Date.now();
       await freshLab(page, url);
-      console.log(`       landing run done ${Date.now() - t0} ms after navigation`);
+      // COOP/COEP (vite.config.ts): SharedArrayBuffer, so tfjs-wasm runs threaded (docs/speed.md)
+      const isolated = await page.evaluate(() => globalThis.crossOriginIsolated);
+      console.log(`       landing run done ${Date.now() - t0} ms after navigation (cross-origin isolated: ${isolated})`);
+      assert(isolated, 'the lab should be cross-origin isolated (COOP/COEP headers) so tfjs-wasm can use threads');
       const st = await statuses(page);
       for (const id of ['input', 'clahe', 'mtcnn', 'align', 'embed', 'context', 'fusion']) assert(id in st, `the paper preset should have a "${id}" node: ${JSON.stringify(st)}`);
       assert(Object.values(st).every((s) => s === 'done'), `every node should be done: ${JSON.stringify(st)}`);
