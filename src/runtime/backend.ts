@@ -16,6 +16,10 @@ const isNode = typeof process !== 'undefined' && !!process.versions?.node && typ
 const SOFTWARE_GPU = /swiftshader|llvmpipe|softpipe|software|basic render/i;
 
 async function hardwareWebGPU(): Promise<string | undefined> {
+  if (isNode) {
+    const whyNot = await nodeGPU();
+    if (whyNot) return whyNot;
+  }
   const gpu = (globalThis.navigator as Navigator & { gpu?: { requestAdapter(): Promise<any> } } | undefined)?.gpu;
   if (!gpu) return 'no navigator.gpu';
   const adapter: any = await gpu.requestAdapter().catch(() => null);
@@ -37,8 +41,58 @@ function hardwareWebGL(): string | undefined {
   return undefined;
 }
 
+/**
+ * Node has no navigator.gpu: Dawn from the optional `webgpu` package provides one (and the
+ * GPU* constants tfjs-backend-webgpu reads as globals). Returns why not, when it cannot.
+ */
+async function nodeGPU(): Promise<string | undefined> {
+  const nav = globalThis.navigator as (Navigator & { gpu?: unknown }) | undefined;
+  if (nav?.gpu) return undefined;
+  // typed here, not from the package: it is optional (npm ci --omit=optional leaves it out)
+  let dawn: { create(flags: string[]): unknown; globals: Record<string, unknown> };
+  try {
+    // a specifier bundlers leave alone: the package is native and Node-only
+    const pkg = 'webgpu';
+    dawn = await import(/* @vite-ignore */ pkg);
+  } catch (e) {
+    return `the optional "webgpu" package cannot be loaded (${(e as Error).message.split('\n')[0]})`;
+  }
+  Object.assign(globalThis, dawn.globals);
+  const gpu = dawn.create([]);
+  if (nav) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
+  else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  return undefined;
+}
+
+/**
+ * Node on Linux: whether a Vulkan driver is installed (an ICD manifest), the only way Dawn finds a
+ * GPU there. Without one, loading Dawn would only cost start-up time in every run and worker.
+ * FACEFLOW_PROBE_GPU=1 or 0 forces the look-up on or off.
+ */
+async function mayHaveGPU(): Promise<boolean> {
+  const forced = process.env.FACEFLOW_PROBE_GPU;
+  if (forced) return forced !== '0';
+  if (process.platform !== 'linux' || process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES) return true;
+  const fsName = 'node:fs';
+  const { readdirSync } = (await import(/* @vite-ignore */ fsName)) as typeof import('node:fs');
+  const dirs = ['/etc/vulkan/icd.d', '/usr/share/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'];
+  return dirs.some((d) => {
+    try {
+      return readdirSync(d).some((f) => f.endsWith('.json'));
+    } catch {
+      return false;
+    }
+  });
+}
+
 async function registerWebGPU(): Promise<void> {
-  if (!tf.engine().registryFactory.webgpu) await import('@tensorflow/tfjs-backend-webgpu');
+  if (tf.engine().registryFactory.webgpu) return;
+  // tfjs-backend-webgpu registers itself only if navigator.gpu exists when it is imported
+  if (isNode) {
+    const whyNot = await nodeGPU();
+    if (whyNot) throw new Error(whyNot);
+  }
+  await import('@tensorflow/tfjs-backend-webgpu');
 }
 
 async function trySet(name: BackendName): Promise<string | undefined> {
@@ -65,10 +119,10 @@ export async function initBackend(requested?: BackendName): Promise<BackendChoic
     order = [requested, ...BACKENDS.slice(BACKENDS.indexOf(requested) + 1)];
   } else {
     order = [];
+    const gpuWhyNot = isNode && !(await mayHaveGPU()) ? 'no Vulkan driver (ICD) installed' : await hardwareWebGPU();
+    if (gpuWhyNot) notes.push(`webgpu skipped: ${gpuWhyNot}`);
+    else order.push('webgpu');
     if (!isNode) {
-      const gpuWhyNot = await hardwareWebGPU();
-      if (gpuWhyNot) notes.push(`webgpu skipped: ${gpuWhyNot}`);
-      else order.push('webgpu');
       const glWhyNot = hardwareWebGL();
       if (glWhyNot) notes.push(`webgl skipped: ${glWhyNot}`);
       else order.push('webgl');
