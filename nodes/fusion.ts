@@ -33,6 +33,7 @@ export function fusionNode(kind: FusionKind): AnyNodeDefinition {
     doc: d.doc,
     keywords: ['fusion', 'context', 'adaptive', kind, 'robust', 'paper'],
     mode: 'item',
+    trainable: kind,
     inputs: {
       embeddings: { type: 'Embeddings', doc: 'Backbone (or gated) embeddings of the faces.' },
       context: { type: 'Context', doc: 'Context vectors of the same faces, in the same order.' },

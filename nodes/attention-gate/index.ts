@@ -15,6 +15,7 @@ export const attentionGateNode = defineNode({
   doc: 'Spatial attention on MobileFaceNet\'s 7x7x512 map (paper 3.2): a 1x1 conv + sigmoid weight map re-weights the features, then the frozen network finishes the embedding.',
   keywords: ['attention', 'gate', 'occlusion', 'heatmap', 'mobilefacenet', 'spatial', 'paper'],
   mode: 'item',
+  trainable: 'gate',
   inputs: {
     features: { type: 'FeatureMap', doc: 'MobileFaceNet\'s tapped 7x7x512 map (its "tap" output).' },
     embeddings: { type: 'Embeddings', doc: 'The backbone\'s embeddings of the same faces, for their fallback flags and source.', optional: true },

@@ -11,6 +11,8 @@ export const dlibResNetNode = defineNode({
   doc: "dlib's face recognition ResNet (29 conv layers, 5.6 M params, 128-D metric embedding) on face-api's weights: 150x150 faces on the dlib-150 template in.",
   keywords: ['embedding', 'backbone', 'facenet', 'dlib', 'face-api', 'descriptor', 'resnet'],
   mode: 'item',
+  diskCacheable: true,
+  defaultThreshold: 0.91,
   inputs: { faces: { type: 'Faces', doc: 'Aligned crops, ideally 150x150 on the dlib-150 template (other sizes are resized).' } },
   outputs: {
     embeddings: { type: 'Embeddings', doc: '128-D L2-normalised embeddings, one per face.' },

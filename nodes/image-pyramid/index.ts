@@ -48,6 +48,7 @@ export const imagePyramidNode = defineNode({
   doc: 'Scales at which P-Net scans the image: the first maps the smallest face to 12 px, each next one is scaleFactor times smaller.',
   keywords: ['mtcnn', 'scales', 'multiscale', 'min face'],
   mode: 'item',
+  cascadeStage: 'pyramid',
   inputs: { image: { type: 'Image', doc: 'The image to scan (8-bit RGB or gray).' } },
   outputs: { pyramid: { type: 'Pyramid', doc: 'The image with its level sizes and scales (levels are resampled by P-Net).' } },
   params: z.object({

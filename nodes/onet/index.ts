@@ -10,6 +10,7 @@ export const onetNode = defineNode({
   doc: 'MTCNN stage 3: scores 48x48 crops in one batch, regresses the final boxes, adds 5 landmarks, then NMS.',
   keywords: ['mtcnn', 'output', 'landmarks', 'face detection', 'stage 3', 'keypoints'],
   mode: 'item',
+  cascadeStage: 'onet',
   inputs: {
     image: { type: 'Image', doc: 'The image the candidates were found in.' },
     candidates: { type: 'Candidates', doc: 'Candidates from R-Net (usually after NMS).' },

@@ -10,6 +10,7 @@ export const pnetNode = defineNode({
   doc: 'MTCNN stage 1: scores every 12x12 window (stride 2) of every pyramid level; keeps likely faces, NMS within each level.',
   keywords: ['mtcnn', 'proposal', 'face detection', 'heatmap', 'stage 1'],
   mode: 'item',
+  cascadeStage: 'pnet',
   inputs: { pyramid: { type: 'Pyramid', doc: 'The image and the levels to scan.' } },
   outputs: { candidates: { type: 'Candidates', doc: 'Windows scoring at least the threshold, with box regression, and a face-probability heatmap per level.' } },
   params: z.object({

@@ -10,6 +10,7 @@ export const rnetNode = defineNode({
   doc: 'MTCNN stage 2: applies the previous box regression, squares each box, scores 24x24 crops of all of them in one batch.',
   keywords: ['mtcnn', 'refine', 'face detection', 'stage 2'],
   mode: 'item',
+  cascadeStage: 'rnet',
   inputs: {
     image: { type: 'Image', doc: 'The image the candidates were found in.' },
     candidates: { type: 'Candidates', doc: 'Candidates from P-Net (usually after NMS).' },

@@ -10,6 +10,7 @@ import { trainCommand, trainHelp } from './commands/train';
 import { embedCommand, embedHelp } from './commands/embed';
 import { mergeCommand, mergeHelp } from './commands/merge';
 import { calibrateCommand, calibrateHelp } from './commands/calibrate';
+import { nodesCommand, nodesHelp } from './commands/nodes';
 
 const COMMANDS: Record<string, { help: string; run: (argv: string[]) => Promise<number> }> = {
   run: { help: runHelp, run: runCommand },
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, { help: string; run: (argv: string[]) => Promise<
   embed: { help: embedHelp, run: embedCommand },
   merge: { help: mergeHelp, run: mergeCommand },
   calibrate: { help: calibrateHelp, run: calibrateCommand },
+  nodes: { help: nodesHelp, run: nodesCommand },
 };
 
 const USAGE = `faceflow <command> [options]

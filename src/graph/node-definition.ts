@@ -6,6 +6,13 @@ import type { FileKind } from '../io/file-policy';
 export const NODE_CATEGORIES = ['Input', 'Preprocess', 'Detection', 'Alignment', 'Recognition', 'Context', 'Fusion', 'Evaluation', 'Output'] as const;
 export type NodeCategory = (typeof NODE_CATEGORIES)[number];
 
+/** The stages of an MTCNN cascade built from stage nodes, in flow order. */
+export const CASCADE_STAGES = ['pyramid', 'pnet', 'nms', 'rnet', 'onet'] as const;
+export type CascadeStageName = (typeof CASCADE_STAGES)[number];
+
+/** What `faceflow train --module` (and the lab's train panel) trains in a node. */
+export type TrainableModule = 'gate' | 'concat' | 'attention' | 'transformer';
+
 export interface PortSpec {
   type: PortType;
   doc: string;
@@ -80,6 +87,15 @@ export interface NodeDefinition<
   params: S;
   /** Search keywords for the palette. */
   keywords?: string[];
+  // Facts the engine and the faces read from here, never from per-type tables elsewhere:
+  /** The module `faceflow train --module <this>` and the lab's train panel train in this node. */
+  trainable?: TrainableModule;
+  /** Its outputs may be kept on disk across runs (FACEFLOW_NODE_CACHE): costly, and keyed fully by its params and inputs. */
+  diskCacheable?: boolean;
+  /** For a node whose embeddings carry its type as `model`: the cosine threshold identification uses by default. */
+  defaultThreshold?: number;
+  /** Its stage in an MTCNN cascade built from stage nodes (the lab's cascade view). */
+  cascadeStage?: CascadeStageName;
   kernel(inputs: PortValues<I>, params: z.output<S>, ctx: KernelContext): Promise<PortValues<O>> | PortValues<O>;
 }
 

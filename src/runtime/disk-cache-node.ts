@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { deserialize, serialize } from 'node:v8';
+import type { NodeRegistry } from '../graph/registry';
 import { OutputCache } from './cache';
 
 /**
@@ -16,18 +17,16 @@ import { OutputCache } from './cache';
  * that may be rewritten (gate, fusion): their key holds the path, not the content.
  *
  *   FACEFLOW_NODE_CACHE=<dir>                 turn it on, entries under <dir>
- *   FACEFLOW_NODE_CACHE_TYPES=a,b             node types to keep (default: mtcnn,mobilefacenet,dlib-resnet)
+ *   FACEFLOW_NODE_CACHE_TYPES=a,b             node types to keep (default: the registry's diskCacheable ones)
  *   FACEFLOW_MEMORY_CACHE_BYTES=<n>           cap of the in-memory part (default 512 MB; 0 keeps nothing in memory)
  */
-export const DEFAULT_DISK_TYPES = ['mtcnn', 'mobilefacenet', 'dlib-resnet'];
-
 export class DiskOutputCache extends OutputCache {
   readonly dir: string;
   readonly types: Set<string>;
   hits = 0;
   writes = 0;
 
-  constructor(dir: string, types: readonly string[] = DEFAULT_DISK_TYPES, maxBytes?: number) {
+  constructor(dir: string, types: readonly string[], maxBytes?: number) {
     super(maxBytes);
     this.dir = path.resolve(dir);
     this.types = new Set(types);
@@ -73,12 +72,12 @@ export class DiskOutputCache extends OutputCache {
 }
 
 /** The cache the CLI's executors use: on disk when FACEFLOW_NODE_CACHE is set, else in memory only. */
-export function nodeOutputCache(env: NodeJS.ProcessEnv = process.env): OutputCache {
+export function nodeOutputCache(registry: NodeRegistry, env: NodeJS.ProcessEnv = process.env): OutputCache {
   const dir = env.FACEFLOW_NODE_CACHE;
   // FACEFLOW_MEMORY_CACHE_BYTES: the in-memory cache's cap (default 512 MB); embed sets 0, as no image repeats there
   const cap = Number(env.FACEFLOW_MEMORY_CACHE_BYTES);
   const maxBytes = env.FACEFLOW_MEMORY_CACHE_BYTES !== undefined && Number.isFinite(cap) && cap >= 0 ? cap : undefined;
   if (!dir) return new OutputCache(maxBytes);
   const types = env.FACEFLOW_NODE_CACHE_TYPES?.split(',').map((s) => s.trim()).filter(Boolean);
-  return new DiskOutputCache(dir, types?.length ? types : DEFAULT_DISK_TYPES, maxBytes);
+  return new DiskOutputCache(dir, types?.length ? types : registry.list().filter((d) => d.diskCacheable).map((d) => d.type), maxBytes);
 }

@@ -18,20 +18,21 @@ export interface ItemRunnerInit {
  * What a worker (a worker_thread in the CLI) exposes: initialise once, then run the
  * per-item phase of a pipeline on a slice of the items.
  */
-export function createItemRunner(makeIO: (opts: { modelDir?: string }) => HostIO, cache?: OutputCache) {
-  const executor = new Executor(cache);
+export function createItemRunner(makeIO: (opts: { modelDir?: string }) => HostIO, makeCache?: (registry: NodeRegistry) => OutputCache) {
+  let executor: Executor | undefined;
   let io: HostIO | undefined;
   let choice: BackendChoice | undefined;
   let registry: NodeRegistry | undefined;
   return {
     async init(opts: ItemRunnerInit): Promise<BackendChoice> {
       registry = ((await import(/* @vite-ignore */ opts.registryModule)) as { registry: NodeRegistry }).registry;
+      executor = new Executor(makeCache?.(registry));
       choice = await initBackend(opts.backend);
       io = makeIO({ modelDir: opts.modelDir });
       return choice;
     },
     async runItems(pipeline: Pipeline, items: RunItem[], keep: string[] = []): Promise<{ results: ItemResult[]; timings: Record<string, { ms: number; runs: number; cached: number }>; numTensors: number }> {
-      if (!io || !registry) throw new Error('item runner used before init()');
+      if (!io || !registry || !executor) throw new Error('item runner used before init()');
       const plan = compilePipeline(pipeline, registry);
       const timings = {};
       const results = await executor.runItems(plan, items, { io, retain: 'sinks', keep }, timings);

@@ -10,4 +10,4 @@ if (!parentPort) throw new Error('node-worker.ts must run in a worker thread');
 // the parent's file access policy and pixel cap (src/runtime/pool.ts)
 if (workerData?.fileAccess) setFileAccessPolicy(workerData.fileAccess);
 if (workerData?.maxPixels) setMaxImagePixels(workerData.maxPixels);
-Comlink.expose(createItemRunner((opts) => createNodeIO(opts), nodeOutputCache()), nodeEndpoint(parentPort));
+Comlink.expose(createItemRunner((opts) => createNodeIO(opts), nodeOutputCache), nodeEndpoint(parentPort));

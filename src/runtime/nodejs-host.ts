@@ -19,7 +19,7 @@ export function defaultWorkers(): number {
 export function nodejsHost(opts: { backend?: BackendName; modelDir?: string } = {}): RunHost {
   let ready: Promise<{ executor: Executor; io: ReturnType<typeof createNodeIO>; backend: BackendChoice }> | undefined;
   return {
-    prepare: () => (ready ??= (async () => ({ executor: new Executor(nodeOutputCache()), io: createNodeIO({ modelDir: opts.modelDir }), backend: await initBackend(opts.backend) }))()),
+    prepare: (registry) => (ready ??= (async () => ({ executor: new Executor(nodeOutputCache(registry)), io: createNodeIO({ modelDir: opts.modelDir }), backend: await initBackend(opts.backend) }))()),
     startPool: (size, registry) => WorkerPool.start(size, { backend: opts.backend, modelDir: opts.modelDir, registry }),
     defaultWorkers: defaultWorkers(),
   };

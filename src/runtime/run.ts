@@ -11,7 +11,7 @@ import { Executor, NodeError, RunAborted, type ItemResult, type NodeOutputs, typ
 /** What a run needs from where it runs (the lab's worker, a Node process): an executor, files, a backend, maybe threads. */
 export interface RunHost {
   /** The executor (its cache), the IO and the backend, set up on first use. */
-  prepare(): Promise<{ executor: Executor; io: HostIO; backend: BackendChoice }>;
+  prepare(registry: NodeRegistry): Promise<{ executor: Executor; io: HostIO; backend: BackendChoice }>;
   /** Node: start worker threads for the per-item phase. Without it items run in-process. */
   startPool?(size: number, registry: NodeRegistry): Promise<ItemPool>;
   /** Threads to use when the caller names none. */
@@ -70,7 +70,7 @@ export interface PipelineRun {
  */
 export async function runPipeline(pipeline: Pipeline, items: RunItem[], opts: RunPipelineOptions): Promise<PipelineRun> {
   const t0 = performance.now();
-  const { executor, io, backend } = await opts.host.prepare();
+  const { executor, io, backend } = await opts.host.prepare(opts.registry);
   const canThread = !!(opts.pool || opts.host.startPool);
   const workers = opts.pool?.size ?? (canThread ? Math.max(1, Math.min(opts.workers ?? opts.host.defaultWorkers ?? 1, items.length || 1)) : 1);
   const timings: Record<string, NodeTiming> = {};

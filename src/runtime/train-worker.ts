@@ -77,7 +77,7 @@ export async function trainInWorker(
     if (!OCCLUDE_SETTINGS.includes(s.occlude)) throw new Error(`occlude ${s.occlude}: expected ${OCCLUDE_SETTINGS.join(', ')}`);
     const problem = trainingSetProblem(images, s.valFraction, s.seed);
     if (problem) throw new Error(problem);
-    const target = trainTargetForNode(pipeline, nodeId);
+    const target = trainTargetForNode(pipeline, nodeId, env.registry);
     const passes = trainPasses(cachePipeline(pipeline, target), target, s.occlude, s.seed);
     const { train: trainImages, val: valImages } = splitIdentities(images, s.valFraction, s.seed);
     const labelOf = identityLabeler([...trainImages, ...valImages]);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { registry } from '../../nodes';
 import { parseWeightsUrl, renamedManifest, safeWeightsName, weightsUrl } from '../io/weights-store';
 import type { CollectedRow } from './collect';
 import type { Pipeline } from '../graph/schema';
@@ -85,9 +86,9 @@ describe('the node the inspector trains', () => {
   } as Pipeline);
 
   it('is picked by id, must be a gate or fusion node, with aligned faces upstream', () => {
-    expect(trainTargetForNode(graph(true), 'gate')).toEqual({ kind: 'gate', nodeId: 'gate', sources: { features: { node: 'mfn', port: 'features' } } });
-    expect(() => trainTargetForNode(graph(true), 'mfn')).toThrow('"mfn" (mobilefacenet) is not an attention-gate or fusion node');
-    expect(() => trainTargetForNode(graph(true), 'nope')).toThrow(/no node "nope"/);
-    expect(() => trainTargetForNode(graph(false), 'gate')).toThrow(/no face node upstream of "gate"/);
+    expect(trainTargetForNode(graph(true), 'gate', registry)).toEqual({ kind: 'gate', nodeId: 'gate', sources: { features: { node: 'mfn', port: 'features' } } });
+    expect(() => trainTargetForNode(graph(true), 'mfn', registry)).toThrow('"mfn" (mobilefacenet) is not an attention-gate or fusion node');
+    expect(() => trainTargetForNode(graph(true), 'nope', registry)).toThrow(/no node "nope"/);
+    expect(() => trainTargetForNode(graph(false), 'gate', registry)).toThrow(/no face node upstream of "gate"/);
   });
 });

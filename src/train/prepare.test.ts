@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { registry } from '../../nodes';
 import type { Pipeline } from '../graph/schema';
 import { cachePipeline, findTrainTarget, withOcclusion } from './prepare';
 
@@ -21,25 +22,25 @@ function preset(): Pipeline {
 
 describe('training pipeline surgery', () => {
   it('finds the trainable node and its input sources', () => {
-    expect(() => findTrainTarget(preset())).toThrow(/several trainable nodes/);
-    const t = findTrainTarget(preset(), 'transformer');
+    expect(() => findTrainTarget(preset(), registry)).toThrow(/several trainable nodes/);
+    const t = findTrainTarget(preset(), registry, 'transformer');
     expect(t).toEqual({ kind: 'transformer', nodeId: 'fuse', sources: { embeddings: { node: 'gate', port: 'embeddings' }, context: { node: 'ctx', port: 'context' } } });
-    expect(findTrainTarget(preset(), 'gate').sources).toEqual({ features: { node: 'mfn', port: 'features' } });
-    expect(() => findTrainTarget(preset(), 'concat')).toThrow(/no fusion-concat node/);
+    expect(findTrainTarget(preset(), registry, 'gate').sources).toEqual({ features: { node: 'mfn', port: 'features' } });
+    expect(() => findTrainTarget(preset(), registry, 'concat')).toThrow(/no fusion-concat node/);
   });
 
   it('keeps only what the inputs depend on, so they become sinks', () => {
-    const fusion = cachePipeline(preset(), findTrainTarget(preset(), 'transformer'));
+    const fusion = cachePipeline(preset(), findTrainTarget(preset(), registry, 'transformer'));
     expect(fusion.nodes.map((n) => n.id).sort()).toEqual(['align', 'ctx', 'det', 'gate', 'img', 'mfn']);
     expect(fusion.edges.some((e) => e.from.node === 'gate' || e.from.node === 'ctx')).toBe(false);
-    const gate = cachePipeline(preset(), findTrainTarget(preset(), 'gate'));
+    const gate = cachePipeline(preset(), findTrainTarget(preset(), registry, 'gate'));
     expect(gate.nodes.map((n) => n.id).sort()).toEqual(['align', 'det', 'img', 'mfn']);
     expect(gate.nodes.find((n) => n.id === 'mfn')!.params.tap).toBe(true);
   });
 
   it('trains the occlusion classifier on the aligned faces before any occlusion node', () => {
     const p = withOcclusion(preset(), { kind: 'any', probability: 1, seed: 1 });
-    const t = findTrainTarget(p, 'occlusion');
+    const t = findTrainTarget(p, registry, 'occlusion');
     expect(t).toEqual({ kind: 'occlusion', nodeId: 'ctx', sources: { faces: { node: 'align', port: 'faces' } } });
     expect(cachePipeline(p, t).nodes.map((n) => n.id).sort()).toEqual(['align', 'det', 'img']);
   });

@@ -1,3 +1,5 @@
+import type { TrainableModule } from '../graph/node-definition';
+import type { NodeRegistry } from '../graph/registry';
 import type { Pipeline, PipelineEdge, PortRef } from '../graph/schema';
 
 /**
@@ -5,7 +7,7 @@ import type { Pipeline, PipelineEdge, PortRef } from '../graph/schema';
  * pipeline that computes the frozen inputs once (the cache pass) and, for augmentation, the same
  * pipeline with a synthetic occluder drawn on the aligned faces.
  */
-export type TrainTargetKind = 'gate' | 'concat' | 'attention' | 'transformer' | 'occlusion';
+export type TrainTargetKind = TrainableModule | 'occlusion';
 
 export interface TrainTarget {
   kind: TrainTargetKind;
@@ -15,13 +17,11 @@ export interface TrainTarget {
   sources: Record<string, PortRef>;
 }
 
-type ModuleKind = Exclude<TrainTargetKind, 'occlusion'>;
+type ModuleKind = TrainableModule;
 
-const FUSION_TYPES: Record<string, ModuleKind> = { 'fusion-concat': 'concat', 'fusion-attention': 'attention', 'fusion-transformer': 'transformer' };
-
-/** The module a node of this type trains (`faceflow train --module ...`); undefined for other nodes. */
-export function trainedModuleOf(nodeType: string): ModuleKind | undefined {
-  return nodeType === 'attention-gate' ? 'gate' : FUSION_TYPES[nodeType];
+/** The module a node of this type trains (its definition's `trainable`); undefined for other nodes. */
+export function trainedModuleOf(nodeType: string, registry: NodeRegistry): ModuleKind | undefined {
+  return registry.get(nodeType)?.trainable;
 }
 
 /** The `kind` a module's weights file records, which the gate / fusion loaders check: "gate" or "fusion-<kind>". */
@@ -30,10 +30,10 @@ export function weightsKindOf(kind: ModuleKind): string {
 }
 
 /** The trainable node of the preset: the one of `kind` when given, else the only gate or fusion node. */
-export function findTrainTarget(p: Pipeline, kind?: TrainTargetKind): TrainTarget {
+export function findTrainTarget(p: Pipeline, registry: NodeRegistry, kind?: TrainTargetKind): TrainTarget {
   if (kind === 'occlusion') return occlusionTarget(p);
   const candidates = p.nodes.flatMap((n) => {
-    const k = trainedModuleOf(n.type);
+    const k = trainedModuleOf(n.type, registry);
     return k ? [{ node: n, kind: k }] : [];
   });
   const chosen = kind ? candidates.filter((c) => c.kind === kind) : candidates;
@@ -59,10 +59,10 @@ function targetOf(p: Pipeline, nodeId: string, kind: ModuleKind): TrainTarget {
  * The training target for one gate or fusion node picked by id (the app trains the node the
  * inspector shows). Its inputs must come from aligned faces: an align node upstream.
  */
-export function trainTargetForNode(p: Pipeline, nodeId: string): TrainTarget {
+export function trainTargetForNode(p: Pipeline, nodeId: string, registry: NodeRegistry): TrainTarget {
   const node = p.nodes.find((n) => n.id === nodeId);
   if (!node) throw new Error(`no node "${nodeId}" in the pipeline`);
-  const kind = trainedModuleOf(node.type);
+  const kind = trainedModuleOf(node.type, registry);
   if (!kind) throw new Error(`"${nodeId}" (${node.type}) is not an attention-gate or fusion node`);
   const target = targetOf(p, nodeId, kind);
   const up = ancestors(p.edges, Object.values(target.sources).map((s) => s.node));

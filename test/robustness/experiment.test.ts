@@ -116,8 +116,9 @@ describe('node outputs cached on disk (FACEFLOW_NODE_CACHE)', () => {
     expect(got.detections.boxes).toEqual([[1, 2, 3, 4]]);
     expect(b.get('k2', 'image-input')).toBeUndefined();
     expect(new DiskOutputCache(dir, ['mtcnn', 'mobilefacenet']).get('k1', 'mobilefacenet')).toBeUndefined(); // files are keyed by type too
-    expect(nodeOutputCache({})).not.toBeInstanceOf(DiskOutputCache);
-    expect(nodeOutputCache({ FACEFLOW_NODE_CACHE: dir })).toBeInstanceOf(DiskOutputCache);
+    expect(nodeOutputCache(registry, {})).not.toBeInstanceOf(DiskOutputCache);
+    expect(nodeOutputCache(registry, { FACEFLOW_NODE_CACHE: dir })).toBeInstanceOf(DiskOutputCache);
+    expect((nodeOutputCache(registry, { FACEFLOW_NODE_CACHE: dir }) as DiskOutputCache).types).toEqual(new Set(['mobilefacenet', 'dlib-resnet', 'mtcnn'])); // the diskCacheable node types
     expect(new OutputCache().get('k1', 'mtcnn')).toBeUndefined();
   });
 

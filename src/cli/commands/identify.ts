@@ -1,3 +1,4 @@
+import { registry } from '../../../nodes';
 import { embedItems, findEmbeddingsOutput } from '../../eval/embed-items';
 import { identificationMetrics, identify } from '../../eval/gallery';
 import { loadGalleryFile } from '../../eval/gallery-file';
@@ -17,7 +18,8 @@ import { checkOutputPaths, writeOutputFile } from '../outputs';
  * Open-set cosine thresholds when none is given, per backbone: the k-fold LFW thresholds of the
  * baseline presets measured on lfw-dev (README, Recognition), rounded. Other backbones need --threshold.
  */
-export const DEFAULT_THRESHOLDS: Record<string, number> = { mobilefacenet: 0.4, 'dlib-resnet': 0.91 };
+/** Default cosine thresholds by embedding model: the backbones' node definitions (defaultThreshold). */
+export const DEFAULT_THRESHOLDS: Record<string, number> = Object.fromEntries(registry.list().flatMap((d) => (d.defaultThreshold === undefined ? [] : [[d.type, d.defaultThreshold]])));
 
 export const identifyHelp = `faceflow identify <preset.json> --gallery <file.json> --input <image|dir> --json <file> [options]
 

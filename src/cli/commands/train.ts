@@ -140,7 +140,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   let target: TrainTarget;
   let cache: Pipeline;
   try {
-    target = findTrainTarget(pipeline, module);
+    target = findTrainTarget(pipeline, registry, module);
     cache = cachePipeline(pipeline, target);
   } catch (e) {
     throw new UsageError(`${presetFile}: ${(e as Error).message}`);

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { registry } from '../../../nodes';
 import { saveStoredWeights, weightsUrl, type StoredWeights } from '../../io/weights-store';
 import type { TrainEvent, TrainOutcome, TrainSettings } from '../../runtime/browser-worker';
 import type { EpochLog } from '../../train/loop';
@@ -64,7 +65,7 @@ async function startTraining(nodeId: string, p: Picked, settings: TrainSettings)
   const pipeline = doc();
   let problem: string | undefined;
   try {
-    trainTargetForNode(pipeline, nodeId);
+    trainTargetForNode(pipeline, nodeId, registry);
     problem = trainingSetProblem(p.images, settings.valFraction, settings.seed);
   } catch (e) {
     problem = (e as Error).message;
@@ -237,4 +238,4 @@ export function TrainPanel({ nodeId, weights }: { nodeId: string; weights: strin
 }
 
 /** Whether a node type gets the panel: the nodes `faceflow train --module gate|concat|attention|transformer` trains. */
-export const isTrainable = (type: string) => trainedModuleOf(type) !== undefined;
+export const isTrainable = (type: string) => trainedModuleOf(type, registry) !== undefined;

@@ -1,10 +1,11 @@
+import { registry } from '../../../nodes';
 import type { Pipeline } from '../../graph/schema';
 import { weightsUrl, type StoredWeights } from '../../io/weights-store';
 import { trainedModuleOf, weightsKindOf } from '../../train/prepare';
 
 /** The saved weights a node of this type can load (the kind its weights file records). */
 export function weightsFitting(list: StoredWeights[], nodeType: string): StoredWeights[] {
-  const module = trainedModuleOf(nodeType);
+  const module = trainedModuleOf(nodeType, registry);
   return module ? list.filter((w) => w.manifest.kind === weightsKindOf(module)) : [];
 }
 

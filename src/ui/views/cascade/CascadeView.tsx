@@ -8,7 +8,7 @@ import { edit, lab, useLab } from '../../state/store';
 import { drawBoxes } from '../boxes';
 import { ImageCanvas, imageSource } from '../image';
 import type { NodeViewProps } from '../types';
-import { cascadeChain, funnelRows, mtcnnFunnelRows, type CascadeStage, type FunnelRow } from './chain';
+import { cascadeChain, cascadeRoleOf, funnelRows, mtcnnFunnelRows, type CascadeStage, type FunnelRow } from './chain';
 import { drawHeatComposite, drawHeatLevel, HEAT_GRADIENT } from './draw';
 import { useReturnFocus } from '../../a11y/focus-return';
 
@@ -155,7 +155,7 @@ function useCascade(nodeId: string) {
   const reports = useLab((s) => s.reports);
   const stages = cascadeChain(pipeline, nodeId);
   const first = stages[0] && outputs[stages[0].id];
-  const pyramid = (stages[0]?.role === 'image-pyramid' ? first?.pyramid : undefined) as PyramidValue | undefined;
+  const pyramid = (stages[0]?.role === 'pyramid' ? first?.pyramid : undefined) as PyramidValue | undefined;
   const pnet = stages.find((s) => s.role === 'pnet');
   const candidates = pnet ? (outputs[pnet.id]?.candidates as CandidatesValue | undefined) : undefined;
   const pnetNode = pnet && pipeline.nodes.find((n) => n.id === pnet.id);
@@ -175,7 +175,7 @@ export function openCascade(nodeId: string): void {
 /** On a stage node (thumb) and in the side view (full): that stage's picture, the funnel, and the thresholds. */
 export function CascadeNodeView({ nodeId, nodeType, params, outputs, report, size, image }: NodeViewProps) {
   const c = useCascade(nodeId);
-  const stage = c.stages.find((s) => s.id === nodeId) ?? { id: nodeId, role: nodeType as CascadeStage['role'], label: nodeType };
+  const stage = c.stages.find((s) => s.id === nodeId) ?? { id: nodeId, role: cascadeRoleOf(nodeType)!, label: nodeType };
   const pyramid = (outputs.pyramid as PyramidValue | undefined) ?? c.pyramid;
   const img = image ?? pyramid?.image;
   const heat = nodeType === 'pnet' ? (outputs.candidates as CandidatesValue | undefined)?.heatmaps : undefined;
@@ -303,7 +303,7 @@ export function CascadeViewer({ nodeId }: { nodeId: string }) {
           <section>
             <h3 className="section-title">Candidates after each stage</h3>
             <div className="stage-grid">
-              {c.stages.filter((s) => s.role !== 'image-pyramid').map((s) => {
+              {c.stages.filter((s) => s.role !== 'pyramid').map((s) => {
                 const row = c.rows.filter((r) => r.nodeId === s.id).pop();
                 return (
                   <div key={s.id} className={`stage-card${s.id === nodeId ? ' active' : ''}`} data-testid="stage-card" data-node-id={s.id}>

@@ -1,9 +1,11 @@
+import { registry } from '../../../../nodes';
+import type { CascadeStageName } from '../../../graph/node-definition';
 import type { Pipeline } from '../../../graph/schema';
 
-/** The node types that make up an MTCNN cascade built from stage nodes. */
-export const CASCADE_TYPES = ['image-pyramid', 'pnet', 'nms', 'rnet', 'onet'] as const;
-export type CascadeRole = (typeof CASCADE_TYPES)[number];
-const isCascade = (t: string): t is CascadeRole => (CASCADE_TYPES as readonly string[]).includes(t);
+export type CascadeRole = CascadeStageName;
+/** A node type's stage in a stage-node MTCNN cascade (its definition's cascadeStage). */
+export const cascadeRoleOf = (type: string): CascadeRole | undefined => registry.get(type)?.cascadeStage;
+const isCascade = (t: string): boolean => cascadeRoleOf(t) !== undefined;
 
 /** The ports the cascade flows through (pyramid -> candidates -> ... ); image inputs are side feeds. */
 const CHAIN_PORTS = new Set(['pyramid', 'candidates']);
@@ -23,7 +25,7 @@ const THRESHOLDS: Partial<Record<CascadeRole, { key: string; label: string }>> =
   rnet: { key: 'threshold', label: 'R-Net face probability' },
   onet: { key: 'threshold', label: 'O-Net face probability' },
 };
-const NAMES: Record<CascadeRole, string> = { 'image-pyramid': 'Pyramid', pnet: 'P-Net', nms: 'NMS', rnet: 'R-Net', onet: 'O-Net' };
+const NAMES: Record<CascadeRole, string> = { pyramid: 'Pyramid', pnet: 'P-Net', nms: 'NMS', rnet: 'R-Net', onet: 'O-Net' };
 
 /**
  * The stage-node cascade that `nodeId` belongs to, in flow order (pyramid first when present):
@@ -51,7 +53,7 @@ export function cascadeChain(doc: Pipeline, nodeId: string): CascadeStage[] {
   if (ids.length < 2) return [];
   let previous = '';
   return ids.map((id) => {
-    const role = typeOf.get(id) as CascadeRole;
+    const role = cascadeRoleOf(typeOf.get(id)!)!;
     const label = role === 'nms' && previous ? `NMS (${previous})` : NAMES[role];
     if (role !== 'nms') previous = NAMES[role];
     return { id, role, label, threshold: THRESHOLDS[role] };
@@ -73,7 +75,7 @@ export function funnelRows(stages: CascadeStage[], reports: Reports): FunnelRow[
   const rows: FunnelRow[] = [];
   for (const s of stages) {
     const r = reports[s.id];
-    if (s.role === 'image-pyramid') continue;
+    if (s.role === 'pyramid') continue;
     if (!r) break;
     if (s.role === 'pnet' && num(r.candidatesIn) !== undefined) rows.push({ label: 'Windows scanned', count: num(r.candidatesIn)!, nodeId: s.id });
     const out = num(r.candidatesOut);
