@@ -9,7 +9,7 @@ import { layoutForScreen } from './editor/layout';
 import { readAutosave, writeAutosave } from './presets/storage';
 import { SAMPLES, setBackend, simulateGpuLoss, startAutoRun } from './run/runner';
 import { restoreInputImage } from './run/input';
-import { createLabStore, initHistory, lab } from './state/store';
+import { createLabStore, initHistory, lab, requestFit } from './state/store';
 
 // Restore the last session (graph, sample, backend) or land on the default preset and sample.
 const saved = readAutosave();
@@ -44,6 +44,12 @@ addEventListener('pagehide', autosave);
 // the image the user picked last time comes back from IndexedDB (a reload loses nothing)
 if (saved?.inputFile) void restoreInputImage();
 startAutoRun();
+// The landing graph was fitted before its previews grew the nodes: fit it again after the first run.
+const stopFirstFit = lab.subscribe(() => {
+  if (!lab.get().runs) return;
+  stopFirstFit();
+  requestFit();
+});
 void setBackend(lab.get().backendSetting);
 // For checking the GPU-loss fallback by hand (and in the browser tests): `faceflowDebug.loseGpu()`.
 (window as unknown as { faceflowDebug: object }).faceflowDebug = { loseGpu: simulateGpuLoss };

@@ -102,4 +102,23 @@ export const workflowTests = [
       }
     },
   },
+  {
+    name: 'all faces: on the landing photo every node downstream of MTCNN shows every detected face',
+    async run({ page, url }) {
+      await freshLab(page, url);
+      await node(page, 'mtcnn').click();
+      const detected = parseInt(await page.locator('[data-testid=output-view] [data-testid=detections-count]').innerText(), 10);
+      assert(detected >= 2, `the landing photo should have several faces: ${detected}`);
+      await node(page, 'align').click();
+      await page.locator('[data-testid=every-face-note]').waitFor();
+      const aligned = Number(await page.locator('[data-testid=output-view] [data-testid=faces-output]').getAttribute('data-count'));
+      assert(aligned === detected, `align shows ${aligned} of ${detected} faces`);
+      const thumb = Number(await page.locator('.react-flow__node[data-id="align"] [data-testid=faces-output]').getAttribute('data-count'));
+      assert(thumb === detected, `the align node's preview shows ${thumb} of ${detected} faces`);
+      await shot(page, 'all-faces-align');
+      await node(page, 'embed').click();
+      const embedded = Number(await page.locator('[data-testid=output-view] [data-testid=embeddings-output]').first().getAttribute('data-count'));
+      assert(embedded === detected, `MobileFaceNet embeds ${embedded} of ${detected} faces`);
+    },
+  },
 ];

@@ -45,6 +45,9 @@ export function Inspector() {
         <>
           <h3 className="section-title">Parameters</h3>
           <ParamForm nodeId={node.id} schema={def.params} params={node.params} />
+          {node.type === 'align' && node.params.select === 'central' && (
+            <p className="muted small" data-testid="every-face-note">The lab aligns every face of its image so that each node shows them all; dataset runs and the CLI keep the central face (select: central), as a pairs evaluation compares one face per image.</p>
+          )}
           {isTrainable(node.type) && <TrainPanel nodeId={node.id} weights={String(node.params.weights ?? '')} />}
           <h3 className="section-title">Ports</h3>
           <ul className="port-list">

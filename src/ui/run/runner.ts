@@ -9,6 +9,7 @@ import { itemAndFinal, type PipelineRun } from '../../runtime/run';
 import type { BackendSetting, LabWorkerApi, TrainEvent, TrainImage, TrainOutcome, TrainSettings } from '../../runtime/browser-worker';
 import type { RunEvent } from '../../runtime/events';
 import { runSignature } from '../editor/graph-ops';
+import { everyFace } from './every-face';
 import { doc, lab, toast, type InputChoice, type NodeStatus } from '../state/store';
 
 /** Where the bundled sample photos are served from (see the package-assets plugin). */
@@ -74,7 +75,7 @@ export async function runNow(): Promise<void> {
   lab.set({ pending: false });
   await ready;
   const seq = ++runSeq;
-  const pipeline = doc();
+  const pipeline = everyFace(doc());
   const issues = validatePipeline(pipeline, registry);
   if (issues.length) {
     void api.cancel();

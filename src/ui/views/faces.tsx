@@ -39,7 +39,7 @@ export function FacesView({ value, size }: ViewProps) {
   if (!f?.count) return <div className="view-empty">no faces</div>;
   return (
     <figure className={`image-view faces-view faces-view-${size}`}>
-      <canvas ref={ref} className="view-canvas pixelated" data-testid="faces-output" />
+      <canvas ref={ref} className="view-canvas pixelated" data-testid="faces-output" data-count={f.count} />
       <figcaption>{f.count} face{f.count === 1 ? '' : 's'} · {f.size}×{f.size} · {f.template}{f.fallback.some(Boolean) ? ' · dashed = centre-crop fallback' : ''}</figcaption>
     </figure>
   );
@@ -70,7 +70,7 @@ export function EmbeddingsView({ value, size }: ViewProps) {
   if (!e?.count) return <div className="view-empty">no embeddings</div>;
   return (
     <figure className={`image-view embeddings-view-${size}`}>
-      <canvas ref={ref} className="view-canvas pixelated strip" data-testid="embeddings-output" />
+      <canvas ref={ref} className="view-canvas pixelated strip" data-testid="embeddings-output" data-count={e.count} />
       <figcaption>{e.count} × {e.dim}-D · {e.model}</figcaption>
     </figure>
   );
