@@ -27,6 +27,7 @@ import { occlusionSensitivityNode } from './occlusion-sensitivity';
 import { maskedTwinNode } from './masked-twin';
 import { ssdNode } from './ssd';
 import { calibrationNode } from './calibration';
+import { customEmbeddingNode } from './custom-embedding';
 
 /** Every node type, one line each. Adding a node type = a folder under nodes/ plus one line here. */
 export const NODE_DEFINITIONS: AnyNodeDefinition[] = [
@@ -57,6 +58,7 @@ export const NODE_DEFINITIONS: AnyNodeDefinition[] = [
   maskedTwinNode,
   ssdNode,
   calibrationNode,
+  customEmbeddingNode,
 ];
 
 export const registry = new NodeRegistry(NODE_DEFINITIONS, import.meta.url);

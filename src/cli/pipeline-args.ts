@@ -77,8 +77,8 @@ export async function applyFilePolicy(presetFile: string | undefined, pipeline: 
     const m = /^[^.=]+\.([^=]+)=(.*)$/s.exec(o);
     if (!m || !(PRESET_READ_PARAMS as readonly string[]).includes(m[1]) || !m[2]) continue;
     const value = m[2].replace(/^"(.*)"$/, '$1');
-    // a weights manifest named on the command line brings its folder (its .bin files lie beside it)
-    named.push(m[1] === 'weights' || m[1] === 'occlusionWeights' ? path.dirname(value) : value);
+    // a weights manifest or model.json named on the command line brings its folder (its .bin files lie beside it)
+    named.push(m[1] === 'weights' || m[1] === 'occlusionWeights' || m[1] === 'model' ? path.dirname(value) : value);
   }
   const policy = presetRunPolicy({ presetFile, allowPaths: values['allow-path'] as string[] | undefined, named });
   setFileAccessPolicy(policy);

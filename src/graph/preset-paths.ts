@@ -2,12 +2,12 @@ import type { Pipeline } from './schema';
 
 /**
  * Params that name a file a node reads (trained weights written by `faceflow train`, galleries,
- * pairs files, a fixed input image). A relative value is relative to the preset file: the CLI
+ * pairs files, a fixed input image, an own backbone's model file). A relative value is relative to the preset file: the CLI
  * resolves it against the preset's folder, the app against the URL the preset was loaded from,
  * so a preset and its files can be moved or served together. They are also what the file access
  * policy checks when a preset is loaded (src/io/file-policy.ts).
  */
-export const PRESET_FILE_PARAMS = ['weights', 'occlusionWeights', 'galleryFile', 'file', 'source'] as const;
+export const PRESET_FILE_PARAMS = ['weights', 'occlusionWeights', 'galleryFile', 'file', 'source', 'model'] as const;
 
 /** The params the file access policy checks (the same list). */
 export const PRESET_READ_PARAMS = PRESET_FILE_PARAMS;

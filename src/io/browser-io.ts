@@ -2,7 +2,7 @@ import type { HostIO } from '../graph/node-definition';
 import type { ImageValue } from '../graph/values';
 import { galleryNameFromUrl, readGalleryUrl } from './gallery-store';
 import { parseWeightsUrl, readWeightsUrl } from './weights-store';
-import { FileAccessError, FILE_SIZE_CAPS, fileKindOf, tooLarge, type FileKind } from './file-policy';
+import { FileAccessError, fileKindOf, readBounded, type FileKind } from './file-policy';
 import { checkImageBytes, checkImageSize, DEFAULT_MAX_PIXELS, readImageHeader as readHeader } from './image-header';
 
 /** Images above this many pixels are refused before decoding (same limit as the Node IO). */
@@ -63,33 +63,6 @@ export function checkBrowserUrl(url: string, baseUrl: string): string {
   if (u.protocol === 'blob:' && u.origin === origin) return u.href;
   if ((u.protocol === 'http:' || u.protocol === 'https:') && u.origin === origin) return u.href;
   throw new FileAccessError(url, 'origin', `refused: a preset may read only files of this site (${origin}) or files you picked`);
-}
-
-async function readBounded(res: Response, what: string, kind: FileKind): Promise<Uint8Array> {
-  const cap = FILE_SIZE_CAPS[kind];
-  const declared = Number(res.headers.get('content-length') ?? NaN);
-  if (declared > cap) throw tooLarge(what, kind, declared);
-  if (!res.body) return new Uint8Array(await res.arrayBuffer());
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > cap) {
-      await reader.cancel();
-      throw tooLarge(what, kind, undefined);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
 }
 
 async function fetchBytes(url: string, what: string, kind: FileKind = fileKindOf(what)): Promise<Uint8Array> {

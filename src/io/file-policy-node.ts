@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FileAccessError, FILE_SIZE_CAPS, fileKindOf, tooLarge, type FileKind } from './file-policy';
+import { FileAccessError, FILE_SIZE_CAPS, fileKindOf, readBounded, tooLarge, type FileKind } from './file-policy';
 
 /**
  * The file access policy in Node: which folders a pipeline may read, and the one bounded
@@ -130,6 +130,7 @@ export async function checkFileAccess(file: string, kind: FileKind = fileKindOf(
  * is bounded too (a file that grows, or a /proc file that reports size 0, stops at the cap).
  */
 export async function readFileWithPolicy(file: string, kind: FileKind = fileKindOf(file), policy: FileAccessPolicy = current): Promise<Uint8Array> {
+  if (/^https?:\/\//i.test(file)) return fetchWithCap(file, kind);
   const { real } = await checkFileAccess(file, kind, policy);
   const cap = FILE_SIZE_CAPS[kind];
   let fh;
@@ -169,4 +170,30 @@ export async function readFileWithPolicy(file: string, kind: FileKind = fileKind
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * An http(s) URL (a model the user serves, say): the folder rule is about local files and does
+ * not apply; the size cap of the kind does, on the declared length and while reading.
+ */
+async function fetchWithCap(url: string, kind: FileKind): Promise<Uint8Array> {
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new FileAccessError(url, 'unreadable', `cannot fetch (${((e as Error).cause as Error | undefined)?.message ?? (e as Error).message})`);
+  }
+  if (!res.ok) {
+    await res.body?.cancel();
+    throw new FileAccessError(url, res.status === 404 ? 'missing' : 'unreadable', `HTTP ${res.status}`);
+  }
+  return readBounded(res, url, kind);
+}
+
+/**
+ * A text file the user named on the command line (a pairs file, a labels file), read whole:
+ * the user's choice of folder stands, but only a regular file no larger than its kind's cap is read.
+ */
+export async function readUserTextFile(file: string, kind: FileKind): Promise<string> {
+  return new TextDecoder().decode(await readFileWithPolicy(file, kind, { roots: undefined }));
 }

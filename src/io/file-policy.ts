@@ -70,6 +70,34 @@ export function tooLarge(file: string, kind: FileKind, size: number | undefined)
   return new FileAccessError(file, 'too-large', `refused: ${size === undefined ? 'larger than' : `${formatBytes(size)}, over`} the ${formatBytes(cap)} limit for ${KIND_WORDS[kind]}`);
 }
 
+/** A fetch response's body, read up to the cap of its kind (the declared length is checked first). */
+export async function readBounded(res: Response, what: string, kind: FileKind): Promise<Uint8Array> {
+  const cap = FILE_SIZE_CAPS[kind];
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (declared > cap) throw tooLarge(what, kind, declared);
+  if (!res.body) return new Uint8Array(await res.arrayBuffer());
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > cap) {
+      await reader.cancel();
+      throw tooLarge(what, kind, undefined);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
+}
+
 /**
  * Normalise a path or URL path: resolve `.` and `..` segments and repeated slashes, keeping a
  * scheme prefix (`idb:`, `http://host`) as it is. `..` above the start is kept, so callers can
