@@ -3,6 +3,7 @@ import type { NodeRegistry } from './registry';
 import type { Pipeline, PortRef } from './schema';
 import { validatePipeline, type GraphIssue } from './validate';
 import { UserError } from './errors';
+import { migratedParams } from './param-migrations';
 
 export interface PlanStep {
   nodeId: string;
@@ -65,7 +66,7 @@ export function compilePipeline(p: Pipeline, registry: NodeRegistry): Plan {
     return {
       nodeId: id,
       def,
-      params: def.params.parse(node.params) as Record<string, unknown>,
+      params: def.params.parse(migratedParams(node, def)) as Record<string, unknown>,
       inputs,
       phase: stepPhase,
       sink: !p.edges.some((e) => e.from.node === id),

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { PortType } from './ports';
 import type { ImageValue } from './values';
 import type { FileKind } from '../io/file-policy';
+import type { ParamMigration } from './param-migrations';
 
 export const NODE_CATEGORIES = ['Input', 'Preprocess', 'Detection', 'Alignment', 'Recognition', 'Context', 'Fusion', 'Evaluation', 'Output'] as const;
 export type NodeCategory = (typeof NODE_CATEGORIES)[number];
@@ -85,6 +86,10 @@ export interface NodeDefinition<
   outputs: O;
   /** Params as a zod object: every field has a default and a `.describe()` line. */
   params: S;
+  /** The params' version (default 1): bump it with a step in `paramMigrations` when a param is renamed or its meaning changes. */
+  paramsVersion?: number;
+  /** Steps from version 1 up to `paramsVersion`, in order (src/graph/param-migrations.ts). */
+  paramMigrations?: ParamMigration[];
   /** Search keywords for the palette. */
   keywords?: string[];
   // Facts the engine and the faces read from here, never from per-type tables elsewhere:

@@ -1,4 +1,5 @@
 import type { AnyNodeDefinition } from './node-definition';
+import { migrationStepsProblem } from './param-migrations';
 
 /** Node types by name. The engine only ever looks types up here; it never switches over kinds. */
 export class NodeRegistry {
@@ -11,6 +12,8 @@ export class NodeRegistry {
   constructor(definitions: readonly AnyNodeDefinition[], readonly moduleUrl?: string) {
     for (const def of definitions) {
       if (this.byType.has(def.type)) throw new Error(`node registry: duplicate node type "${def.type}"`);
+      const problem = migrationStepsProblem(def);
+      if (problem) throw new Error(`node registry: "${def.type}": ${problem}`);
       this.byType.set(def.type, def);
     }
   }

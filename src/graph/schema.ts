@@ -17,6 +17,8 @@ export const PipelineNodeSchema = z.object({
   id,
   type: z.string().min(1),
   params: z.record(z.string(), z.unknown()).default({}),
+  /** The node type's params version these params were written at (absent: 1); see src/graph/param-migrations.ts. */
+  paramsVersion: z.number().int().min(1).optional(),
   position: z.object({ x: z.number().finite(), y: z.number().finite() }).default({ x: 0, y: 0 }),
   label: z.string().optional(),
 });

@@ -2,6 +2,7 @@ import { canConnect } from './ports';
 import type { NodeRegistry } from './registry';
 import type { Pipeline } from './schema';
 import { formatZodIssue, ownValue } from './errors';
+import { migrateNodeParams } from './param-migrations';
 
 export interface GraphIssue {
   /** The node the problem belongs to, when there is one. */
@@ -29,7 +30,13 @@ export function validatePipeline(p: Pipeline, registry: NodeRegistry): GraphIssu
       issues.push({ nodeId: n.id, field: 'type', message: `node "${n.id}": unknown node type "${n.type}"` });
       continue;
     }
-    const parsed = def.params.strict().safeParse(n.params);
+    // params saved at an earlier version of the node type are checked as they migrate
+    const migrated = migrateNodeParams(n, def);
+    if (migrated.error !== undefined) {
+      issues.push({ nodeId: n.id, field: 'paramsVersion', message: migrated.error });
+      continue;
+    }
+    const parsed = def.params.strict().safeParse(migrated.params);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         const field = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.');

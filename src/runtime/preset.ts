@@ -4,6 +4,7 @@ import { compilePipeline, GraphError, type Plan } from '../graph/compile';
 import { UserError } from '../graph/errors';
 import { loadPipelineText } from '../graph/load';
 import { resolvePresetPaths } from '../graph/preset-paths';
+import { migratePipelineParams } from '../graph/param-migrations';
 import type { NodeRegistry } from '../graph/registry';
 import type { Pipeline } from '../graph/schema';
 import { BUNDLED_PRESETS_DIR, readFileWithPolicy } from '../io/file-policy-node';
@@ -28,9 +29,10 @@ export async function readPreset(file: string): Promise<Pipeline> {
   });
 }
 
-/** Apply `--param nodeId.name=value` overrides (value read as JSON when it parses, else as a string). */
+/** Apply `--param nodeId.name=value` overrides (value read as JSON when it parses, else as a string) to the params migrated to their current version. */
 export function applyParamOverrides(p: Pipeline, overrides: string[], registry: NodeRegistry): Pipeline {
-  const nodes = p.nodes.map((n) => ({ ...n, params: { ...n.params } }));
+  // overrides name the params of the node types as they are now: migrate older params first
+  const nodes = migratePipelineParams(p, registry).nodes.map((n) => ({ ...n, params: { ...n.params } }));
   for (const o of overrides) {
     const m = /^([^.=]+)\.([^=]+)=(.*)$/s.exec(o);
     if (!m) throw new UserError(`--param ${o}: expected nodeId.name=value`);

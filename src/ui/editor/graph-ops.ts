@@ -14,7 +14,9 @@ export function freshId(doc: Pipeline, type: string): string {
 
 export function addNode(doc: Pipeline, registry: NodeRegistry, type: string, position: { x: number; y: number }): { doc: Pipeline; id: string } {
   const id = freshId(doc, type);
-  const node: PipelineNode = { id, type, params: registry.defaultParams(type), position: roundPos(position) };
+  // stamped with its type's params version, so later migrations know where it started
+  const version = registry.get(type)?.paramsVersion ?? 1;
+  const node: PipelineNode = { id, type, params: registry.defaultParams(type), position: roundPos(position), ...(version > 1 ? { paramsVersion: version } : {}) };
   return { doc: { ...doc, nodes: [...doc.nodes, node] }, id };
 }
 
