@@ -42,7 +42,3 @@ export function invertAffine(m: Affine): Affine {
   return [ia, ib, -(ia * tx + ib * ty), ic, id, -(ic * tx + id * ty)];
 }
 
-/** Scale of a similarity transform (crop pixels per source pixel). */
-export function affineScale(m: Affine): number {
-  return Math.sqrt(Math.abs(m[0] * m[4] - m[1] * m[3]));
-}

@@ -65,10 +65,6 @@ export function enroll(gallery: Gallery, name: string, embeddings: ArrayLike<num
   return { ...gallery, identities, ...(maskedTemplate ? { twinWeight: twins!.weight } : {}) };
 }
 
-export function removeIdentity(gallery: Gallery, name: string): Gallery {
-  return { ...gallery, identities: gallery.identities.filter((i) => i.name !== name) };
-}
-
 export interface Match {
   /** Best identity, or null when open-set and its score is below the threshold. */
   identity: string | null;

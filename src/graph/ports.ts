@@ -19,7 +19,6 @@ export const PORT_TYPES = {
 } as const;
 
 export type PortType = keyof typeof PORT_TYPES;
-export const PORT_TYPE_NAMES = Object.keys(PORT_TYPES) as PortType[];
 
 export function isPortType(name: string): name is PortType {
   return Object.prototype.hasOwnProperty.call(PORT_TYPES, name);

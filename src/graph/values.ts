@@ -27,10 +27,6 @@ export interface DetectionsValue {
   landmarks: Point[][];
 }
 
-export function createImage(width: number, height: number, channels: 1 | 3, source?: string): ImageValue {
-  return { width, height, channels, data: new Uint8Array(width * height * channels), source };
-}
-
 export function isImageValue(v: unknown): v is ImageValue {
   const o = v as ImageValue;
   return !!o && typeof o === 'object' && typeof o.width === 'number' && typeof o.height === 'number'

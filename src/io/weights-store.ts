@@ -58,11 +58,6 @@ export function onStoredWeightsChange(l: () => void): () => void {
   return () => void listeners.delete(l);
 }
 
-export async function loadStoredWeights(name: string): Promise<StoredWeights | undefined> {
-  const r = await dbGet<StoredWeights | DeletedWeights>(WEIGHTS, name);
-  return isStored(r) ? r : undefined;
-}
-
 /** The weights saved in this browser, newest first. */
 export async function listStoredWeights(): Promise<StoredWeights[]> {
   return (await dbGetAll<StoredWeights | DeletedWeights>(WEIGHTS)).filter(isStored).sort((a, b) => b.savedAt - a.savedAt);

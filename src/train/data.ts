@@ -16,10 +16,6 @@ export interface CachedDataset {
   cleanRow?: Int32Array;
 }
 
-export function datasetSize(d: CachedDataset): number {
-  return d.labels.length;
-}
-
 export function checkDataset(d: CachedDataset, needs: readonly (keyof TrainBatch)[]): void {
   const n = d.labels.length;
   const rows = (what: string, len: number, width: number) => {
