@@ -22,13 +22,15 @@ const LABEL = '#5de39a';
 /** "Name · P 97.3%" above the face the probe's embedding came from (identify embeds each image's first face). */
 function labelFace(ctx: CanvasRenderingContext2D, k: number, box: FacesValue['boxes'][number], text: string) {
   drawBoxes(ctx, k, [box], [], LABEL, false);
-  ctx.font = `${Math.max(12, Math.round(14 * Math.min(1, k * 2)))}px system-ui, sans-serif`;
-  const w = ctx.measureText(text).width + 8;
-  const y = Math.max(0, box[1] * k - 20);
+  // the canvas is shown about 330 px wide whatever its pixel size: a font of 1/24 of its width reads at ~14 px
+  const px = Math.max(12, Math.round(ctx.canvas.width / 24));
+  ctx.font = `${px}px system-ui, sans-serif`;
+  const w = ctx.measureText(text).width + px / 2;
+  const y = Math.max(0, box[1] * k - px * 1.4);
   ctx.fillStyle = LABEL;
-  ctx.fillRect(box[0] * k, y, w, 20);
+  ctx.fillRect(box[0] * k, y, w, px * 1.4);
   ctx.fillStyle = '#000';
-  ctx.fillText(text, box[0] * k + 4, y + 15);
+  ctx.fillText(text, box[0] * k + px / 4, y + px * 1.05);
 }
 
 /**
@@ -45,6 +47,10 @@ export function CalibrationView({ nodeId, outputs, report, size, image }: NodeVi
   if (!s?.calibration) return <div className="view-empty">no calibrated scores</div>;
   const ece = report?.ece as number | undefined;
   const eceRaw = report?.eceRaw as number | undefined;
+  // one row per match (probe, identity) or per pair (the two images, same / different)
+  const rows = s.matches
+    ? s.matches.map((m) => ({ ...m, key: m.probe, label: m.identity ?? 'rejected', tone: m.identity && m.identity === m.label ? 'ok' : m.identity ? 'bad' : 'muted' }))
+    : (s.pairs ?? []).map((p) => ({ ...p, key: `${p.a} · ${p.b}`, label: p.same === undefined ? '' : p.same ? 'same' : 'different', tone: 'muted' }));
   if (size === 'thumb') return <div className="gallery-thumb">{single ? caption : `${(s.pairs ?? s.matches ?? []).length} scores`}{ece !== undefined ? ` · ECE ${ece.toFixed(3)}` : ''}</div>;
   return (
     <div className="gallery-view" data-testid="calibration-view">
@@ -58,31 +64,16 @@ export function CalibrationView({ nodeId, outputs, report, size, image }: NodeVi
           <figcaption data-testid="calibration-caption">{caption}</figcaption>
         </figure>
       )}
-      {s.matches && (
-        <table className="gallery-table" data-testid="calibrated-matches">
-          <thead><tr><th>Probe</th><th>Match</th><th className="num">Score</th><th className="num">P(same)</th></tr></thead>
+      {rows.length > 0 && (
+        <table className="gallery-table" data-testid="calibrated-scores">
+          <thead><tr><th>{s.matches ? 'Probe' : 'Pair'}</th><th>{s.matches ? 'Match' : 'Label'}</th><th className="num">Score</th><th className="num">P(same)</th></tr></thead>
           <tbody>
-            {s.matches.slice(0, 50).map((m) => (
-              <tr key={m.probe} data-testid="calibrated-row" data-score={m.score} data-probability={m.probability}>
-                <td className="ellipsis" title={m.probe}>{m.probe}</td>
-                <td className={m.identity && m.identity === m.label ? 'ok' : m.identity ? 'bad' : 'muted'}>{m.identity ?? 'rejected'}</td>
-                <td className="num mono">{m.score.toFixed(3)}</td>
-                <td className="num mono">{pct(m.probability)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {s.pairs && (
-        <table className="gallery-table" data-testid="calibrated-pairs">
-          <thead><tr><th>Pair</th><th>Label</th><th className="num">Score</th><th className="num">P(same)</th></tr></thead>
-          <tbody>
-            {s.pairs.slice(0, 50).map((p) => (
-              <tr key={`${p.a}|${p.b}`} data-testid="calibrated-row" data-score={p.score} data-probability={p.probability}>
-                <td className="ellipsis" title={`${p.a} · ${p.b}`}>{p.a} · {p.b}</td>
-                <td className="muted">{p.same === undefined ? '' : p.same ? 'same' : 'different'}</td>
-                <td className="num mono">{p.score.toFixed(3)}</td>
-                <td className="num mono">{pct(p.probability)}</td>
+            {rows.slice(0, 50).map((r) => (
+              <tr key={r.key} data-testid="calibrated-row" data-score={r.score} data-probability={r.probability}>
+                <td className="ellipsis" title={r.key}>{r.key}</td>
+                <td className={r.tone}>{r.label}</td>
+                <td className="num mono">{r.score.toFixed(3)}</td>
+                <td className="num mono">{pct(r.probability)}</td>
               </tr>
             ))}
           </tbody>

@@ -16,14 +16,14 @@ const SIDES = { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(1
 /** "MTCNN", "SSD": a node type's title up to its first space. */
 const shortTitle = (type: string | undefined) => (type && registry.get(type)?.title.split(' ')[0]) || type || '?';
 
-/** Add a `type` detector beside `nodeId`, reading the same image: the graph then runs both on every photo. */
+/** Add a `type` detector below `nodeId` (clear of its card and thumbnail), reading the same image: the graph then runs both on every photo. */
 function addTwin(nodeId: string, type: string) {
   const doc = lab.get().history.present;
   const node = doc.nodes.find((n) => n.id === nodeId);
   const src = doc.edges.find((e) => e.to.node === nodeId)?.from;
   if (!node || !src) return;
   const imagePort = Object.keys(registry.get(type)!.inputs)[0];
-  const added = addNode(doc, registry, type, { x: node.position.x, y: node.position.y + 180 });
+  const added = addNode(doc, registry, type, { x: node.position.x, y: node.position.y + 320 });
   edit(connect(added.doc, src, { node: added.id, port: imagePort }));
   select([nodeId]);
 }
