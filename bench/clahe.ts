@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { decodeImageNode, resolvePackageAsset } from '../src/io/node-io';
+import { decodeImageNode, resolvePackageAsset } from '../src/io/nodejs-io';
 import { claheGray, claheRgb } from '../nodes/clahe/clahe';
 import { rgbToGray } from '../nodes/grayscale';
 

@@ -7,7 +7,7 @@ import { registry } from '../nodes';
 import { readPreset } from '../src/runtime/preset';
 import { nodejsRun } from '../src/runtime/nodejs-host';
 import { runPipeline, throwIfRunFailed } from '../src/runtime/run';
-import { fileRunItems, readPairsDataset } from '../src/eval/datasets-node';
+import { fileRunItems, readPairsDataset } from '../src/eval/datasets-nodejs';
 
 /**
  * `npm run bench -- cost [--presets a.json,b.json,...] [--images 120] [--reps 2]`: inference cost per

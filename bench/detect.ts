@@ -3,7 +3,7 @@ import path from 'node:path';
 import { registry } from '../nodes';
 import { fileURLToPath } from 'node:url';
 import type { Box, ImageValue } from '../src/graph/values';
-import { createNodeIO, decodeImageNode } from '../src/io/node-io';
+import { createNodeIO, decodeImageNode } from '../src/io/nodejs-io';
 import { detectFaces, iou, loadMtcnn, type FaceDetection, type MtcnnNets } from '../src/models/mtcnn';
 import { detectSsdFaces, loadLandmarks68, loadSsdMobileNet } from '../src/models/ssd';
 import { loadPipeline } from '../src/graph/load';

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readPreset, compileOrExplain } from '../src/runtime/preset';
 import { progressBar } from '../src/cli/progress';
-import { readPairsDataset } from '../src/eval/datasets-node';
+import { readPairsDataset } from '../src/eval/datasets-nodejs';
 import { verificationMetrics } from '../src/eval/metrics';
 import { evalSummary, evaluatePairs } from '../src/eval/run-eval';
 import { pairScore } from '../src/eval/similarity';

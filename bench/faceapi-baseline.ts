@@ -28,7 +28,7 @@ export interface FaceApiBaselineResult {
 
 const CHUNK = 4;
 
-/** A worker running bench/faceapi-worker.ts through tsx (loader hooks are not inherited by workers; see src/runtime/node-worker.mjs). */
+/** A worker running bench/faceapi-worker.ts through tsx (loader hooks are not inherited by workers; see src/runtime/thread-worker.mjs). */
 function startWorker(): Worker {
   const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
   const entry = JSON.stringify(new URL('./faceapi-worker.ts', import.meta.url).href);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import * as faceapi from '@vladmandic/face-api/dist/face-api.node-wasm.js';
-import { decodeImageNode, resolvePackageAsset } from '../src/io/node-io';
+import { decodeImageNode, resolvePackageAsset } from '../src/io/nodejs-io';
 import { initBackend } from '../src/runtime/backend';
 
 /**

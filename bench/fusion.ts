@@ -15,7 +15,7 @@ import { templatePoints } from '../nodes/align/templates';
 import { DEFAULT_OCC_CONFIG, initOcclusionClassifier } from '../src/context/occlusion-classifier';
 import { getOcclusionClassifier, occlusionScores } from '../src/context/occlusion-runtime';
 import { CONTEXT_DIM, CONTEXT_NAMES, contextVector } from '../src/context/vector';
-import { createNodeIO } from '../src/io/node-io';
+import { createNodeIO } from '../src/io/nodejs-io';
 import { FUSION_KINDS, runFusion } from '../src/models/fusion';
 import { fuseValues, getFusion } from '../src/models/fusion/runtime';
 import { applyGate } from '../src/models/gate/gate';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UserError } from '../src/graph/errors';
-import { decodeImageNode } from '../src/io/node-io';
+import { decodeImageNode } from '../src/io/nodejs-io';
 import { initBackend } from '../src/runtime/backend';
 import { baseImages, bombs, corruptImage, pngFile, pngWithSize } from '../test/fuzz/images';
 import { makeSandbox, mutatePreset, runPresetCase } from '../test/fuzz/presets';

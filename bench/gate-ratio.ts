@@ -10,7 +10,7 @@ import { progressBar } from '../src/cli/progress';
 import { readPreset } from '../src/runtime/preset';
 import { nodejsRun } from '../src/runtime/nodejs-host';
 import { runPipeline, throwIfRunFailed } from '../src/runtime/run';
-import { fileRunItems, readPairsDataset } from '../src/eval/datasets-node';
+import { fileRunItems, readPairsDataset } from '../src/eval/datasets-nodejs';
 import type { FacesValue, Point } from '../src/graph/values';
 import type { WeightsValue } from '../src/models/fusion/runtime';
 

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { centralFaceIndex } from '../nodes/align/select';
-import { readPairsDataset } from '../src/eval/datasets-node';
+import { readPairsDataset } from '../src/eval/datasets-nodejs';
 import { medianLandmarks } from '../src/eval/landmark-stats';
-import { createNodeIO, decodeImageNode } from '../src/io/node-io';
+import { createNodeIO, decodeImageNode } from '../src/io/nodejs-io';
 import { detectFaces, loadMtcnn, toDetectionsValue } from '../src/models/mtcnn';
 import { initBackend } from '../src/runtime/backend';
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { createNodeIO } from '../src/io/node-io';
+import { createNodeIO } from '../src/io/nodejs-io';
 import { loadMtcnn } from '../src/models/mtcnn';
 
 /**

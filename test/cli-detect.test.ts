@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PNG } from 'pngjs';
 import { faceflow } from './faceflow-cli';
 import { describe, expect, it } from 'vitest';
-import { resolvePackageAsset } from '../src/io/node-io';
+import { resolvePackageAsset } from '../src/io/nodejs-io';
 
 
 

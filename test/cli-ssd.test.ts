@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { downscaleImage } from '../nodes/image-pyramid';
-import { decodeImageNode, resolvePackageAsset } from '../src/io/node-io';
+import { decodeImageNode, resolvePackageAsset } from '../src/io/nodejs-io';
 import { faceflow, repoRoot } from './faceflow-cli';
 
 /** face-api's sample6.jpg (four faces) at 640x512 as a PNG: the same faces, a fraction of the detector time on a busy machine. */

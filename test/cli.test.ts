@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import { faceflow } from './faceflow-cli';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeImageNode, encodePngNode, resolvePackageAsset } from '../src/io/node-io';
+import { decodeImageNode, encodePngNode, resolvePackageAsset } from '../src/io/nodejs-io';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const sample = resolvePackageAsset('@vladmandic/face-api/demo/sample1.jpg');

@@ -6,7 +6,7 @@ import { registry } from '../nodes';
 import { compilePipeline } from '../src/graph/compile';
 import { loadPipelineText } from '../src/graph/load';
 import type { CandidatesValue, DetectionsValue } from '../src/graph/values';
-import { createNodeIO, decodeImageNode } from '../src/io/node-io';
+import { createNodeIO, decodeImageNode } from '../src/io/nodejs-io';
 import { detectFaces, disposeMtcnn, loadMtcnn } from '../src/models/mtcnn';
 import { heldModelTensors } from '../src/models/held-tensors';
 import { initBackend } from '../src/runtime/backend';

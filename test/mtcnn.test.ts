@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DATASETS, evalDetectDlib, lfwCentreRate, lfwImages, mtcnnDetector, readImage } from '../bench/detect';
 import type { ImageValue } from '../src/graph/values';
-import { createNodeIO } from '../src/io/node-io';
+import { createNodeIO } from '../src/io/nodejs-io';
 import {
   detectFaces, iou, loadMtcnn, nms, nmsCandidates, pnetMapSize, pyramidLevels, regress, square, type Candidate,
 } from '../src/models/mtcnn';

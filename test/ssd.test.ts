@@ -4,7 +4,7 @@ import * as faceapi from '@vladmandic/face-api/dist/face-api.node-wasm.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readImage } from '../bench/detect';
 import type { Point } from '../src/graph/values';
-import { createNodeIO, resolvePackageAsset } from '../src/io/node-io';
+import { createNodeIO, resolvePackageAsset } from '../src/io/nodejs-io';
 import { heldModelTensors } from '../src/models/held-tensors';
 import { detectFaces, iou, loadMtcnn } from '../src/models/mtcnn';
 import { detectSsdFaces, fivePointsFrom68, loadLandmarks68, loadSsdMobileNet, SSD_ASSETS } from '../src/models/ssd';

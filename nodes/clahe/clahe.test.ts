@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { KernelContext } from '../../src/graph/node-definition';
 import type { ImageValue } from '../../src/graph/values';
-import { decodeImageNode } from '../../src/io/node-io';
+import { decodeImageNode } from '../../src/io/nodejs-io';
 import { NodeRegistry } from '../../src/graph/registry';
 import { claheGray, claheRgb, labToRgb, rgbToLab } from './clahe';
 import { claheNode } from './index';

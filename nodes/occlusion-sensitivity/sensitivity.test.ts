@@ -7,7 +7,7 @@ import { embedFaces } from '../mobilefacenet/embed';
 import { compilePipeline } from '../../src/graph/compile';
 import type { Pipeline } from '../../src/graph/schema';
 import type { DetectionsValue, FacesValue, ImageValue } from '../../src/graph/values';
-import { createNodeIO, resolvePackageAsset } from '../../src/io/node-io';
+import { createNodeIO, resolvePackageAsset } from '../../src/io/nodejs-io';
 import { heldModelTensors } from '../../src/models/held-tensors';
 import { detectFaces, loadMtcnn } from '../../src/models/mtcnn';
 import { initBackend } from '../../src/runtime/backend';

@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunItem } from '../graph/node-definition';
-import { fileRunItem } from '../eval/datasets-node';
+import { fileRunItem } from '../eval/datasets-nodejs';
 import { UsageError } from './errors';
 
 const IMAGE_EXT = /\.(jpe?g|png)$/i;

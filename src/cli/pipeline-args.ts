@@ -4,8 +4,8 @@ import type { SimilarityMetric } from '../eval/similarity';
 import type { Pipeline } from '../graph/schema';
 import { PRESET_READ_PARAMS } from '../graph/preset-paths';
 import { FileAccessError } from '../io/file-policy';
-import { checkFileAccess, presetRunPolicy, setFileAccessPolicy, type FileAccessPolicy } from '../io/file-policy-node';
-import { setMaxImagePixels } from '../io/node-io';
+import { checkFileAccess, presetRunPolicy, setFileAccessPolicy, type FileAccessPolicy } from '../io/file-policy-nodejs';
+import { setMaxImagePixels } from '../io/nodejs-io';
 import { BACKENDS, type BackendName } from '../runtime/backend';
 import { UsageError } from './errors';
 import { applyParamOverrides, compileOrExplain, readPreset } from '../runtime/preset';
@@ -66,7 +66,7 @@ export function runOptions(values: { workers?: string; backend?: string; models?
 const NAMED_PATH_OPTIONS = ['input', 'images', 'pairs', 'gallery', 'data', 'val-images', 'pairs-val'] as const;
 
 /**
- * Set this process's file access policy for a preset run (src/io/file-policy-node.ts) and check
+ * Set this process's file access policy for a preset run (src/io/file-policy-nodejs.ts) and check
  * every file the preset names against it before anything runs: a file outside the allowed
  * folders, a device or FIFO, or one over its size cap fails now, in one line. Files that do not
  * exist yet are left to the node that reads them.

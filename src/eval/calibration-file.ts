@@ -1,6 +1,6 @@
 import { UserError } from '../graph/errors';
 import { FileAccessError } from '../io/file-policy';
-import { readFileWithPolicy } from '../io/file-policy-node';
+import { readFileWithPolicy } from '../io/file-policy-nodejs';
 import { parseCalibration, type CalibrationFile } from './calibration';
 
 /** Node-only: read and check a calibration file named by the user (one-line UserError when missing or malformed). */

@@ -1,7 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { UserError } from '../graph/errors';
 import { FileAccessError } from '../io/file-policy';
-import { readFileWithPolicy } from '../io/file-policy-node';
+import { readFileWithPolicy } from '../io/file-policy-nodejs';
 import path from 'node:path';
 import { emptyGallery, parseGallery, serializeGallery, type Gallery } from './gallery';
 

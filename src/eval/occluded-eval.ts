@@ -5,7 +5,7 @@ import type { Pipeline } from '../graph/schema';
 import type { NodeTiming } from '../runtime/executor';
 import { withOcclusion } from '../train/prepare';
 import { embedItems } from './embed-items';
-import { fileRunItems, readPairsDataset } from './datasets-node';
+import { fileRunItems, readPairsDataset } from './datasets-nodejs';
 import { verificationMetrics } from './metrics';
 import type { EvalOptions, EvalResult } from './run-eval';
 import { adaptivePairScore, type FaceVector } from './adaptive';

@@ -7,7 +7,7 @@ import { nodejsRun } from '../runtime/nodejs-host';
 import { runPipeline, throwIfRunFailed } from '../runtime/run';
 import { CONTEXT_INDEX, type ContextValue } from '../context/vector';
 import type { Pipeline } from '../graph/schema';
-import { fileRunItems } from './datasets-node';
+import { fileRunItems } from './datasets-nodejs';
 
 /**
  * The occlusion classifier's accuracy against real mask labels (MFR2's labels.txt:

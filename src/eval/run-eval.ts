@@ -4,7 +4,7 @@ import type { Pipeline } from '../graph/schema';
 import type { NodeTiming } from '../runtime/executor';
 import type { NodejsRunOptions } from '../runtime/nodejs-host';
 import { embedItems } from './embed-items';
-import { fileRunItems, readPairsDataset, type ResolvedPairs } from './datasets-node';
+import { fileRunItems, readPairsDataset, type ResolvedPairs } from './datasets-nodejs';
 import { verificationMetrics, type VerificationMetrics } from './metrics';
 import { adaptivePairScore, type FaceVector } from './adaptive';
 import type { SimilarityMetric } from './similarity';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { PairsFileError, pairImageStem, parsePairs } from './lfw';
-import { IMAGE_EXT, withPairImages, type ResolvedPairs } from './datasets-node';
+import { IMAGE_EXT, withPairImages, type ResolvedPairs } from './datasets-nodejs';
 import type { EvalResult } from './run-eval';
 import { scorePairs } from './run-eval';
 import type { FaceVector } from './adaptive';

@@ -3,7 +3,7 @@ import { UserError } from '../graph/errors';
 /**
  * The file access policy, the part shared by Node and the browser: what kinds of files a
  * pipeline reads, how large each may be, and the errors. The Node side (which folders, regular
- * files only, bounded reads) is in file-policy-node.ts; the browser's in browser-io.ts.
+ * files only, bounded reads) is in file-policy-nodejs.ts; the browser's in browser-io.ts.
  *
  * The rule: a preset may read files only under its own folder, the bundled presets, or a folder
  * the user allowed (`--allow-path`); in the browser only same-origin URLs or files the user picked.

@@ -1,7 +1,7 @@
 import os from 'node:os';
-import { createNodeIO } from '../io/node-io';
+import { createNodeIO } from '../io/nodejs-io';
 import { initBackend, type BackendChoice, type BackendName } from './backend';
-import { nodeOutputCache } from './disk-cache-node';
+import { nodeOutputCache } from './disk-cache-nodejs';
 import { Executor } from './executor';
 import { WorkerPool } from './pool';
 import type { NodeRegistry } from '../graph/registry';

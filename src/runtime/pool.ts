@@ -8,8 +8,8 @@ import type { ItemResult, NodeTiming } from './executor';
 import type { NodeRegistry } from '../graph/registry';
 import type { ItemRunner, ItemRunnerInit } from './item-runner';
 import type { ItemPool } from './run';
-import { serializablePolicy } from '../io/file-policy-node';
-import { getMaxImagePixels } from '../io/node-io';
+import { serializablePolicy } from '../io/file-policy-nodejs';
+import { getMaxImagePixels } from '../io/nodejs-io';
 
 /**
  * A pool of worker_threads, each with its own tfjs (wasm in Node is single-threaded, so
@@ -30,7 +30,7 @@ export class WorkerPool implements ItemPool {
     const pool = new WorkerPool(Math.max(1, size));
     for (let i = 0; i < pool.size; i++) {
       // each worker reads files under this process's file access policy and pixel cap
-      const worker = new Worker(new URL('./node-worker.mjs', import.meta.url), { workerData: { fileAccess: serializablePolicy(), maxPixels: getMaxImagePixels() } });
+      const worker = new Worker(new URL('./thread-worker.mjs', import.meta.url), { workerData: { fileAccess: serializablePolicy(), maxPixels: getMaxImagePixels() } });
       pool.workers.push(worker);
       pool.runners.push(Comlink.wrap<ItemRunner>(nodeEndpoint(worker)));
     }

@@ -7,7 +7,7 @@ import { resolvePresetPaths } from '../graph/preset-paths';
 import { migratePipelineParams } from '../graph/param-migrations';
 import type { NodeRegistry } from '../graph/registry';
 import type { Pipeline } from '../graph/schema';
-import { BUNDLED_PRESETS_DIR, readFileWithPolicy } from '../io/file-policy-node';
+import { BUNDLED_PRESETS_DIR, readFileWithPolicy } from '../io/file-policy-nodejs';
 
 /**
  * Read, migrate and validate a preset file; errors name the file. Relative weights paths in

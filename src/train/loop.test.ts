@@ -12,7 +12,7 @@ import { fusionModule, gatedFusionModule, gateModule } from './module';
 import { MASKED_CONTEXT_DIM, MASKED_DIM, maskedEmbeddings } from '../../test/fixtures/masked-embeddings';
 import { Rng } from '../util/rng';
 import { mineSemiHard, tripletLoss } from './triplet';
-import { loadWeightsFiles, saveWeightsFiles } from '../io/weights-file-fs';
+import { loadWeightsFiles, saveWeightsFiles } from '../io/weights-file-nodejs';
 
 beforeAll(async () => {
   await initBackend('wasm');

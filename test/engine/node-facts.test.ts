@@ -9,7 +9,7 @@ import { CASCADE_STAGES, type AnyNodeDefinition } from '../../src/graph/node-def
 import { nodeTable } from '../../src/graph/node-table';
 import { NodeRegistry } from '../../src/graph/registry';
 import type { ImageValue } from '../../src/graph/values';
-import { createNodeIO } from '../../src/io/node-io';
+import { createNodeIO } from '../../src/io/nodejs-io';
 import { initBackend } from '../../src/runtime/backend';
 import { Executor } from '../../src/runtime/executor';
 import { runPipeline, type RunHost } from '../../src/runtime/run';

@@ -12,7 +12,7 @@ import { NodeRegistry } from '../../src/graph/registry';
 import type { Pipeline } from '../../src/graph/schema';
 import { validatePipeline } from '../../src/graph/validate';
 import type { ImageValue } from '../../src/graph/values';
-import { createNodeIO } from '../../src/io/node-io';
+import { createNodeIO } from '../../src/io/nodejs-io';
 import { initBackend } from '../../src/runtime/backend';
 import { Executor } from '../../src/runtime/executor';
 import { applyParamOverrides } from '../../src/runtime/preset';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/graph/errors';
-import { decodeImageNode } from '../../src/io/node-io';
+import { decodeImageNode } from '../../src/io/nodejs-io';
 import { baseImages, bombs, corruptImage, type ImageCase } from './images';
 
 /**

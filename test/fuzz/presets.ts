@@ -9,8 +9,8 @@ import { compileOrExplain, readPreset } from '../../src/runtime/preset';
 import { UserError } from '../../src/graph/errors';
 import { PRESET_READ_PARAMS } from '../../src/graph/preset-paths';
 import { validatePipeline } from '../../src/graph/validate';
-import { setFileAccessPolicy, type FileAccessPolicy } from '../../src/io/file-policy-node';
-import { createNodeIO } from '../../src/io/node-io';
+import { setFileAccessPolicy, type FileAccessPolicy } from '../../src/io/file-policy-nodejs';
+import { createNodeIO } from '../../src/io/nodejs-io';
 import { loadTrainedWeights } from '../../src/models/trained-weights';
 import { mulberry32 } from '../../src/util/rng';
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import jpeg from 'jpeg-js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyOrientation, jpegOrientation } from '../../src/io/exif';
-import { createNodeIO, decodeImageNode, resolvePackageAsset } from '../../src/io/node-io';
+import { createNodeIO, decodeImageNode, resolvePackageAsset } from '../../src/io/nodejs-io';
 import { detectFaces, loadMtcnn } from '../../src/models/mtcnn';
 import { initBackend } from '../../src/runtime/backend';
 import type { ImageValue } from '../../src/graph/values';

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { alignFaces, alignParams } from '../../nodes/align';
 import { embedFaces } from '../../nodes/mobilefacenet/embed';
 import type { DetectionsValue, FacesValue } from '../../src/graph/values';
-import { createNodeIO, resolvePackageAsset } from '../../src/io/node-io';
+import { createNodeIO, resolvePackageAsset } from '../../src/io/nodejs-io';
 import { decodeWeights, loadDlibResNet } from '../../src/models/dlib';
 import { buildMobileFaceNetGraph, loadMobileFaceNet, MobileFaceNet } from '../../src/models/mobilefacenet';
 import { detectFaces, loadMtcnn } from '../../src/models/mtcnn';

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readIdentityFolder, readPairsDataset } from '../../src/eval/datasets-node';
+import { readIdentityFolder, readPairsDataset } from '../../src/eval/datasets-nodejs';
 import { parsePairs } from '../../src/eval/lfw';
 import { emptyGallery, enroll, identificationMetrics, identify, parseGallery, serializeGallery } from '../../src/eval/gallery';
 import { allPairs, verifyPairs } from '../../src/eval/verify';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { faceflow } from '../faceflow-cli';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodePngNode } from '../../src/io/node-io';
+import { encodePngNode } from '../../src/io/nodejs-io';
 import { writeTinyFaceSet } from './tiny-faces';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { alignFaces, alignParams } from '../../nodes/align';
 import type { DetectionsValue } from '../../src/graph/values';
-import { createNodeIO, encodePngNode, resolvePackageAsset } from '../../src/io/node-io';
+import { createNodeIO, encodePngNode, resolvePackageAsset } from '../../src/io/nodejs-io';
 import { detectFaces, loadMtcnn } from '../../src/models/mtcnn';
 import { initBackend } from '../../src/runtime/backend';
 

@@ -3,7 +3,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolvePackageAsset } from '../../src/io/node-io';
+import { resolvePackageAsset } from '../../src/io/nodejs-io';
 import { faceflow, repoRoot } from '../faceflow-cli';
 
 /**

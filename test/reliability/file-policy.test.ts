@@ -5,8 +5,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/graph/errors';
 import { FileAccessError, FILE_SIZE_CAPS, confineWeightsReads, normalizeRef } from '../../src/io/file-policy';
-import { BUNDLED_PRESETS_DIR, checkFileAccess, presetRunPolicy, readFileWithPolicy, setFileAccessPolicy } from '../../src/io/file-policy-node';
-import { createNodeIO } from '../../src/io/node-io';
+import { BUNDLED_PRESETS_DIR, checkFileAccess, presetRunPolicy, readFileWithPolicy, setFileAccessPolicy } from '../../src/io/file-policy-nodejs';
+import { createNodeIO } from '../../src/io/nodejs-io';
 import { loadTrainedWeights } from '../../src/models/trained-weights';
 
 /**

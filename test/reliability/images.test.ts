@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/graph/errors';
 import { checkImageBytes, readImageHeader } from '../../src/io/image-header';
-import { decodeImageNode } from '../../src/io/node-io';
+import { decodeImageNode } from '../../src/io/nodejs-io';
 import { bombs, jpegFile, jpegWithSize, pngFile, pngWithSize } from '../fuzz/images';
 
 /** Images (issue 12, item 2): the size comes from the header and is checked before decoding. */

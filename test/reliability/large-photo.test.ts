@@ -5,7 +5,7 @@ import { downscaleImage } from '../../nodes/image-pyramid';
 import { compilePipeline } from '../../src/graph/compile';
 import type { Pipeline } from '../../src/graph/schema';
 import type { DetectionsValue, ImageValue } from '../../src/graph/values';
-import { createNodeIO, decodeImageNode, resolvePackageAsset } from '../../src/io/node-io';
+import { createNodeIO, decodeImageNode, resolvePackageAsset } from '../../src/io/nodejs-io';
 import { initBackend } from '../../src/runtime/backend';
 import { Executor } from '../../src/runtime/executor';
 

@@ -6,7 +6,7 @@ import { adaptivePairScore, faceVectorOf } from '../../src/eval/adaptive';
 import { compilePipeline } from '../../src/graph/compile';
 import type { Pipeline } from '../../src/graph/schema';
 import type { EmbeddingsValue } from '../../src/graph/values';
-import { createNodeIO, resolvePackageAsset } from '../../src/io/node-io';
+import { createNodeIO, resolvePackageAsset } from '../../src/io/nodejs-io';
 import { heldModelTensors } from '../../src/models/held-tensors';
 import { initBackend } from '../../src/runtime/backend';
 import { Executor } from '../../src/runtime/executor';

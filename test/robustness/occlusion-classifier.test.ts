@@ -5,7 +5,7 @@ import { templatePoints } from '../../nodes/align/templates';
 import { drawOcclusion } from '../../src/context/occluders';
 import { OCC_INPUT, occlusionInput, occlusionLogits } from '../../src/context/occlusion-classifier';
 import type { DetectionsValue, Point } from '../../src/graph/values';
-import { createNodeIO, resolvePackageAsset } from '../../src/io/node-io';
+import { createNodeIO, resolvePackageAsset } from '../../src/io/nodejs-io';
 import { detectFaces, loadMtcnn } from '../../src/models/mtcnn';
 import { initBackend } from '../../src/runtime/backend';
 import { Rng } from '../../src/util/rng';

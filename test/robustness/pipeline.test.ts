@@ -8,14 +8,14 @@ import type { ContextValue } from '../../src/context/vector';
 import { compilePipeline } from '../../src/graph/compile';
 import type { Pipeline } from '../../src/graph/schema';
 import type { EmbeddingsValue } from '../../src/graph/values';
-import { createNodeIO, resolvePackageAsset } from '../../src/io/node-io';
+import { createNodeIO, resolvePackageAsset } from '../../src/io/nodejs-io';
 import { heldModelTensors } from '../../src/models/held-tensors';
 import { defaultFusionConfig, initFusion } from '../../src/models/fusion';
 import type { WeightsValue } from '../../src/models/fusion/runtime';
 import { initBackend } from '../../src/runtime/backend';
 import { Executor } from '../../src/runtime/executor';
 import { Rng } from '../../src/util/rng';
-import { saveWeightsFiles } from '../../src/io/weights-file-fs';
+import { saveWeightsFiles } from '../../src/io/weights-file-nodejs';
 
 beforeAll(async () => {
   await initBackend('wasm');

@@ -9,7 +9,7 @@ import { drawOcclusion } from '../../src/context/occluders';
 import { compilePipeline } from '../../src/graph/compile';
 import type { Pipeline } from '../../src/graph/schema';
 import type { EmbeddingsValue } from '../../src/graph/values';
-import { createNodeIO, resolvePackageAsset } from '../../src/io/node-io';
+import { createNodeIO, resolvePackageAsset } from '../../src/io/nodejs-io';
 import type { WeightsValue } from '../../src/models/fusion/runtime';
 import { heldModelTensors } from '../../src/models/held-tensors';
 import { loadMobileFaceNet, type MobileFaceNet } from '../../src/models/mobilefacenet';
@@ -18,7 +18,7 @@ import { initBackend } from '../../src/runtime/backend';
 import { Executor } from '../../src/runtime/executor';
 import { Rng } from '../../src/util/rng';
 import { buildStudentData, coverageMap, initialStudentWeights, studentConfig, trainStudent, type FaceRow, type StudentEpochLog } from '../../src/train/student';
-import { saveWeightsFiles } from '../../src/io/weights-file-fs';
+import { saveWeightsFiles } from '../../src/io/weights-file-nodejs';
 
 let net: MobileFaceNet;
 beforeAll(async () => {

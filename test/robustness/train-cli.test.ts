@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { faceflow } from '../faceflow-cli';
 import { alignFaces, alignParams } from '../../nodes/align';
 import type { DetectionsValue } from '../../src/graph/values';
-import { createNodeIO, encodePngNode, resolvePackageAsset } from '../../src/io/node-io';
+import { createNodeIO, encodePngNode, resolvePackageAsset } from '../../src/io/nodejs-io';
 import { detectFaces, loadMtcnn } from '../../src/models/mtcnn';
 import { initBackend } from '../../src/runtime/backend';
-import { loadWeightsFiles } from '../../src/io/weights-file-fs';
+import { loadWeightsFiles } from '../../src/io/weights-file-nodejs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const preset = path.join(root, 'test/robustness/fixtures/mtcnn-attention.json');

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createNodeIO } from '../../src/io/node-io';
+import { createNodeIO } from '../../src/io/nodejs-io';
 import { loadMtcnn } from '../../src/models/mtcnn';
 import { initBackend } from '../../src/runtime/backend';
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { PIPELINE_SCHEMA_ID, PIPELINE_VERSION, type Pipeline } from '../../graph/schema';
 import type { DetectionsValue, ImageValue } from '../../graph/values';
-import { encodePngNode } from '../../io/node-io';
+import { encodePngNode } from '../../io/nodejs-io';
 import { BACKENDS } from '../../runtime/backend';
 import { parseCommandArgs } from '../args';
 import { UsageError } from '../errors';

@@ -7,7 +7,7 @@ import type { Pipeline } from '../../graph/schema';
 import type { DetectionsValue, EmbeddingsValue, FacesValue } from '../../graph/values';
 import type { ContextValue } from '../../context/vector';
 import { findEmbeddingsOutput } from '../../eval/embed-items';
-import { fileRunItem } from '../../eval/datasets-node';
+import { fileRunItem } from '../../eval/datasets-nodejs';
 import { listPartFiles, manifestName, readStoredFile, rowsToArrow, FORMAT, type EmbeddingRow, type ShardManifest } from '../../eval/stored-embeddings';
 import type { ItemResult } from '../../runtime/executor';
 import { defaultWorkers, nodejsHost } from '../../runtime/nodejs-host';

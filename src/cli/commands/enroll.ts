@@ -1,4 +1,4 @@
-import { fileRunItems, readIdentityFolder } from '../../eval/datasets-node';
+import { fileRunItems, readIdentityFolder } from '../../eval/datasets-nodejs';
 import { embedItems, findEmbeddingsOutput } from '../../eval/embed-items';
 import { enroll } from '../../eval/gallery';
 import { loadGalleryFile, saveGalleryFile } from '../../eval/gallery-file';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { isImageValue } from '../../graph/values';
-import { encodePngNode } from '../../io/node-io';
+import { encodePngNode } from '../../io/nodejs-io';
 import { parseCommandArgs } from '../args';
 import { UsageError } from '../errors';
 import { listInputs } from '../inputs';

@@ -5,11 +5,11 @@ import { registry } from '../../../nodes';
 import { ALIGN_TEMPLATES, templatePoints, type TemplateName } from '../../../nodes/align/templates';
 import { OCCLUSION_KINDS } from '../../context/occluders';
 import { DEFAULT_OCC_CONFIG } from '../../context/occlusion-classifier';
-import { fileRunItems, readIdentityFolder, readPairsDataset, type DatasetImage } from '../../eval/datasets-node';
+import { fileRunItems, readIdentityFolder, readPairsDataset, type DatasetImage } from '../../eval/datasets-nodejs';
 import { PairsFileError } from '../../eval/lfw';
 import type { Pipeline } from '../../graph/schema';
 import type { FacesValue } from '../../graph/values';
-import { createNodeIO } from '../../io/node-io';
+import { createNodeIO } from '../../io/nodejs-io';
 import { loadMobileFaceNetTail } from '../../models/gate/mobilefacenet-tail';
 import { BACKENDS } from '../../runtime/backend';
 import type { ItemOutputs } from '../../train/collect';
@@ -21,7 +21,7 @@ import {
   collectPasses, collectTargetRows, createTrainable, identityLabeler, OCCLUDE_SETTINGS, splitIdentities, stackPasses,
   pairsFromRows, trainingRecord, trainingSummary, trainPasses, type TrainPass,
 } from '../../train/session';
-import { saveWeightsFiles } from '../../io/weights-file-fs';
+import { saveWeightsFiles } from '../../io/weights-file-nodejs';
 import { trainBackbone, type BackboneArgs } from './train-backbone';
 import { parseCommandArgs } from '../args';
 import { UsageError } from '../errors';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createNodeIO } from '../../io/node-io';
+import { createNodeIO } from '../../io/nodejs-io';
 import { initBackend } from '../../runtime/backend';
 import { Rng } from '../../util/rng';
 import { loadMobileFaceNet } from '../mobilefacenet';

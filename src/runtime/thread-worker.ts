@@ -2,11 +2,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { createItemRunner } from './item-runner';
-import { createNodeIO, setMaxImagePixels } from '../io/node-io';
-import { setFileAccessPolicy } from '../io/file-policy-node';
-import { nodeOutputCache } from './disk-cache-node';
+import { createNodeIO, setMaxImagePixels } from '../io/nodejs-io';
+import { setFileAccessPolicy } from '../io/file-policy-nodejs';
+import { nodeOutputCache } from './disk-cache-nodejs';
 
-if (!parentPort) throw new Error('node-worker.ts must run in a worker thread');
+if (!parentPort) throw new Error('thread-worker.ts must run in a worker thread');
 // the parent's file access policy and pixel cap (src/runtime/pool.ts)
 if (workerData?.fileAccess) setFileAccessPolicy(workerData.fileAccess);
 if (workerData?.maxPixels) setMaxImagePixels(workerData.maxPixels);

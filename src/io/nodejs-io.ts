@@ -7,7 +7,7 @@ import type { HostIO } from '../graph/node-definition';
 import { UserError } from '../graph/errors';
 import type { ImageValue } from '../graph/values';
 import { FileAccessError, type FileKind } from './file-policy';
-import { readFileWithPolicy } from './file-policy-node';
+import { readFileWithPolicy } from './file-policy-nodejs';
 import { checkImageBytes, DEFAULT_MAX_PIXELS, sniffImageFormat } from './image-header';
 
 export { sniffImageFormat };
@@ -96,7 +96,7 @@ export function resolvePackageAsset(packagePath: string): string {
 }
 
 /**
- * Read a file under the process's file access policy (src/io/file-policy-node.ts): inside an
+ * Read a file under the process's file access policy (src/io/file-policy-nodejs.ts): inside an
  * allowed folder, a regular file, no larger than its kind's cap. Errors are user errors that
  * name the file and the rule.
  */
