@@ -1,6 +1,7 @@
 import { accessSync, constants, rmSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { UserError } from '../graph/errors';
 import { UsageError } from './errors';
 
 /**
@@ -94,17 +95,22 @@ function writeStdout(data: string | Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => process.stdout.write(data, (e) => (e ? reject(e) : resolve())));
 }
 
-/** Write a file atomically (`-`: to stdout): to `<file>.partial-<pid>` first, then renamed over `file`. Errors are UsageErrors naming the file. */
-export async function writeOutputFile(file: string, data: string | Uint8Array): Promise<void> {
-  if (file === '-') return writeStdout(data);
+/**
+ * Write a file atomically (`-`: to stdout): to `<file>.partial-<pid>` first, then renamed over
+ * `file`. `data` may be a function that writes the temporary file itself (a streamed output).
+ * Errors are UsageErrors naming the file.
+ */
+export async function writeOutputFile(file: string, data: string | Uint8Array | ((tmp: string) => Promise<void>)): Promise<void> {
+  if (file === '-' && typeof data !== 'function') return writeStdout(data);
   const tmp = `${file}.partial-${process.pid}`;
   track(tmp);
   try {
     await mkdir(path.dirname(path.resolve(file)), { recursive: true });
-    await writeFile(tmp, data);
+    await (typeof data === 'function' ? data(tmp) : writeFile(tmp, data));
     await rename(tmp, file);
   } catch (e) {
     await rm(tmp, { force: true });
+    if (e instanceof UserError) throw e; // a streamed output's own refusal (merge: a duplicate row)
     throw new UsageError(`${file}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   } finally {
     untrack(tmp);

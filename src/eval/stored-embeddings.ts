@@ -68,8 +68,8 @@ export function rowSchema(metadata: Record<string, string> = {}): Schema {
   ], new Map(Object.entries({ 'faceflow.format': FORMAT, 'faceflow.format_version': FORMAT_VERSION, ...metadata })));
 }
 
-/** Rows -> Arrow IPC file bytes, with the metadata on the schema. */
-export function rowsToArrow(rows: EmbeddingRow[], metadata: Record<string, string>): Uint8Array {
+/** Rows -> an Arrow table with the metadata on its schema. */
+export function rowsToTable(rows: EmbeddingRow[], metadata: Record<string, string>): Table {
   const schema = rowSchema(metadata);
   const columns: Record<string, Vector> = {};
   for (const field of schema.fields) {
@@ -79,7 +79,12 @@ export function rowsToArrow(rows: EmbeddingRow[], metadata: Record<string, strin
   const table = new Table(columns);
   // the table's schema is inferred from the vectors; the metadata is added to it
   for (const [k, v] of schema.metadata) table.schema.metadata.set(k, v);
-  return tableToIPC(table, 'file');
+  return table;
+}
+
+/** Rows -> Arrow IPC file bytes, with the metadata on the schema. */
+export function rowsToArrow(rows: EmbeddingRow[], metadata: Record<string, string>): Uint8Array {
+  return tableToIPC(rowsToTable(rows, metadata), 'file');
 }
 
 export interface StoredFile {
@@ -160,10 +165,10 @@ export function manifestName(shard: number, shards: number): string {
 }
 
 /**
- * Every shard's manifest and parts in an embed output folder, checked: all shards 0..n-1 complete,
- * one preset hash, no (path, face_index) twice. Rows in shard order, then part order.
+ * Every shard's manifest in an embed output folder, checked: all shards 0..n-1 there and
+ * complete, one split, one preset hash. In shard order.
  */
-export async function collectShards(dir: string): Promise<{ rows: EmbeddingRow[]; metadata: Record<string, string>; manifests: ShardManifest[] }> {
+export async function readShardManifests(dir: string): Promise<ShardManifest[]> {
   const names = await readdir(dir).catch(() => {
     throw new StoredEmbeddingsError(`${dir}: cannot read the folder`);
   });
@@ -185,17 +190,36 @@ export async function collectShards(dir: string): Promise<{ rows: EmbeddingRow[]
     if (!m || !m.complete) missing.push(i);
   }
   if (missing.length) throw new StoredEmbeddingsError(`${dir}: shard(s) ${missing.join(', ')} of ${shards} missing or unfinished; run (or --resume) faceflow embed --shard <i>/${shards} for them`);
-  manifests.sort((a, b) => a.shard - b.shard);
+  return manifests.sort((a, b) => a.shard - b.shard);
+}
+
+/** A shard's parts, one file at a time, each checked to carry its manifest's preset hash. */
+export async function* shardParts(dir: string, m: ShardManifest): AsyncGenerator<StoredFile> {
+  for (const part of m.parts) {
+    const f = await readStoredFile(path.join(dir, part));
+    if (f.metadata['faceflow.preset_hash'] !== m.preset_hash) throw new StoredEmbeddingsError(`${f.file}: made by another preset than its shard's manifest`);
+    yield f;
+  }
+}
+
+/** The key merge sorts and checks duplicates by. */
+const rowKey = (r: EmbeddingRow) => `${r.path}\u0000${r.face_index}`;
+
+/**
+ * Every shard's rows in an embed output folder (checked as readShardManifests does, and no
+ * (path, face_index) twice). Rows in shard order, then part order. All in memory: for eval and
+ * identify; merge streams instead.
+ */
+export async function collectShards(dir: string): Promise<{ rows: EmbeddingRow[]; metadata: Record<string, string>; manifests: ShardManifest[] }> {
+  const manifests = await readShardManifests(dir);
   const rows: EmbeddingRow[] = [];
   const seen = new Set<string>();
   let metadata: Record<string, string> = {};
   for (const m of manifests) {
-    for (const part of m.parts) {
-      const f = await readStoredFile(path.join(dir, part));
-      if (f.metadata['faceflow.preset_hash'] !== m.preset_hash) throw new StoredEmbeddingsError(`${f.file}: made by another preset than its shard's manifest`);
+    for await (const f of shardParts(dir, m)) {
       metadata = f.metadata;
       for (const r of f.rows) {
-        const key = `${r.path}\u0000${r.face_index}`;
+        const key = rowKey(r);
         if (seen.has(key)) throw new StoredEmbeddingsError(`${f.file}: duplicate row for ${r.path} face ${r.face_index}`);
         seen.add(key);
         rows.push(r);

@@ -18,10 +18,15 @@ const row = (p: string, i: number, e: number[] | null, extra: Partial<EmbeddingR
   embedding: e ? Float32Array.from(e) : null, failed_detection: !e, context: null, masked: null, twin: null, twin_weight: null, error: null, ...extra,
 });
 
-async function writeShard(dir: string, shard: number, shards: number, rows: EmbeddingRow[], hash = 'h1', complete = true) {
-  const part = `shard-${shard}-of-${shards}.part-000000.arrow`;
-  await writeFile(path.join(dir, part), rowsToArrow(rows, { 'faceflow.preset_hash': hash, 'faceflow.model': 'm', 'faceflow.shard': `${shard}/${shards}` }));
-  const m: ShardManifest = { format: 'faceflow/embeddings', shard, shards, preset_hash: hash, preset: 'p.json', model: 'm', images: rows.length, rows: rows.length, parts: [part], complete };
+async function writeShard(dir: string, shard: number, shards: number, rows: EmbeddingRow[], hash = 'h1', complete = true, partSize = Infinity) {
+  const parts: string[] = [];
+  for (let k = 0; k === 0 || k * partSize < rows.length; k++) {
+    const part = `shard-${shard}-of-${shards}.part-${String(k).padStart(6, '0')}.arrow`;
+    const slice = rows.slice(k * partSize, (k + 1) * partSize);
+    await writeFile(path.join(dir, part), rowsToArrow(slice, { 'faceflow.preset_hash': hash, 'faceflow.model': 'm', 'faceflow.shard': `${shard}/${shards}` }));
+    parts.push(part);
+  }
+  const m: ShardManifest = { format: 'faceflow/embeddings', shard, shards, preset_hash: hash, preset: 'p.json', model: 'm', images: rows.length, rows: rows.length, parts, complete };
   await writeFile(path.join(dir, manifestName(shard, shards)), JSON.stringify(m));
 }
 
@@ -60,6 +65,47 @@ describe('stored embeddings files', () => {
     expect(t.getChild('path')!.toArray()).toEqual(['0/z.jpg', 'a/1.jpg', 'b/1.jpg']);
     await rm(dir, { recursive: true });
   });
+
+  it('merge streams many parts of several shards into record batches, in (path, face) order, and refuses a row in two shards', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'faceflow-merge-stream-'));
+    const r = rng(3);
+    // 6,000 images in 3 shards (by a hash-like spread), parts of 500 rows; some images with 12 faces
+    const all: EmbeddingRow[] = [];
+    const byShard: EmbeddingRow[][] = [[], [], []];
+    for (let i = 0; i < 6000; i++) {
+      const p = `id${String(i % 977).padStart(4, '0')}/img_${i}.jpg`;
+      const faces = i % 500 === 0 ? 12 : 1;
+      for (let f = 0; f < faces; f++) {
+        const x = row(p, f, [r(), r(), r()]);
+        all.push(x);
+        byShard[(i * 2654435761) % 3].push(x);
+      }
+    }
+    const order = (a: EmbeddingRow, b: EmbeddingRow) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.face_index - b.face_index);
+    for (let s = 0; s < 3; s++) await writeShard(dir, s, 3, byShard[s].sort(order), 'h1', true, 500);
+    const out = path.join(dir, 'merged.arrow');
+    const res = await faceflow('merge', dir, '--out', out);
+    expect(res.code, res.stderr).toBe(0);
+    const { readFile } = await import('node:fs/promises');
+    const t = tableFromIPC(await readFile(out));
+    expect(t.batches.length).toBeGreaterThan(1); // written batch by batch (4,096 rows), not as one table
+    expect(t.numRows).toBe(all.length);
+    const want = all.sort(order);
+    expect(t.getChild('path')!.toArray()).toEqual(want.map((x) => x.path));
+    expect(Array.from(t.getChild('face_index')!.toArray())).toEqual(want.map((x) => x.face_index));
+    const back = await readStoredFile(out);
+    expect(back.rows[123].embedding).toEqual(want[123].embedding);
+    expect(back.metadata['faceflow.shards']).toBe('3');
+    // the same image in shards 0 and 2: one line, exit 2, no output file left
+    await writeShard(dir, 2, 3, [...byShard[2], byShard[0][5]].sort(order), 'h1', true, 500);
+    const dup = path.join(dir, 'dup.arrow');
+    const bad = await faceflow('merge', dir, '--out', dup);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`duplicate row for ${byShard[0][5].path} face ${byShard[0][5].face_index} (in two shards)`);
+    const { readdir } = await import('node:fs/promises');
+    expect((await readdir(dir)).filter((f) => f.startsWith('dup.arrow'))).toEqual([]);
+    await rm(dir, { recursive: true });
+  }, 300_000);
 });
 
 describe('top-k identification', () => {
