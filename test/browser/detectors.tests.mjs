@@ -1,5 +1,7 @@
 // Two detectors (MTCNN, SSD + 68 landmarks) in the lab, and calibrated match scores.
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { assert } from './harness.mjs';
 import { freshLab, importPreset, nextRun, node, runs, shot, statuses } from './lab.tests.mjs';
 
@@ -163,6 +165,43 @@ export const detectorTests = [
       await field.fill(`/${CALIBRATION}`);
       await field.press('Enter');
       assert((await nextRun(page, r2)) === 'done', 'the good file again');
+    },
+  },
+  {
+    name: 'calibration: a dataset run in Experiments draws its reliability diagram with the ECE of the raw score and of Platt and isotonic scored k-fold',
+    async run({ page, url }) {
+      await openLab(page, url);
+      const lfw = path.resolve('../shared/datasets/lfw-dev/images');
+      if (!fs.existsSync(lfw)) return console.log('       skipped: ../shared/datasets/lfw-dev is not there');
+      // 12 lfw-dev people with two photos each: 24 images, 276 pairs by folder (12 of the same person)
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faceflow-rel-'));
+      const root = path.join(dir, 'lfw-12x2');
+      const people = fs.readdirSync(lfw).sort().filter((d) => fs.readdirSync(path.join(lfw, d)).length >= 2).slice(0, 12);
+      for (const who of people) {
+        fs.mkdirSync(path.join(root, who), { recursive: true });
+        for (const f of fs.readdirSync(path.join(lfw, who)).sort().slice(0, 2)) fs.copyFileSync(path.join(lfw, who, f), path.join(root, who, f));
+      }
+      assert((await importAndRun(page, 'baseline-mtcnn-facenet.json', preset('baseline-mtcnn-facenet'))) === 'done', 'baseline graph');
+      await page.locator('[data-testid=open-experiments]').click();
+      const panel = page.locator('[data-testid=experiments]');
+      await panel.locator('[data-testid=dataset-dir]').setInputFiles(root);
+      await panel.locator('[data-testid=dataset-summary][data-images="24"]').waitFor();
+      const charts = panel.locator('[data-testid=reliability-chart]');
+      const before = await charts.count();
+      await panel.locator('[data-testid=dataset-run]').click();
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid=reliability-chart]').length > n, before, { polling: 250, timeout: 300_000 });
+      const chart = charts.last();
+      await chart.scrollIntoViewIfNeeded();
+      const ece = await chart.evaluate((e) => ({ raw: Number(e.dataset.eceRaw), platt: Number(e.dataset.ecePlatt), isotonic: Number(e.dataset.eceIsotonic) }));
+      console.log(`       ECE on 276 lfw-dev pairs (10-fold): raw ${ece.raw.toFixed(3)}, Platt ${ece.platt.toFixed(3)}, isotonic ${ece.isotonic.toFixed(3)}`);
+      assert(Object.values(ece).every((v) => v >= 0 && v <= 1), `ECEs in [0, 1]: ${JSON.stringify(ece)}`);
+      // a cosine read as a probability is far off (mismatched faces score 0-0.4 yet are never the same person); the fits are not
+      assert(ece.raw > 0.05 && ece.isotonic < ece.raw / 2 && ece.platt < ece.raw / 2, `calibrated ECE well below the raw score's: ${JSON.stringify(ece)}`);
+      await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=reliability-chart]')].at(-1).querySelectorAll('.recharts-line-curve').length === 3, null, { polling: 100, timeout: 10_000 });
+      assert((await chart.locator('[data-testid=ece]').innerText()).includes(`isotonic ${ece.isotonic.toFixed(3)}`), 'the ECE is written above the diagram');
+      await shot(page, 'experiments-reliability');
+      await page.locator('[data-testid=close-big-view]').click();
+      fs.rmSync(dir, { recursive: true, force: true });
     },
   },
 ];
