@@ -19,14 +19,15 @@ import { faceApiBaseline } from './faceapi-baseline';
 import { describeSpeed, machineSpeed } from './machine';
 
 /**
- * `npm run bench -- speed [--images 200] [--workers 2] [--profile 30] [--out file]`: issue 15's
+ * `npm run bench -- speed [--images 200] [--blocks 4] [--workers 2] [--profile 30] [--out file]`: issue 15's
  * speed figures, each as a ratio against a peer measured in the same run, on the same lfw-dev
  * images (250x250, spread evenly over the set):
  *  - MTCNN, one thread each: our cascade (tfjs-wasm, in this process) against facenet-pytorch's
  *    MTCNN (../shared/peers/facenet-pytorch-mtcnn, PyTorch CPU, T=1), median ms per image of the
- *    detector alone (images decoded beforehand on both sides, one warm-up image). Ours runs
- *    before and after the peer; the ratio uses the mean of the two medians, so load that changes
- *    during the run is shared out. The peer is skipped with a message where
+ *    detector alone (images decoded beforehand on both sides, one warm-up image). The images are
+ *    split into `--blocks` blocks timed in turn, ours then the peer on the same block, and the
+ *    ratio is the median of the blocks' ratios: on a loaded machine each pair of medians is taken
+ *    under about the same load. The peer is skipped with a message where
  *    `/usr/bin/python3 -c "import torch"` fails (Debian's python3-torch is not installed).
  *  - End to end (decode, MTCNN, align, MobileFaceNet with flip: presets/baseline-mtcnn-facenet.json)
  *    against face-api 1.7.15 (SSD + 68 landmarks + dlib ResNet), both on `--workers` worker
@@ -54,7 +55,7 @@ export function spreadImages(all: string[], n: number): string[] {
   return Array.from({ length: n }, (_, i) => all[Math.floor((i * all.length) / n)]);
 }
 
-/** Median ms per image of our cascade, one warm-up image first, as time_dir.py does. */
+/** Our cascade's ms on each image (one warm-up image first, as time_dir.py does), stage ms and faces found. */
 async function timeOurs(nets: MtcnnNets, images: ImageValue[]) {
   await detectFaces(nets, images[0]);
   const ms: number[] = [];
@@ -69,7 +70,35 @@ async function timeOurs(nets: MtcnnNets, images: ImageValue[]) {
     stage.onet.push(r.ms.onet);
     if (r.faces.length) found++;
   }
-  return { n: images.length, median_ms: median(ms), stage_median_ms: { pnet: median(stage.pnet), rnet: median(stage.rnet), onet: median(stage.onet) }, found: found / images.length };
+  return { ms, stage, found };
+}
+
+/** Ours and the peer in turn on each block of the images; the ratio is the median of the blocks' ratios. */
+async function compareMtcnn(nets: MtcnnNets, files: string[], images: ImageValue[], blocks: number) {
+  const size = Math.ceil(files.length / blocks);
+  const ms: number[] = [];
+  const stage = { pnet: [] as number[], rnet: [] as number[], onet: [] as number[] };
+  let found = 0;
+  const rows: { images: number; ours_median_ms: number; peer_median_ms?: number; peer_found?: number; ratio?: number }[] = [];
+  let skipped: string | undefined;
+  for (let at = 0; at < files.length; at += size) {
+    const ours = await timeOurs(nets, images.slice(at, at + size));
+    ms.push(...ours.ms);
+    for (const k of ['pnet', 'rnet', 'onet'] as const) stage[k].push(...ours.stage[k]);
+    found += ours.found;
+    const peer = skipped ? undefined : timePeer(files.slice(at, at + size));
+    if (peer && 'skipped' in peer) skipped = peer.skipped;
+    const row = { images: ours.ms.length, ours_median_ms: median(ours.ms) };
+    rows.push(peer && 'median_ms' in peer ? { ...row, peer_median_ms: peer.median_ms, peer_found: peer.found, ratio: peer.median_ms / row.ours_median_ms } : row);
+    console.log(`block ${rows.length}: ours ${row.ours_median_ms.toFixed(1)} ms${peer && 'median_ms' in peer ? `, facenet-pytorch ${peer.median_ms.toFixed(1)} ms` : ''} (load ${os.loadavg()[0].toFixed(1)})`);
+  }
+  const ratios = rows.flatMap((r) => (r.ratio ? [r.ratio] : []));
+  return {
+    images: ms.length, ours_median_ms: median(ms), ours_found: found / ms.length,
+    stage_median_ms: { pnet: median(stage.pnet), rnet: median(stage.rnet), onet: median(stage.onet) },
+    peer: skipped ? { skipped } : { median_of_block_medians_ms: median(rows.map((r) => r.peer_median_ms!)), torch: torchVersion() },
+    blocks: rows, ratio_vs_peer: ratios.length ? median(ratios) : undefined,
+  };
 }
 
 type PeerResult = { n: number; median_ms: number; mean_ms: number; found: number };
@@ -132,6 +161,7 @@ export async function benchSpeed(args: string[]): Promise<unknown> {
       images: { type: 'string', default: '200' },
       workers: { type: 'string', default: '2' },
       profile: { type: 'string', default: '30' },
+      blocks: { type: 'string', default: '4' },
       out: { type: 'string', default: path.join(REPO, 'bench/results/speed.json') },
     },
   });
@@ -148,10 +178,7 @@ export async function benchSpeed(args: string[]): Promise<unknown> {
   const machineBefore = await machineSpeed();
   const nets = await loadMtcnn(createNodeIO());
   const decoded = files.map(readImage);
-  const oursBefore = await timeOurs(nets, decoded);
-  const peer = timePeer(files);
-  const oursAfter = await timeOurs(nets, decoded);
-  const oursMs = (oursBefore.median_ms + oursAfter.median_ms) / 2;
+  const mtcnn = await compareMtcnn(nets, files, decoded, Math.max(1, Number(values.blocks)));
   const profileCount = Math.min(Number(values.profile), decoded.length);
   const profile = profileCount > 0 ? await profileCascade(nets, decoded.slice(0, profileCount)) : undefined;
 
@@ -163,7 +190,6 @@ export async function benchSpeed(args: string[]): Promise<unknown> {
   const machineAfter = await machineSpeed();
 
   const oursIps = files.length / ours.run.seconds;
-  const mtcnn = { ours_before: oursBefore, ours_after: oursAfter, ours_median_ms: oursMs, peer, ratio_vs_peer: 'median_ms' in peer ? peer.median_ms / oursMs : undefined };
   const perNode = Object.fromEntries(Object.entries(ours.run.timings).map(([id, t]) => [id, t.runs ? t.ms / t.runs : 0]));
   const e2e = {
     workers, images: files.length,
@@ -174,15 +200,13 @@ export async function benchSpeed(args: string[]): Promise<unknown> {
 
   console.log(`before: ${describeSpeed(machineBefore)}\nafter:  ${describeSpeed(machineAfter)}\nload average at the end ${load()}`);
   console.log(`\nMTCNN, one thread, ${files.length} images 250x250 (median ms per image)`);
-  console.log('| detector | median ms | found | x facenet-pytorch |\n|---|---|---|---|');
-  const ratio = (ms: number) => ('median_ms' in peer ? (peer.median_ms / ms).toFixed(2) : '-');
-  console.log(`| ours (before the peer) | ${oursBefore.median_ms.toFixed(1)} | ${oursBefore.found.toFixed(3)} | ${ratio(oursBefore.median_ms)} |`);
-  console.log(`| ours (after the peer) | ${oursAfter.median_ms.toFixed(1)} | ${oursAfter.found.toFixed(3)} | ${ratio(oursAfter.median_ms)} |`);
-  if ('median_ms' in peer) console.log(`| facenet-pytorch MTCNN (torch ${torchVersion()}) | ${peer.median_ms.toFixed(1)} | ${peer.found.toFixed(3)} | 1.00 |`);
-  else console.log(`facenet-pytorch skipped: ${peer.skipped}`);
-  if (mtcnn.ratio_vs_peer) console.log(`MTCNN ratio (mean of our two medians): ${mtcnn.ratio_vs_peer.toFixed(2)}x facenet-pytorch`);
-  const st = oursBefore.stage_median_ms;
-  console.log(`stage medians (ours, before): P-Net ${st.pnet.toFixed(1)} ms, R-Net ${st.rnet.toFixed(1)} ms, O-Net ${st.onet.toFixed(1)} ms`);
+  console.log('| block | images | ours ms | facenet-pytorch ms | ratio |\n|---|---|---|---|---|');
+  mtcnn.blocks.forEach((b, i) => console.log(`| ${i + 1} | ${b.images} | ${b.ours_median_ms.toFixed(1)} | ${b.peer_median_ms?.toFixed(1) ?? '-'} | ${b.ratio?.toFixed(2) ?? '-'} |`));
+  if ('skipped' in mtcnn.peer) console.log(`facenet-pytorch skipped: ${mtcnn.peer.skipped}`);
+  else console.log(`MTCNN: ours ${mtcnn.ratio_vs_peer!.toFixed(2)}x facenet-pytorch's speed (median of the blocks' ratios; torch ${mtcnn.peer.torch})`);
+  console.log(`images with a face: ours ${mtcnn.ours_found.toFixed(3)}${mtcnn.blocks[0]?.peer_found !== undefined ? `, facenet-pytorch ${median(mtcnn.blocks.map((b) => b.peer_found!)).toFixed(3)} (median over blocks)` : ''}`);
+  const st = mtcnn.stage_median_ms;
+  console.log(`stage medians (ours): P-Net ${st.pnet.toFixed(1)} ms, R-Net ${st.rnet.toFixed(1)} ms, O-Net ${st.onet.toFixed(1)} ms`);
   if (profile) {
     console.log(`\nprofile over ${profileCount} images, ms per image (tf.profile adds its own overhead)`);
     console.log('| stage | wall | conv+dense | pool | resample | other kernels | JS + dispatch |\n|---|---|---|---|---|---|---|');
