@@ -12,7 +12,7 @@ import { nodejsRun } from '../src/runtime/nodejs-host';
 import { runPipeline, throwIfRunFailed } from '../src/runtime/run';
 import { fileRunItems, readPairsDataset } from '../src/eval/datasets-nodejs';
 import type { FacesValue, Point } from '../src/graph/values';
-import type { WeightsValue } from '../src/models/fusion/runtime';
+import type { WeightsValue } from '../src/graph/values';
 
 /**
  * `npm run bench -- gate-ratio [--preset presets/robust-masked.json] [--set mfr2-dev] [--workers 2]`:

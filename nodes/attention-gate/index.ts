@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineNode } from '../../src/graph/node-definition';
 import type { EmbeddingsValue, FeatureMapValue } from '../../src/graph/values';
 import { l2Normalize } from '../../src/models/fusion/common';
-import type { WeightsValue } from '../../src/models/fusion/runtime';
+import type { WeightsValue } from '../../src/graph/values';
 import { applyGate } from '../../src/models/gate/gate';
 import { loadMobileFaceNetTail } from '../../src/models/gate/mobilefacenet-tail';
 import { getGate } from '../../src/models/gate/runtime';

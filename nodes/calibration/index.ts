@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineNode } from '../../src/graph/node-definition';
+import type { PortValueOf } from '../../src/graph/port-values';
 import { calibrate, expectedCalibrationError, parseCalibration, rawProbability } from '../../src/eval/calibration';
 
 interface Scored { score: number; same?: boolean; probability?: number }
@@ -35,6 +36,7 @@ export const calibrationNode = defineNode({
         eceRaw: expectedCalibrationError(labelled.map((s) => rawProbability(s.score)), labelled.map((s) => s.same!)),
       } : {}),
     });
-    return { scores: out };
+    // the input's own shape, with probabilities and the calibration added
+    return { scores: out as unknown as PortValueOf<'Scores'> };
   },
 });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { maskedFlags, type ContextValue } from '../../src/context/vector';
 import { defineNode } from '../../src/graph/node-definition';
 import type { FacesValue } from '../../src/graph/values';
-import type { WeightsValue } from '../../src/models/fusion/runtime';
+import type { WeightsValue } from '../../src/graph/values';
 import { loadBackbone } from '../../src/models/mobilefacenet/student-runtime';
 import { embedFaces } from './embed';
 import { embedRouted } from './route';

@@ -1,5 +1,5 @@
 import type { EmbeddingsValue, FacesValue } from '../../src/graph/values';
-import type { WeightsValue } from '../../src/models/fusion/runtime';
+import type { WeightsValue } from '../../src/graph/values';
 import { embedFaces } from '../mobilefacenet/embed';
 
 /** Where the patch positions of a sensitivity map lie on the aligned crop (crop pixels). */

@@ -73,6 +73,12 @@ export interface Match {
   ranked: { name: string; score: number }[];
 }
 
+/** The identify node's Scores output: per probe the best identity (null when rejected), its score and the top 5. */
+export interface MatchesValue {
+  matches: { probe: string; label: string; identity: string | null; score: number; top: { name: string; score: number }[] }[];
+  threshold: number | null;
+}
+
 /**
  * Rank the gallery for one probe; with `threshold`, reject (identity null) below it (open set).
  * A probe the context calls masked is also compared with the identities' masked templates, like

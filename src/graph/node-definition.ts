@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { PortValueOf } from './port-values';
 import type { PortType } from './ports';
 import type { ImageValue } from './values';
 import type { FileKind } from '../io/file-policy';
@@ -64,7 +65,18 @@ export interface KernelContext {
   report(summary: Record<string, unknown>): void;
 }
 
-type PortValues<P extends Record<string, PortSpec>> = { [K in keyof P]: any };
+type PortValue<S extends PortSpec> = S extends { optional: true } ? PortValueOf<S['type']> | undefined : PortValueOf<S['type']>;
+/** An item kernel's inputs, typed from its ports through the port-type -> value-type map (src/graph/port-values.ts). */
+export type PortValues<P extends Record<string, PortSpec>> = { [K in keyof P]: PortValue<P[K]> };
+/** A kernel's outputs: each port's value, or null where the node makes none (e.g. features when not tapped). */
+export type PortOutputs<P extends Record<string, PortSpec>> = { [K in keyof P]: PortValueOf<P[K]['type']> | null };
+/**
+ * An aggregate kernel's inputs: per port the array of values over the items, or one value when
+ * another final-phase node feeds it; which one depends on the graph, so the kernel states it.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AggregateInputs<P extends Record<string, PortSpec>> = { [K in keyof P]: any };
+type NodeMode = 'item' | 'aggregate';
 
 /**
  * A node type: data (ports, params schema, docs) plus a kernel. `item` nodes run once per
@@ -75,13 +87,14 @@ export interface NodeDefinition<
   I extends Record<string, PortSpec> = Record<string, PortSpec>,
   O extends Record<string, PortSpec> = Record<string, PortSpec>,
   S extends z.ZodObject = z.ZodObject,
+  M extends NodeMode = NodeMode,
 > {
   type: string;
   title: string;
   category: NodeCategory;
   /** One line on what the node does. */
   doc: string;
-  mode: 'item' | 'aggregate';
+  mode: M;
   inputs: I;
   outputs: O;
   /** Params as a zod object: every field has a default and a `.describe()` line. */
@@ -101,14 +114,17 @@ export interface NodeDefinition<
   defaultThreshold?: number;
   /** Its stage in an MTCNN cascade built from stage nodes (the lab's cascade view). */
   cascadeStage?: CascadeStageName;
-  kernel(inputs: PortValues<I>, params: z.output<S>, ctx: KernelContext): Promise<PortValues<O>> | PortValues<O>;
+  kernel(inputs: M extends 'aggregate' ? AggregateInputs<I> : PortValues<I>, params: z.output<S>, ctx: KernelContext): Promise<PortOutputs<O>> | PortOutputs<O>;
 }
 
-export type AnyNodeDefinition = NodeDefinition<Record<string, PortSpec>, Record<string, PortSpec>, z.ZodObject>;
+/** A node type as the engine holds it: values are checked where they are made (defineNode), so here they are plain data. */
+export type AnyNodeDefinition = Omit<NodeDefinition, 'kernel'> & {
+  kernel(inputs: Record<string, unknown>, params: Record<string, unknown>, ctx: KernelContext): Promise<Record<string, unknown>> | Record<string, unknown>;
+};
 
-/** Identity function that keeps the literal port and param types for the kernel's signature. */
-export function defineNode<I extends Record<string, PortSpec>, O extends Record<string, PortSpec>, S extends z.ZodObject>(
-  def: NodeDefinition<I, O, S>,
+/** Identity function that keeps the literal port and param types, so the kernel's inputs, params and outputs are typed. */
+export function defineNode<I extends Record<string, PortSpec>, O extends Record<string, PortSpec>, S extends z.ZodObject, M extends NodeMode>(
+  def: NodeDefinition<I, O, S, M>,
 ): AnyNodeDefinition {
   return def as unknown as AnyNodeDefinition;
 }

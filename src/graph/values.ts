@@ -104,3 +104,15 @@ export interface CandidatesValue {
   /** P-Net only: per pyramid level, the face probability of each 12x12 window (stride 2), row-major. */
   heatmaps?: { scale: number; width: number; height: number; data: Float32Array }[];
 }
+
+/** Attention or fusion weights for display (the Weights port's value). */
+export interface WeightsValue {
+  /** What produced them, e.g. "fusion-attention", "gate". */
+  kind: string;
+  shape: number[];
+  data: Float32Array;
+  /** Names of the axes, e.g. ["face", "component"] or ["face", "head", "query", "key"]. */
+  axes: string[];
+  /** Names along the last axis (context components, tokens), when meaningful. */
+  labels?: string[];
+}

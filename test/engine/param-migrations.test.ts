@@ -37,7 +37,7 @@ function renamedClahe(withMigration: boolean): AnyNodeDefinition {
       ? [{ from: 1, migrate: ({ clipLimit: clip, ...others }) => (clip === undefined ? others : { ...others, clip }) }]
       : undefined,
     params: z.object({ ...rest, clip: clipLimit }),
-    kernel: (inputs, params, ctx) => claheNode.kernel(inputs, { ...params, clipLimit: params.clip }, ctx),
+    kernel: async (inputs, params, ctx) => (await claheNode.kernel(inputs, { ...params, clipLimit: params.clip }, ctx)) as { image: ImageValue },
   });
 }
 const withDef = (def: AnyNodeDefinition) => new NodeRegistry(NODE_DEFINITIONS.map((d) => (d.type === def.type ? def : d)), registry.moduleUrl);
@@ -84,7 +84,7 @@ describe('param migrations per node type', () => {
   });
 
   it('a node type must carry every step from 1 to its version', () => {
-    const gap = defineNode({ ...renamedClahe(true), paramsVersion: 3 });
+    const gap: AnyNodeDefinition = { ...renamedClahe(true), paramsVersion: 3 };
     expect(() => withDef(gap)).toThrow(/"clahe": params version 3 needs migration steps from 1 to 2 in order \(has 1\)/);
   });
 });

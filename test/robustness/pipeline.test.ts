@@ -11,7 +11,7 @@ import type { EmbeddingsValue } from '../../src/graph/values';
 import { createNodeIO, resolvePackageAsset } from '../../src/io/nodejs-io';
 import { heldModelTensors } from '../../src/models/held-tensors';
 import { defaultFusionConfig, initFusion } from '../../src/models/fusion';
-import type { WeightsValue } from '../../src/models/fusion/runtime';
+import type { WeightsValue } from '../../src/graph/values';
 import { initBackend } from '../../src/runtime/backend';
 import { Executor } from '../../src/runtime/executor';
 import { Rng } from '../../src/util/rng';

@@ -10,7 +10,7 @@ import { compilePipeline } from '../../src/graph/compile';
 import type { Pipeline } from '../../src/graph/schema';
 import type { EmbeddingsValue } from '../../src/graph/values';
 import { createNodeIO, resolvePackageAsset } from '../../src/io/nodejs-io';
-import type { WeightsValue } from '../../src/models/fusion/runtime';
+import type { WeightsValue } from '../../src/graph/values';
 import { heldModelTensors } from '../../src/models/held-tensors';
 import { loadMobileFaceNet, type MobileFaceNet } from '../../src/models/mobilefacenet';
 import { runBack, splitAt, TRAIN_FROM } from '../../src/models/mobilefacenet/student';

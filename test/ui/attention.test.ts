@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { registry } from '../../nodes';
 import type { Pipeline } from '../../src/graph/schema';
-import type { WeightsValue } from '../../src/models/fusion/runtime';
+import type { WeightsValue } from '../../src/graph/values';
 import {
   colourRange, differenceCells, divergingColor, faceMapOf, isFaceMap, mapPlacement, symmetricRange, toUnit, valueRange, type FaceMap,
 } from '../../src/ui/views/attention/maps';

@@ -2,22 +2,11 @@ import type { HostIO } from '../../graph/node-definition';
 import type { EmbeddingsValue } from '../../graph/values';
 import type { ContextValue } from '../../context/vector';
 import { Rng } from '../../util/rng';
+import type { WeightsValue } from '../../graph/values';
 import { BackendKeyedCache, holdModelTensors } from '../held-tensors';
 import { loadTrainedWeights } from '../trained-weights';
 import { checkFusionWeights, defaultFusionConfig, fusedDim, initFusion, type FusionConfig, type FusionKind, type Weights } from '.';
 import { fastFusion, type HostWeights } from './fast';
-
-/** Attention or fusion weights for display (the Weights port's value). */
-export interface WeightsValue {
-  /** What produced them, e.g. "fusion-attention", "gate". */
-  kind: string;
-  shape: number[];
-  data: Float32Array;
-  /** Names of the axes, e.g. ["face", "component"] or ["face", "head", "query", "key"]. */
-  axes: string[];
-  /** Names along the last axis (context components, tokens), when meaningful. */
-  labels?: string[];
-}
 
 export interface LoadedFusion {
   cfg: FusionConfig;

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { WeightsValue } from '../../models/fusion/runtime';
+import type { WeightsValue } from '../../graph/values';
 import { heatColor } from './cascade/draw';
 import { componentWeights, headMatrices } from './fusion-data';
 import type { NodeViewProps } from './types';
