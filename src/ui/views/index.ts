@@ -14,7 +14,8 @@ import { ValueSummaryView } from './value-summary';
 
 /**
  * The UI's list of views. A port type's view shows any output of that type; a node type's
- * view (nodes/<name>/view.tsx, imported only here) replaces the per-port views for that node.
+ * view (under src/ui/views/, keyed by node type; test/engine/node-facts.test.ts checks every key is
+ * a registered type) replaces the per-port views for that node.
  */
 export const PORT_VIEWS: Partial<Record<PortType, PortView>> = {
   Image: ImageView,
