@@ -63,7 +63,7 @@ export function runOptions(values: { workers?: string; backend?: string; models?
 }
 
 /** Paths the user named on the command line: a preset may read them (they are the user's choice, not the preset's). */
-const NAMED_PATH_OPTIONS = ['input', 'images', 'pairs', 'gallery', 'data', 'val-images', 'pairs-val'] as const;
+const NAMED_PATH_OPTIONS = ['input', 'images', 'pairs', 'gallery', 'data', 'val-images', 'pairs-val', 'init'] as const;
 
 /**
  * Set this process's file access policy for a preset run (src/io/file-policy-nodejs.ts) and check

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { compilePipeline, type Plan } from '../graph/compile';
 import type { NodeRegistry } from '../graph/registry';
 import type { Pipeline } from '../graph/schema';
@@ -10,6 +9,7 @@ import { verificationMetrics } from './metrics';
 import type { EvalOptions, EvalResult } from './run-eval';
 import { adaptivePairScore, type FaceVector } from './adaptive';
 import type { SimilarityMetric } from './similarity';
+import { readUserTextFile } from '../io/file-policy-nodejs';
 
 /**
  * Node-only: the LFW protocol with a synthetic occluder on one image of each pair
@@ -34,7 +34,7 @@ export function occludedPipeline(pipeline: Pipeline, occ: OccludeSecond, registr
 
 export async function evaluatePairsOccluded(pipeline: Pipeline, plan: Plan, opts: EvalOptions, occ: OccludeSecond): Promise<EvalResult> {
   const metric = opts.metric ?? 'cosine';
-  const dataset = await readPairsDataset(opts.pairsFile, opts.imagesDir, (p) => readFile(p, 'utf8'));
+  const dataset = await readPairsDataset(opts.pairsFile, opts.imagesDir, (p) => readUserTextFile(p, 'pairs'));
   const items = await fileRunItems(dataset.images);
   const firsts = [...new Set(dataset.index.map(([a]) => a))].sort((x, y) => x - y);
   const seconds = [...new Set(dataset.index.map(([, b]) => b))].sort((x, y) => x - y);

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import type { Plan } from '../graph/compile';
 import type { Pipeline } from '../graph/schema';
 import type { NodeTiming } from '../runtime/executor';
@@ -8,6 +7,7 @@ import { fileRunItems, readPairsDataset, type ResolvedPairs } from './datasets-n
 import { verificationMetrics, type VerificationMetrics } from './metrics';
 import { adaptivePairScore, type FaceVector } from './adaptive';
 import type { SimilarityMetric } from './similarity';
+import { readUserTextFile } from '../io/file-policy-nodejs';
 
 /**
  * Node-only LFW-protocol evaluation of a preset: the preset's per-item phase runs once per
@@ -43,7 +43,7 @@ const FLOOR: Record<SimilarityMetric, number> = { cosine: -1, euclidean: -2 };
 
 export async function evaluatePairs(pipeline: Pipeline, plan: Plan, opts: EvalOptions): Promise<EvalResult> {
   const metric = opts.metric ?? 'cosine';
-  const dataset = await readPairsDataset(opts.pairsFile, opts.imagesDir, (p) => readFile(p, 'utf8'));
+  const dataset = await readPairsDataset(opts.pairsFile, opts.imagesDir, (p) => readUserTextFile(p, 'pairs'));
   const items = await fileRunItems(dataset.images);
   const embedded = await embedItems(pipeline, plan, items, { backend: opts.backend, workers: opts.workers, modelDir: opts.modelDir, registry: opts.registry, onItems: opts.onItems });
   const errors: EvalResult['errors'] = [];

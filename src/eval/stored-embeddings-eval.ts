@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { PairsFileError, pairImageStem, parsePairs } from './lfw';
 import { IMAGE_EXT, withPairImages, type ResolvedPairs } from './datasets-nodejs';
 import type { EvalResult } from './run-eval';
@@ -6,6 +5,7 @@ import { scorePairs } from './run-eval';
 import type { FaceVector } from './adaptive';
 import type { SimilarityMetric } from './similarity';
 import { imagesByPath, loadStoredEmbeddings, type StoredImage } from './stored-embeddings';
+import { readUserTextFile } from '../io/file-policy-nodejs';
 
 /**
  * LFW-protocol verification from stored embeddings (faceflow embed / merge) instead of running
@@ -35,7 +35,7 @@ export interface StoredEvalResult extends EvalResult {
 
 export async function evaluateStoredPairs(pairsFile: string, source: string, metric: SimilarityMetric = 'cosine'): Promise<StoredEvalResult> {
   const t0 = performance.now();
-  const text = await readFile(pairsFile, 'utf8');
+  const text = await readUserTextFile(pairsFile, 'pairs');
   const { rows, metadata } = await loadStoredEmbeddings(source);
   const byPath = imagesByPath(rows);
   const dataset = resolvePairsFromPaths(text, pairsFile, new Set(byPath.keys()));

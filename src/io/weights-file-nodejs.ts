@@ -1,6 +1,7 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
+import { readFileWithPolicy } from './file-policy-nodejs';
 import { encodeWeights, loadWeights, type LoadedWeights } from './weights-file';
 
 /** Node only: write `<dir>/<name>.json` and `<dir>/<name>.weights.bin`; returns the manifest path. */
@@ -16,7 +17,7 @@ export async function saveWeightsFiles(
   return manifestPath;
 }
 
-/** Node only: load a manifest written by saveWeightsFiles. */
+/** Node only: load a manifest written by saveWeightsFiles (a file the user named: the size and file-type rules apply, not the folder rule). */
 export function loadWeightsFiles(manifestPath: string): Promise<LoadedWeights> {
-  return loadWeights(async (p) => new Uint8Array(await readFile(p)), manifestPath);
+  return loadWeights((p) => readFileWithPolicy(p, undefined, { roots: undefined }), manifestPath);
 }

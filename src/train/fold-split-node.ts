@@ -1,8 +1,9 @@
-import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parsePairs } from '../eval/lfw';
 import { foldSplit } from './fold-split';
+import { readUserTextFile } from '../io/file-policy-nodejs';
 
 /**
  * Node only: write an identity-disjoint split of an LFW-layout pairs set:
@@ -12,7 +13,7 @@ import { foldSplit } from './fold-split';
  * Run: npx tsx src/train/fold-split-node.ts <pairs.txt> <images-dir> <out-dir> --train 1,2 --test 3,4,5
  */
 export async function writeFoldSplit(pairsFile: string, imagesDir: string, outDir: string, trainFolds: number[], testFolds: number[]) {
-  const pairs = parsePairs(await readFile(pairsFile, 'utf8'), pairsFile);
+  const pairs = parsePairs(await readUserTextFile(pairsFile, 'pairs'), pairsFile);
   const split = foldSplit(pairs, trainFolds, testFolds);
   const trainDir = path.join(outDir, 'train');
   await rm(trainDir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -109,6 +109,39 @@ describe('exit codes', () => {
     expect(r.stderr).toMatch(/sample1\.jpg: node "input": image is \d+x\d+ .*more than the limit of 0\.0 \(--max-pixels\)/);
     expectUserError(await faceflow('run', path.join(repoRoot, 'presets/clahe.json'), '--input', sample, '--out', path.join(tmp, 'o5'), '--max-pixels', 'lots'), /^faceflow: --max-pixels lots: expected a whole number/);
   });
+});
+
+describe('train and text inputs under the same rules', () => {
+  it('faceflow train: a preset weights file outside its folder, or an output path that cannot be written, fails before any image runs', async () => {
+    const doc = JSON.parse(await readFile(path.join(repoRoot, 'presets/baseline-mtcnn-facenet.json'), 'utf8'));
+    doc.nodes.find((n: { id: string }) => n.id === 'embed').params.weights = '../outside/student.json';
+    const preset = await writePreset('train-outside.json', doc);
+    const data = path.join(tmp, 'train-data');
+    await mkdir(path.join(data, 'A'), { recursive: true });
+    await copyFile(sample, path.join(data, 'A', 'A_0001.jpg'));
+    await mkdir(path.join(tmp, 'outside'), { recursive: true });
+    await writeFile(path.join(tmp, 'outside', 'student.json'), '{"weightsManifest":[]}');
+    const r = await faceflow('train', preset, '--module', 'backbone', '--data', data, '--out', path.join(tmp, 'train-out'));
+    expectUserError(r, /node "embed" param "weights": .*outside\/student\.json: refused: outside the folders a preset may read/);
+    // the same file is readable once its folder is allowed: the failure moves on to what the file holds
+    const allowed = await faceflow('train', preset, '--module', 'backbone', '--data', data, '--out', path.join(tmp, 'train-out'), '--allow-path', path.join(tmp, 'outside'), '--epochs', '1');
+    expect(allowed.stderr).not.toMatch(/refused: outside/);
+    const file = path.join(tmp, 'a-file-for-train');
+    await writeFile(file, 'x');
+    for (const [flag, value] of [['--out', file], ['--log', tmp], ['--front-cache', file]]) {
+      const args = ['train', path.join(repoRoot, 'presets/robust-gate.json'), '--data', data, '--out', path.join(tmp, 'train-out')];
+      const bad = await faceflow(...(flag === '--out' ? [...args.slice(0, 4), '--out', value] : [...args, flag, value]));
+      expectUserError(bad, new RegExp(`^faceflow: ${flag} .*: cannot write there \\(`));
+    }
+  }, 240_000);
+
+  it('a pairs file over its 64 MB cap is refused from its size, before it is read and before any image runs', async () => {
+    const big = path.join(tmp, 'big-pairs.txt');
+    await writeFile(big, '1\t10\n');
+    await truncate(big, 65 * 1024 * 1024); // sparse: nothing is written
+    const r = await faceflow('eval', path.join(repoRoot, 'presets/baseline-mtcnn-facenet.json'), '--pairs', big, '--images', tmp, '--json', path.join(tmp, 'big.json'));
+    expectUserError(r, /big-pairs\.txt: refused: 65 MB, over the 64 MB limit for pairs files/);
+  }, 120_000);
 });
 
 /** Pids of running processes whose command line contains `text`. */

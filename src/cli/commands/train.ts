@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { registry } from '../../../nodes';
@@ -9,6 +9,7 @@ import { fileRunItems, readIdentityFolder, readPairsDataset, type DatasetImage }
 import { PairsFileError } from '../../eval/lfw';
 import type { Pipeline } from '../../graph/schema';
 import type { FacesValue } from '../../graph/values';
+import { readUserTextFile } from '../../io/file-policy-nodejs';
 import { createNodeIO } from '../../io/nodejs-io';
 import { loadMobileFaceNetTail } from '../../models/gate/mobilefacenet-tail';
 import { BACKENDS } from '../../runtime/backend';
@@ -29,7 +30,8 @@ import { applyParamOverrides, compileOrExplain, readPreset } from '../../runtime
 import { progressBar } from '../progress';
 import { nodejsRun } from '../../runtime/nodejs-host';
 import { runPipeline, throwIfRunFailed } from '../../runtime/run';
-import { parseBackend, parseWorkers } from '../pipeline-args';
+import { applyFilePolicy, applyMaxPixels, parseBackend, parseWorkers } from '../pipeline-args';
+import { checkOutputPaths } from '../outputs';
 
 export const trainHelp = `faceflow train <preset.json> --data <dir> --out <dir> [options]
 
@@ -72,7 +74,10 @@ Backbone options (--module backbone; the preset's mobilefacenet node is the stud
   --name <name>           file name (default: <preset name>.<module>)
   --log <file.jsonl>      also append the epoch lines to this file
   --workers <n>           worker threads for the cache pass;  --backend <name> ${BACKENDS.join(' | ')}
-  --param node.name=val   override a node's param (repeatable);  --models <dir> model files folder`;
+  --param node.name=val   override a node's param (repeatable);  --models <dir> model files folder
+  --allow-path <dir>      let the preset read files under this folder too (repeatable; by default only its
+                          own folder, the bundled presets and the paths given here: --data, --val-images, ...)
+  --max-pixels <n>        refuse images larger than this many pixels, from their header (default 40000000)`;
 
 const MODULES: string[] = ['gate', 'concat', 'attention', 'transformer', 'occlusion', 'backbone'];
 
@@ -109,12 +114,22 @@ export async function trainCommand(argv: string[]): Promise<number> {
     patience: { type: 'string' }, consistency: { type: 'string' }, 'occluded-passes': { type: 'string' },
     'train-from': { type: 'string' }, 'front-cache': { type: 'string' }, init: { type: 'string' }, gate: { type: 'string' }, 'gate-weight': { type: 'string' }, 'triplet-weight': { type: 'string' }, 'gate-lr': { type: 'string' }, name: { type: 'string' }, log: { type: 'string' }, workers: { type: 'string' },
     backend: { type: 'string' }, param: { type: 'string', multiple: true }, models: { type: 'string' },
+    'allow-path': { type: 'string', multiple: true }, 'max-pixels': { type: 'string' },
   }, trainHelp);
   const presetFile = positionals[0];
   if (!presetFile) throw new UsageError('train: missing <preset.json>');
   if (!values.data) throw new UsageError('train: missing --data <dir>');
   if (!values.out) throw new UsageError('train: missing --out <dir>');
   if (values.module && !MODULES.includes(values.module)) throw new UsageError(`--module ${values.module}: expected ${MODULES.join(', ')}`);
+  // the same rules as every command that runs a preset: outputs checked now, and the preset reads
+  // only under its folder, the bundled presets, --allow-path and the paths named here (--data, ...)
+  checkOutputPaths([
+    { flag: '--out', path: values.out, kind: 'dir' },
+    { flag: '--log', path: values.log, kind: 'file' },
+    { flag: '--front-cache', path: values['front-cache'], kind: 'dir' },
+  ]);
+  applyMaxPixels(values['max-pixels']);
+  await applyFilePolicy(presetFile, applyParamOverrides(await readPreset(presetFile), values.param ?? [], registry), values);
   if (values.module === 'backbone') return trainBackbone(presetFile, argv, values as BackboneArgs);
   const module = values.module as TrainTargetKind | undefined;
   const occlude = values.occlude ?? 'any-mask';
@@ -163,7 +178,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   let valImages: DatasetImage[];
   let valPairIndex: [number, number, boolean][] = [];
   if (values['pairs-val']) {
-    const pairs = await readPairsDataset(values['pairs-val'], values['val-images'] ?? values.data, (p) => readFile(p, 'utf8')).catch((e) => {
+    const pairs = await readPairsDataset(values['pairs-val'], values['val-images'] ?? values.data, (p) => readUserTextFile(p, 'pairs')).catch((e) => {
       throw e instanceof PairsFileError || (e as NodeJS.ErrnoException).code === 'ENOENT' ? new UsageError((e as Error).message) : e;
     });
     const held = new Set(pairs.images.map((i) => i.identity));
