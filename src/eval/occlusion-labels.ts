@@ -8,6 +8,7 @@ import { runPipeline, throwIfRunFailed } from '../runtime/run';
 import { CONTEXT_INDEX, type ContextValue } from '../context/vector';
 import type { Pipeline } from '../graph/schema';
 import { fileRunItems } from './datasets-nodejs';
+import { parseMaskLabels, type MaskLabel } from './mask-labels';
 
 /**
  * The occlusion classifier's accuracy against real mask labels (MFR2's labels.txt:
@@ -15,22 +16,8 @@ import { fileRunItems } from './datasets-nodejs';
  * up to its context node, and a face counts as "masked" when the context vector's mask
  * component is above 0.5. Images with no detection are scored on their centre-crop fallback.
  */
-export interface MaskLabel {
-  identity: string;
-  number: number;
-  masked: boolean;
-  type: string;
-}
 
-/** Parse labels.txt (`Name, number, type`, one per line). Pure. */
-export function parseMaskLabels(text: string, file = 'labels.txt'): MaskLabel[] {
-  return text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).map((line, i) => {
-    const f = line.split(',').map((s) => s.trim());
-    const number = Number(f[1]);
-    if (f.length !== 3 || !f[0] || !Number.isInteger(number)) throw new Error(`${file}:${i + 1}: expected "Name, number, type", got "${line}"`);
-    return { identity: f[0], number, type: f[2], masked: f[2] !== 'no-mask' };
-  });
-}
+export { parseMaskLabels, type MaskLabel };
 
 export interface BinaryStats {
   n: number;

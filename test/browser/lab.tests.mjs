@@ -102,7 +102,7 @@ const EMBED_GRAPH = {
     { id: 'input', type: 'image-input', params: {}, position: { x: 0, y: 0 } },
     { id: 'align', type: 'align', params: { mode: 'center' }, position: { x: 300, y: 0 } },
     { id: 'embed', type: 'mobilefacenet', params: { tap: true }, position: { x: 600, y: 0 } },
-    { id: 'gate', type: 'attention-gate', params: { weights: 'presets/weights/gate.json' }, position: { x: 900, y: 0 } },
+    { id: 'gate', type: 'attention-gate', params: { weights: 'weights/gate.json' }, position: { x: 900, y: 0 } },
   ],
   edges: [
     { from: { node: 'input', port: 'image' }, to: { node: 'align', port: 'image' } },
@@ -800,8 +800,9 @@ export const tests = [
       await panel.locator('[data-testid=dataset-dir]').setInputFiles(root);
       await panel.locator('[data-testid=dataset-run]').click();
       await rows(before + 2);
-      const hashes = await panel.locator('[data-testid=run-row] td:nth-child(4)').allInnerTexts();
-      assert(new Set(hashes.slice(-2)).size === 2, `the two pipelines should hash differently: ${hashes}`);
+      // Two runs of one preset name: each is named by what differs (the flip param), not alike.
+      const names = (await panel.locator('[data-testid=run-row] [data-testid=run-name]').allInnerTexts()).slice(-2);
+      assert(new Set(names).size === 2 && names.every((n) => /embed\.flip=(true|false)/.test(n)), `the two runs should be named by what differs: ${names}`);
       const acc = await panel.locator('[data-testid=run-accuracy]').last().innerText();
       assert(/^100\.00%/.test(acc), `identical copies of each identity should verify perfectly: ${acc}`);
       // Both new runs are ticked: their curves are overlaid.

@@ -121,4 +121,80 @@ export const workflowTests = [
       assert(embedded === detected, `MobileFaceNet embeds ${embedded} of ${detected} faces`);
     },
   },
+  {
+    name: 'experiments: an imbalanced folder run with mask labels shows balanced accuracy, a note why, and masked/unmasked pairs; the folder is remembered; a faceflow eval JSON is imported beside it',
+    async run({ page, url }) {
+      await freshLab(page, url);
+      await page.locator('[data-testid=tab-presets]').click();
+      const r0 = await runs(page);
+      await page.locator('[data-testid=bundled-preset][data-id="baseline-mtcnn-facenet"]').click();
+      await nextRun(page, r0, 120_000);
+      // mfr2-dev's first 8 identities (39 images, so 86 of 741 folder pairs are matched) and its labels.txt
+      const mfr2 = '/work/shared/datasets/mfr2-dev';
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faceflow-mfr2-'));
+      const root = path.join(dir, 'mfr2-part');
+      for (const id of fs.readdirSync(path.join(mfr2, 'images')).sort().slice(0, 8)) fs.cpSync(path.join(mfr2, 'images', id), path.join(root, 'images', id), { recursive: true });
+      fs.copyFileSync(path.join(mfr2, 'labels.txt'), path.join(root, 'labels.txt'));
+      // the CLI's eval on 4 matched and 4 mismatched mfr2-dev pairs, with its ROC
+      const lines = fs.readFileSync(path.join(mfr2, 'pairs.txt'), 'utf8').trim().split('\n');
+      const pairs = path.join(dir, 'pairs.txt');
+      fs.writeFileSync(pairs, ['1\t4', ...lines.slice(1, 5), ...lines.slice(178, 182)].join('\n') + '\n');
+      const evalJson = path.join(dir, 'cli-baseline.json');
+      const evalRoc = path.join(dir, 'cli-baseline.roc.csv');
+      const cli = run(process.execPath, ['bin/faceflow.mjs', 'eval', 'presets/baseline-mtcnn-facenet.json', '--pairs', pairs, '--images', path.join(mfr2, 'images'), '--json', evalJson, '--roc', evalRoc], { timeout: 400_000 });
+      try {
+        await page.locator('[data-testid=open-experiments]').click();
+        const panel = page.locator('[data-testid=experiments]');
+        const before = await panel.locator('[data-testid=run-row]').count();
+        await panel.locator('[data-testid=dataset-dir]').setInputFiles(root);
+        await panel.locator('[data-testid=dataset-summary][data-images="39"]', { hasText: 'labels.txt' }).waitFor();
+        // closing and reopening the view keeps the picked folder
+        await page.locator('[data-testid=close-big-view]').click();
+        await page.locator('[data-testid=open-experiments]').click();
+        await panel.locator('[data-testid=dataset-summary][data-images="39"]').waitFor({ timeout: 5000 });
+        await panel.locator('[data-testid=dataset-run]').click();
+        await page.waitForFunction((n) => document.querySelectorAll('[data-testid=run-row]').length === n, before + 1, { polling: 250, timeout: 400_000 });
+        const row = panel.locator('[data-testid=run-row]').last();
+        const id = await row.getAttribute('data-id');
+        const accuracy = parseFloat(await row.locator('[data-testid=run-accuracy]').innerText());
+        const balanced = parseFloat(await row.locator('[data-testid=run-balanced]').innerText());
+        console.log(`       folder run #${id}: accuracy ${accuracy}%, balanced accuracy ${balanced}%`);
+        assert(Number.isFinite(balanced) && balanced > 50, `balanced accuracy shown: ${balanced}`);
+        const note = await panel.locator(`[data-testid=imbalance-note][data-id="${id}"]`).innerText();
+        assert(/11\.6% of its 741 pairs are matched/.test(note) && /balanced accuracy/.test(note), `the imbalance note: ${note}`);
+        // tick it (only it): charts, legend beside them, and the mask breakdown
+        for (const box of await panel.locator('[data-testid=run-select]:checked').all()) await box.uncheck();
+        await row.locator('[data-testid=run-select]').check();
+        const kinds = await panel.locator('[data-testid=mask-breakdown] [data-testid=mask-row]').evaluateAll((rs) => rs.map((r) => r.dataset.kind));
+        assert(['masked-masked', 'masked-unmasked', 'unmasked-unmasked'].every((k) => kinds.includes(k)), `mask breakdown rows: ${kinds}`);
+        await panel.locator('[data-testid=det-chart] .recharts-line').first().waitFor();
+        assert((await panel.locator('[data-testid=roc-chart] .recharts-legend-wrapper, [data-testid=det-chart] .recharts-legend-wrapper').count()) === 0, 'no legend drawn over the ROC and DET curves');
+        await panel.locator('[data-testid=chart-legend]').waitFor();
+        const clipped = await panel.locator('.table-wrap').first().evaluate((el) => el.scrollWidth - el.clientWidth);
+        assert(clipped <= 1, `the runs table is ${clipped} px wider than its box: columns clipped`);
+        await shot(page, 'experiments-imbalanced-masks');
+
+        // the CLI's JSON (and ROC) imported: a row marked CLI with the CLI's accuracy
+        const { stderr } = await cli.catch((e) => assert(false, `faceflow eval failed: ${e.stderr}`));
+        console.log(`       ${stderr.trim().split('\n').pop()}`);
+        const cliAccuracy = JSON.parse(fs.readFileSync(evalJson, 'utf8')).accuracy.mean;
+        await panel.locator('[data-testid=import-eval-file]').setInputFiles([evalJson, evalRoc]);
+        await page.waitForFunction((n) => document.querySelectorAll('[data-testid=run-row]').length === n, before + 2, { polling: 100, timeout: 10_000 });
+        const cliRow = panel.locator('[data-testid=run-row]').last();
+        assert(/cli-baseline \(CLI\)/.test(await cliRow.locator('[data-testid=run-name]').innerText()), 'the imported run is named after its file and marked CLI');
+        const shown = await cliRow.locator('[data-testid=run-accuracy]').innerText();
+        assert(shown.startsWith(`${(cliAccuracy * 100).toFixed(2)}%`), `imported accuracy ${shown} vs the JSON's ${cliAccuracy}`);
+        // a message appears over the right panel, not over the DET chart
+        const toast = await page.locator('[data-testid=toast-info]').last().boundingBox();
+        const det = await panel.locator('[data-testid=det-chart]').boundingBox();
+        const overlaps = toast && det && toast.x < det.x + det.width && det.x < toast.x + toast.width && toast.y < det.y + det.height && det.y < toast.y + toast.height;
+        assert(!overlaps, `a message covers the DET chart: ${JSON.stringify({ toast, det })}`);
+        await shot(page, 'experiments-cli-import');
+        await page.locator('[data-testid=close-big-view]').click();
+      } finally {
+        await cli.catch(() => undefined);
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  },
 ];

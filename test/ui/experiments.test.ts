@@ -60,7 +60,7 @@ describe('experiment records', () => {
   it('exports a CSV row per run, quoting where needed, and JSON without infinities', () => {
     const [head, row] = toCsv([record]).trim().split('\n');
     expect(head.split(',')).toEqual([...SUMMARY_COLUMNS]);
-    expect(row.startsWith('3,"Embed, ""quoted""",abc,mini,8,0,8,1,0,1,0,1,1,')).toBe(true);
+    expect(row.startsWith('3,"Embed, ""quoted""",abc,mini,8,0,8,1,0,1,0.500000,1,0,1,1,')).toBe(true);
     const json = JSON.parse(toJson([record]));
     expect(json.runs[0].metrics.roc[0].threshold).toBeNull();
   });

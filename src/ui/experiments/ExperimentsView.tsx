@@ -3,13 +3,16 @@ import { registry } from '../../../nodes';
 import type { VerificationMetrics } from '../../eval/metrics';
 import { hashString } from '../../util/hash';
 import { runSignature } from '../editor/graph-ops';
-import { formatMs } from '../format';
 import { cancelDatasetRun, runDatasetInWorker } from '../run/runner';
 import { doc, lab, toast, useLab } from '../state/store';
-import { DetChart, HistogramChart, RocChart, RUN_COLORS } from './charts';
+import { ChartLegend, DetChart, HistogramChart, RocChart, RUN_COLORS } from './charts';
 import { datasetItems, datasetName, datasetPath, datasetPipeline, IMAGE_FILE, type DatasetFile } from './dataset';
 import { dbDelete, dbGetAll, dbPut, EXPERIMENTS } from '../../io/lab-db';
-import { operatingPoint, summaryRow, toCsv, toJson, type ExperimentRecord } from './records';
+import { toCsv, toJson, type ExperimentRecord } from './records';
+import { maskBreakdown, parseRocCsv, recordFromEvalJson, runLabels } from './honest';
+import { parseMaskLabels, type MaskLabel } from '../../eval/mask-labels';
+import { MaskBreakdown } from './MaskBreakdown';
+import { pct, RunsTable } from './RunsTable';
 import { useReturnFocus } from '../a11y/focus-return';
 import { ReliabilitySection } from './reliability';
 import { runCalibration } from './run-calibration';
@@ -18,6 +21,28 @@ import type { ScoresValue } from '../../eval/verify';
 interface Picked {
   name: string;
   files: DatasetFile[];
+  /** The folder's labels.txt (MFR2: which faces wear a mask), when it has one. */
+  labels?: MaskLabel[];
+}
+
+/** The picked dataset and pairs file, kept while the view is closed (reopening it finds them again). */
+let lastPicked: Picked | undefined;
+let lastPairs: File | undefined;
+
+const LABELS_FILE = /(^|\/)labels\.txt$/i;
+
+/** A picked dataset: its images, and the mask labels of a labels.txt among its files (the shallowest). */
+async function pickedFrom(name: string, files: DatasetFile[]): Promise<Picked> {
+  const labelsFile = files.filter((f) => LABELS_FILE.test(f.path)).sort((a, b) => a.path.split('/').length - b.path.split('/').length)[0];
+  let labels: MaskLabel[] | undefined;
+  if (labelsFile) {
+    try {
+      labels = parseMaskLabels(await labelsFile.file.text(), labelsFile.path);
+    } catch (e) {
+      toast(`${(e as Error).message}: results are not broken down by mask`, 'error');
+    }
+  }
+  return { name, files: files.filter((f) => IMAGE_FILE.test(f.path)), labels };
 }
 
 function download(text: string, name: string, type: string): void {
@@ -33,13 +58,11 @@ async function walk(dir: FileSystemDirectoryHandle, prefix = ''): Promise<Datase
   const out: DatasetFile[] = [];
   for await (const [name, h] of (dir as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
     if (h.kind === 'directory') out.push(...(await walk(h as FileSystemDirectoryHandle, `${prefix}${name}/`)));
-    else if (IMAGE_FILE.test(name)) out.push({ path: `${prefix}${name}`, file: await (h as FileSystemFileHandle).getFile() });
+    else if (IMAGE_FILE.test(name) || LABELS_FILE.test(name)) out.push({ path: `${prefix}${name}`, file: await (h as FileSystemFileHandle).getFile() });
   }
   return out;
 }
 
-const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
-const num = (v: number, d = 4) => (Number.isFinite(v) ? v.toFixed(d) : '–');
 
 let recordsCache: ExperimentRecord[] | undefined;
 /** The ticked runs, kept while the panel is closed. */
@@ -101,7 +124,9 @@ async function runDataset(picked: Picked, pairs: File | undefined): Promise<Expe
       toast('No labelled pairs: put each identity in its own folder, or add a pairs.txt', 'error');
       return undefined;
     }
+    const scores = outcome.final[built.verifyId]?.scores as ScoresValue | undefined;
     const record: ExperimentRecord = {
+      source: 'lab',
       preset: source.name,
       presetHash: hashString(runSignature(source)),
       pipeline: source,
@@ -110,7 +135,8 @@ async function runDataset(picked: Picked, pairs: File | undefined): Promise<Expe
       time: new Date().toISOString(),
       ms: outcome.seconds * 1000,
       metrics,
-      calibration: runCalibration(outcome.final[built.verifyId]?.scores as ScoresValue | undefined),
+      calibration: runCalibration(scores),
+      maskBreakdown: picked.labels && scores ? maskBreakdown(scores.pairs, picked.labels, metrics.threshold) : undefined,
     };
     record.id = (await dbPut(EXPERIMENTS, record)) as number;
     await reloadRecords();
@@ -122,9 +148,36 @@ async function runDataset(picked: Picked, pairs: File | undefined): Promise<Expe
   }
 }
 
+/**
+ * Import what `faceflow eval --json` wrote (with its --roc CSV when picked too: the ROC, DET and
+ * balanced accuracy need it), so CLI runs sit beside the lab's. A bad file is refused with its reason.
+ */
+async function importEvalFiles(files: File[]): Promise<number[]> {
+  const jsons = files.filter((f) => /\.json$/i.test(f.name));
+  const csvs = files.filter((f) => /\.csv$/i.test(f.name));
+  if (!jsons.length) toast('Import: pick the .json that faceflow eval --json wrote (and its --roc .csv)', 'error');
+  const ids: number[] = [];
+  for (const f of jsons) {
+    try {
+      const stem = f.name.replace(/\.json$/i, '');
+      const csv = csvs.find((c) => c.name.startsWith(stem)) ?? (jsons.length === 1 ? csvs[0] : undefined);
+      const record = recordFromEvalJson(await f.text(), f.name, csv ? parseRocCsv(await csv.text(), csv.name) : []);
+      const id = (await dbPut(EXPERIMENTS, record)) as number;
+      ids.push(id);
+      toast(`Imported ${f.name} as run #${id}${csv ? ` with its ROC (${csv.name})` : ' (no ROC: add the --roc CSV for curves)'}`);
+    } catch (e) {
+      toast(`Import failed: ${(e as Error).message}`, 'error');
+    }
+  }
+  await reloadRecords();
+  return ids;
+}
+
 function DatasetRunner({ onRecorded }: { onRecorded: (r: ExperimentRecord) => void }) {
-  const [picked, setPicked] = useState<Picked>();
-  const [pairs, setPairs] = useState<File>();
+  const [picked, setPickedState] = useState(lastPicked);
+  const [pairs, setPairsState] = useState(lastPairs);
+  const setPicked = (p: Picked) => setPickedState((lastPicked = p));
+  const setPairs = (f: File | undefined) => setPairsState((lastPairs = f));
   const run = useLab((s) => s.datasetRun);
   const presetName = useLab((s) => s.history.present.name);
   const dirInput = useRef<HTMLInputElement>(null);
@@ -137,14 +190,14 @@ function DatasetRunner({ onRecorded }: { onRecorded: (r: ExperimentRecord) => vo
     const files = Array.from(list ?? []);
     if (!files.length) return;
     const rel = files[0].webkitRelativePath;
-    setPicked({ name: datasetName(rel || undefined, `${files.length} files`), files: files.map((f) => ({ path: datasetPath(f.webkitRelativePath, f.name), file: f })) });
+    void pickedFrom(datasetName(rel || undefined, `${files.length} files`), files.map((f) => ({ path: datasetPath(f.webkitRelativePath, f.name), file: f }))).then(setPicked);
   };
   const pickFolder = async () => {
     const picker = (window as unknown as { showDirectoryPicker?: () => Promise<FileSystemDirectoryHandle> }).showDirectoryPicker;
     if (!picker) return dirInput.current?.click();
     try {
       const dir = await picker();
-      setPicked({ name: dir.name, files: await walk(dir) });
+      setPicked(await pickedFrom(dir.name, await walk(dir)));
     } catch (e) {
       if ((e as Error).name !== 'AbortError') toast(`Folder: ${(e as Error).message}`, 'error');
     }
@@ -164,7 +217,7 @@ function DatasetRunner({ onRecorded }: { onRecorded: (r: ExperimentRecord) => vo
         <input ref={pairsInput} type="file" accept=".txt,text/plain" hidden data-testid="dataset-pairs" onChange={(e) => { setPairs(e.target.files?.[0]); e.target.value = ''; }} />
       </div>
       <div className="dataset-summary muted small" data-testid="dataset-summary" data-images={images.length}>
-        {picked ? `${picked.name}: ${images.length} images${identities > 1 ? ` in ${identities} identity folders` : ''}` : 'Pick a folder with one sub-folder per identity (pairs are made from the folders), or images plus an LFW-style pairs.txt.'}
+        {picked ? `${picked.name}: ${images.length} images${identities > 1 ? ` in ${identities} identity folders` : ''}${picked.labels ? `; labels.txt: ${picked.labels.filter((l) => l.masked).length} of ${picked.labels.length} faces masked (results broken down by mask)` : ''}` : 'Pick a folder with one sub-folder per identity (pairs are made from the folders), or images plus an LFW-style pairs.txt.'}
       </div>
       <div className="dataset-row">
         {run ? (
@@ -224,6 +277,8 @@ export function ExperimentsView() {
   const shown = records.filter((r) => selected.includes(r.id!));
   const toggle = (id: number) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id]));
   const exported = shown.length ? shown : records;
+  const names = runLabels(records);
+  const evalInput = useRef<HTMLInputElement>(null);
   // Deleting a run can be undone from the message that says so (the record is put back, same id).
   const remove = async (id: number) => {
     const record = records.find((r) => r.id === id);
@@ -239,6 +294,9 @@ export function ExperimentsView() {
           <h2>Experiments</h2>
           <div className="muted small">Every dataset run of a pipeline is recorded in this browser (IndexedDB): compare them side by side.</div>
         </div>
+        <button className="btn small" data-testid="import-eval" onClick={() => evalInput.current?.click()} title="Runs of faceflow eval: its --json file, with the --roc CSV for curves">Import CLI eval…</button>
+        <input ref={evalInput} type="file" multiple accept=".json,.csv,application/json,text/csv" hidden data-testid="import-eval-file" aria-label="faceflow eval JSON and ROC CSV files"
+          onChange={(e) => { const files = Array.from(e.target.files ?? []); e.target.value = ''; void importEvalFiles(files).then((ids) => startTransition(() => setSelected((s) => [...s, ...ids]))); }} />
         <button className="btn small" data-testid="export-json" disabled={!records.length} onClick={() => download(toJson(exported), 'faceflow-experiments.json', 'application/json')}>Export JSON</button>
         <button className="btn small" data-testid="export-csv" disabled={!records.length} onClick={() => download(toCsv(exported), 'faceflow-experiments.csv', 'text/csv')}>Export CSV</button>
         <button className="icon-btn" onClick={close} aria-label="Close experiments" data-testid="close-big-view" autoFocus>✕</button>
@@ -250,44 +308,7 @@ export function ExperimentsView() {
           {!records.length ? (
             <div className="view-empty">No runs yet: pick a dataset above and run the current pipeline on it.</div>
           ) : (
-            <div className="table-wrap">
-              <table className="runs-table" data-testid="runs-table">
-                <thead>
-                  <tr>
-                    <th><span className="sr-only">Overlay</span></th><th>#</th><th>Preset</th><th>Hash</th><th>Dataset</th><th className="num">Pairs</th><th className="num">Accuracy</th>
-                    <th className="num">AUC</th><th className="num">EER</th><th className="num">TAR@1e-3</th>
-                    <th className="num">Thr @ FAR</th><th className="num">TAR @ FAR</th><th>Backend</th><th>When</th><th className="num">Time</th><th><span className="sr-only">Delete</span></th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {records.map((r) => {
-                    const s = summaryRow(r);
-                    const i = selected.indexOf(r.id!);
-                    const op = operatingPoint(r, far);
-                    return (
-                      <tr key={r.id} data-testid="run-row" data-id={r.id} className={i >= 0 ? 'selected' : ''}>
-                        <td><input type="checkbox" checked={i >= 0} onChange={() => toggle(r.id!)} data-testid="run-select" aria-label={`overlay run ${r.id}`} /></td>
-                        <td className="mono">{i >= 0 && <span className="run-swatch" style={{ background: RUN_COLORS[i % RUN_COLORS.length] }} />}{r.id}</td>
-                        <td className="ellipsis" title={r.preset}>{r.preset}</td>
-                        <td className="mono muted" title={r.presetHash}>{r.presetHash.slice(0, 8)}</td>
-                        <td title={r.dataset.pairs ? `pairs: ${r.dataset.pairs}` : 'pairs from folders'}>{r.dataset.name} <span className="muted">({r.dataset.items}{r.dataset.failed ? `, ${r.dataset.failed} failed` : ''})</span></td>
-                        <td className="num mono">{s.pairs}</td>
-                        <td className="num mono" data-testid="run-accuracy">{pct(r.metrics.accuracy.mean)} <span className="muted">±{(r.metrics.accuracy.std * 100).toFixed(1)}</span></td>
-                        <td className="num mono">{num(r.metrics.auc)}</td>
-                        <td className="num mono">{pct(r.metrics.eer)}</td>
-                        <td className="num mono">{pct(r.metrics.tarAtFar['0.001'])}</td>
-                        <td className="num mono" data-testid="op-threshold">{num(op.threshold)}</td>
-                        <td className="num mono" data-testid="op-tar">{pct(op.tar)}</td>
-                        <td className="mono">{r.backend}</td>
-                        <td className="muted" title={r.time}>{new Date(r.time).toLocaleString()}</td>
-                        <td className="num mono">{formatMs(r.ms)}</td>
-                        <td><button className="link danger-link" onClick={() => void remove(r.id!)} title="Delete this run">delete</button></td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </div>
+            <RunsTable records={records} names={names} selected={selected} far={far} toggle={toggle} remove={(id) => void remove(id)} />
           )}
         </section>
         {records.length > 0 && (
@@ -303,12 +324,14 @@ export function ExperimentsView() {
             ) : (
               <>
                 <div className="chart-grid">
-                  <figure className="chart" data-testid="roc-chart"><figcaption>ROC</figcaption><Staggered order={0} height={280}><RocChart runs={shown} far={far} /></Staggered></figure>
-                  <figure className="chart" data-testid="det-chart"><figcaption>DET</figcaption><Staggered order={1} height={280}><DetChart runs={shown} far={far} /></Staggered></figure>
+                  <figure className="chart" data-testid="roc-chart"><figcaption>ROC</figcaption><Staggered order={0} height={280}><RocChart runs={shown} far={far} names={names} /></Staggered></figure>
+                  <figure className="chart" data-testid="det-chart"><figcaption>DET</figcaption><Staggered order={1} height={280}><DetChart runs={shown} far={far} names={names} /></Staggered></figure>
                 </div>
+                <ChartLegend runs={shown} names={names} />
+                <MaskBreakdown runs={shown} names={names} />
                 <h3 className="section-title">Score histograms <span className="muted">· green matched, red mismatched pairs; dashed: threshold at the picked FAR</span></h3>
                 <div className="histogram-grid">
-                  {shown.map((r, i) => <Staggered key={r.id} order={2 + i} height={200}><HistogramChart run={r} far={far} color={RUN_COLORS[i % RUN_COLORS.length]} /></Staggered>)}
+                  {shown.map((r, i) => <Staggered key={r.id} order={2 + i} height={200}><HistogramChart run={r} far={far} color={RUN_COLORS[i % RUN_COLORS.length]} names={names} /></Staggered>)}
                 </div>
                 <Staggered order={2 + shown.length} height={240}><ReliabilitySection runs={shown} /></Staggered>
               </>

@@ -1,4 +1,4 @@
-import { Area, AreaChart, CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Area, AreaChart, CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ExperimentRecord } from './records';
 import { operatingPoint, thinRoc } from './records';
 
@@ -8,10 +8,21 @@ const LOG_TICKS = [1e-4, 1e-3, 1e-2, 1e-1, 1];
 const axis = { tick: { fill: '#9aa7b8', fontSize: 11 }, stroke: '#334155' };
 const logTick = (v: number) => (v >= 1 ? '1' : `1e${Math.round(Math.log10(v))}`);
 const tooltipStyle = { background: '#18202b', border: '1px solid #334155', borderRadius: 6, fontSize: 12 };
-const label = (r: ExperimentRecord) => `#${r.id} ${r.preset}`;
+/** What a run is called in the charts: its number and the name the runs table gives it. */
+export type RunNames = Map<number | undefined, string>;
+const label = (r: ExperimentRecord, names?: RunNames) => `#${r.id} ${names?.get(r.id) ?? r.preset}`;
+
+/** The runs' colours and names, beside the charts rather than over their curves. */
+export function ChartLegend({ runs, names }: { runs: ExperimentRecord[]; names: RunNames }) {
+  return (
+    <ul className="chart-legend" data-testid="chart-legend">
+      {runs.map((r, i) => <li key={r.id}><span className="run-swatch" style={{ background: RUN_COLORS[i % RUN_COLORS.length] }} />{label(r, names)}{r.metrics.roc.length ? '' : ' (no ROC imported)'}</li>)}
+    </ul>
+  );
+}
 
 /** ROC: TAR against FAR on a log axis, one line per run, the picked FAR marked. */
-export function RocChart({ runs, far }: { runs: ExperimentRecord[]; far: number }) {
+export function RocChart({ runs, far, names }: { runs: ExperimentRecord[]; far: number; names: RunNames }) {
   return (
     <ResponsiveContainer width="100%" height={280}>
       <LineChart margin={{ top: 8, right: 16, bottom: 20, left: 0 }}>
@@ -20,10 +31,9 @@ export function RocChart({ runs, far }: { runs: ExperimentRecord[]; far: number 
           label={{ value: 'false accept rate (log)', position: 'insideBottom', offset: -10, fill: '#6b778a', fontSize: 11 }} />
         <YAxis type="number" domain={[0, 1]} {...axis} label={{ value: 'TAR', angle: -90, position: 'insideLeft', offset: 14, fill: '#6b778a', fontSize: 11 }} />
         <Tooltip contentStyle={tooltipStyle} formatter={(v) => Number(v).toFixed(4)} labelFormatter={(v) => `FAR ${Number(v).toExponential(1)}`} />
-        <Legend verticalAlign="top" height={24} wrapperStyle={{ fontSize: 11 }} />
         <ReferenceLine x={far} stroke="#e3b341" strokeDasharray="4 3" />
         {runs.map((r, i) => (
-          <Line key={r.id} name={label(r)} data={thinRoc(r.metrics.roc).map((p) => ({ far: Math.max(FLOOR, p.far), tar: p.tar }))} dataKey="tar"
+          <Line key={r.id} name={label(r, names)} data={thinRoc(r.metrics.roc).map((p) => ({ far: Math.max(FLOOR, p.far), tar: p.tar }))} dataKey="tar"
             type="stepAfter" stroke={RUN_COLORS[i % RUN_COLORS.length]} strokeWidth={2} dot={false} isAnimationActive={false} />
         ))}
       </LineChart>
@@ -32,7 +42,7 @@ export function RocChart({ runs, far }: { runs: ExperimentRecord[]; far: number 
 }
 
 /** DET: false reject rate against false accept rate, both on log axes. */
-export function DetChart({ runs, far }: { runs: ExperimentRecord[]; far: number }) {
+export function DetChart({ runs, far, names }: { runs: ExperimentRecord[]; far: number; names: RunNames }) {
   return (
     <ResponsiveContainer width="100%" height={280}>
       <LineChart margin={{ top: 8, right: 16, bottom: 20, left: 0 }}>
@@ -42,10 +52,9 @@ export function DetChart({ runs, far }: { runs: ExperimentRecord[]; far: number 
         <YAxis type="number" scale="log" domain={[FLOOR, 1]} ticks={LOG_TICKS} tickFormatter={logTick} allowDataOverflow {...axis}
           label={{ value: 'FRR (log)', angle: -90, position: 'insideLeft', offset: 14, fill: '#6b778a', fontSize: 11 }} />
         <Tooltip contentStyle={tooltipStyle} formatter={(v) => Number(v).toExponential(2)} labelFormatter={(v) => `FAR ${Number(v).toExponential(1)}`} />
-        <Legend verticalAlign="top" height={24} wrapperStyle={{ fontSize: 11 }} />
         <ReferenceLine x={far} stroke="#e3b341" strokeDasharray="4 3" />
         {runs.map((r, i) => (
-          <Line key={r.id} name={label(r)} data={thinRoc(r.metrics.roc).map((p) => ({ far: Math.max(FLOOR, p.far), frr: Math.max(FLOOR, 1 - p.tar) }))} dataKey="frr"
+          <Line key={r.id} name={label(r, names)} data={thinRoc(r.metrics.roc).map((p) => ({ far: Math.max(FLOOR, p.far), frr: Math.max(FLOOR, 1 - p.tar) }))} dataKey="frr"
             type="stepAfter" stroke={RUN_COLORS[i % RUN_COLORS.length]} strokeWidth={2} dot={false} isAnimationActive={false} />
         ))}
       </LineChart>
@@ -54,7 +63,7 @@ export function DetChart({ runs, far }: { runs: ExperimentRecord[]; far: number 
 }
 
 /** Score histogram of one run: matched and mismatched pairs (each as a fraction of its own), with the threshold at the picked FAR. */
-export function HistogramChart({ run, far, color }: { run: ExperimentRecord; far: number; color: string }) {
+export function HistogramChart({ run, far, color, names }: { run: ExperimentRecord; far: number; color: string; names: RunNames }) {
   const h = run.metrics.histogram;
   const nm = h.matched.reduce((a, b) => a + b, 0) || 1;
   const nn = h.mismatched.reduce((a, b) => a + b, 0) || 1;
@@ -62,7 +71,7 @@ export function HistogramChart({ run, far, color }: { run: ExperimentRecord; far
   const op = operatingPoint(run, far);
   return (
     <figure className="histogram" data-testid="histogram">
-      <figcaption><span className="run-swatch" style={{ background: color }} />{label(run)}</figcaption>
+      <figcaption><span className="run-swatch" style={{ background: color }} />{label(run, names)}</figcaption>
       <ResponsiveContainer width="100%" height={170}>
         <AreaChart data={data} margin={{ top: 6, right: 10, bottom: 4, left: -18 }}>
           <CartesianGrid stroke="#263041" />

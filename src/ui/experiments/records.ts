@@ -1,6 +1,7 @@
 import { tarAtFar, type RocPoint, type VerificationMetrics } from '../../eval/metrics';
 import type { Pipeline } from '../../graph/schema';
 import type { CalibrationReport } from '../../eval/calibration';
+import { balancedAccuracy, matchedShare, type KindSummary, type PairKind } from './honest';
 
 /** One dataset run as stored in IndexedDB. */
 export interface ExperimentRecord {
@@ -9,7 +10,10 @@ export interface ExperimentRecord {
   preset: string;
   /** Hash of what affects results (node types, params, edges): equal hashes ran the same pipeline. */
   presetHash: string;
-  pipeline: Pipeline;
+  /** The pipeline that ran; absent on runs imported from `faceflow eval` JSON (source "cli"). */
+  pipeline?: Pipeline;
+  /** Where the run was made: a lab dataset run (absent on older records) or an imported CLI eval. */
+  source?: 'lab' | 'cli';
   dataset: { name: string; items: number; failed: number; pairs?: string };
   backend: string;
   /** ISO time the run finished. */
@@ -18,10 +22,12 @@ export interface ExperimentRecord {
   metrics: VerificationMetrics;
   /** k-fold calibration of the run's scores (ECE, reliability bins); absent on runs recorded before it was measured. */
   calibration?: CalibrationReport;
+  /** Per kind of pair (both masked, one, neither) when the dataset had mask labels (labels.txt). */
+  maskBreakdown?: Partial<Record<PairKind, KindSummary>>;
 }
 
 /** The summary columns of the comparison table (and of the CSV). */
-export const SUMMARY_COLUMNS = ['id', 'preset', 'presetHash', 'dataset', 'items', 'failed', 'pairs', 'accuracy', 'accuracyStd', 'auc', 'eer', 'tar@far=1e-2', 'tar@far=1e-3', 'threshold', 'backend', 'time', 'seconds'] as const;
+export const SUMMARY_COLUMNS = ['id', 'preset', 'presetHash', 'dataset', 'items', 'failed', 'pairs', 'accuracy', 'accuracyStd', 'balancedAccuracy', 'matchedShare', 'auc', 'eer', 'tar@far=1e-2', 'tar@far=1e-3', 'threshold', 'backend', 'time', 'seconds'] as const;
 
 export function summaryRow(r: ExperimentRecord): Record<(typeof SUMMARY_COLUMNS)[number], string | number> {
   const m = r.metrics;
@@ -35,6 +41,8 @@ export function summaryRow(r: ExperimentRecord): Record<(typeof SUMMARY_COLUMNS)
     pairs: m.pairs,
     accuracy: m.accuracy.mean,
     accuracyStd: m.accuracy.std,
+    balancedAccuracy: balancedAccuracy(m.roc),
+    matchedShare: matchedShare(m),
     auc: m.auc,
     eer: m.eer,
     'tar@far=1e-2': m.tarAtFar['0.01'],
@@ -79,5 +87,6 @@ export function thinRoc(roc: RocPoint[], max = 300): RocPoint[] {
 
 /** The operating point at a target FAR: threshold and TAR there (metrics.ts's tarAtFar). */
 export function operatingPoint(r: ExperimentRecord, far: number): { threshold: number; tar: number; far: number } {
-  return tarAtFar(r.metrics.roc, far);
+  // an imported CLI run without its ROC CSV has no curve to read
+  return r.metrics.roc.length ? tarAtFar(r.metrics.roc, far) : { threshold: NaN, tar: NaN, far: NaN };
 }
