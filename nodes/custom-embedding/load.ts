@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { HostIO } from '../../src/graph/node-definition';
 import { UserError } from '../../src/graph/errors';
-import { confineWeightsReads } from '../../src/io/file-policy';
+import { concatBytes, confineWeightsReads } from '../../src/io/file-policy';
 import { BackendKeyedCache, holdModelTensors, releaseModelTensors } from '../../src/models/held-tensors';
 import { readTFLite } from '../../src/models/tflite/reader';
 import { buildTFLiteGraph, checkTFLiteGraph } from './tflite-graph';
@@ -63,13 +63,8 @@ async function readWeights(io: HostIO, file: string, json: ModelJson): Promise<{
   const read = confineWeightsReads((f, kind) => io.readFile(f, kind), file);
   const chunks: Uint8Array[] = [];
   for (const g of groups) for (const p of g.paths) chunks.push(await read(dir + p));
-  const data = new Uint8Array(chunks.reduce((s, c) => s + c.byteLength, 0));
-  let off = 0;
-  for (const c of chunks) {
-    data.set(c, off);
-    off += c.byteLength;
-  }
-  return { specs: groups.flatMap((g) => g.weights), data: data.buffer };
+  // a copy: the file's bytes may be a view into a larger buffer
+  return { specs: groups.flatMap((g) => g.weights), data: concatBytes(chunks).slice().buffer };
 }
 
 function pickOutput<T>(values: T[], names: string[], output: string, file: string): T {

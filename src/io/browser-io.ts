@@ -1,4 +1,5 @@
 import type { HostIO } from '../graph/node-definition';
+import { UserError } from '../graph/errors';
 import type { ImageValue } from '../graph/values';
 import { galleryNameFromUrl, readGalleryUrl } from './gallery-store';
 import { parseWeightsUrl, readWeightsUrl } from './weights-store';
@@ -27,11 +28,11 @@ export async function decodeImageBrowser(bytes: Uint8Array, name: string): Promi
     bitmap = await createImageBitmap(new Blob([bytes as BlobPart]), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
   } catch {
     const what = header ? `corrupt or unreadable ${header.format.toUpperCase()}` : 'not an image this browser can decode (JPEG, PNG, WebP, GIF, BMP)';
-    throw new Error(`${name}: ${what}`);
+    throw new UserError(`${name}: ${what}`);
   }
   try {
     const { width, height } = bitmap;
-    if (!width || !height) throw new Error(`${name}: image has no pixels`);
+    if (!width || !height) throw new UserError(`${name}: image has no pixels`);
     checkImageSize({ format: header?.format ?? 'png', width, height, gray: false, bitDepth: 8, colorType: 0 }, name, MAX_IMAGE_PIXELS);
     const ctx = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
     if (!ctx) throw new Error(`${name}: no 2D canvas to decode into`);

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FileAccessError, FILE_SIZE_CAPS, fileKindOf, readBounded, tooLarge, type FileKind } from './file-policy';
+import { concatBytes, FileAccessError, FILE_SIZE_CAPS, fileKindOf, readBounded, tooLarge, type FileKind } from './file-policy';
 
 /**
  * The file access policy in Node: which folders a pipeline may read, and the one bounded
@@ -156,14 +156,7 @@ export async function readFileWithPolicy(file: string, kind: FileKind = fileKind
       total += bytesRead;
       if (total > cap) throw tooLarge(file, kind, undefined);
     }
-    if (chunks.length === 1) return chunks[0];
-    const out = new Uint8Array(total);
-    let off = 0;
-    for (const c of chunks) {
-      out.set(c, off);
-      off += c.length;
-    }
-    return out;
+    return concatBytes(chunks);
   } catch (e) {
     if (e instanceof FileAccessError) throw e;
     throw new FileAccessError(file, 'unreadable', `cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);

@@ -10,12 +10,12 @@ const preset = (id) => JSON.parse(fs.readFileSync(`presets/${id}.json`, 'utf8'))
 const CALIBRATION = 'presets/calibration/mtcnn-facenet-lfw-dev.json';
 
 /** The lab as the tests before left it, or a fresh one when these run alone (the runner's filter). */
-async function openLab(page, url) {
+export async function openLab(page, url) {
   if (!page.url().startsWith(url)) await freshLab(page, url);
 }
 
 /** Import a preset document and wait for its run; the run's status and message. */
-async function importAndRun(page, name, doc) {
+export async function importAndRun(page, name, doc) {
   const before = await runs(page);
   await importPreset(page, name, JSON.stringify(doc));
   const status = await nextRun(page, before, 180_000);
@@ -27,13 +27,13 @@ async function importAndRun(page, name, doc) {
 const port = (page, id, side, name) => page.locator(`.react-flow__node[data-id="${id}"] .react-flow__handle.${side === 'out' ? 'source' : 'target'}[data-handleid="${name}"]`);
 
 /** What the node's "save <port>" link downloads, parsed. */
-async function savedOutput(page, nodeId, portName) {
+export async function savedOutput(page, nodeId, portName) {
   await node(page, nodeId).click();
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator(`[data-testid=save-output][data-port="${portName}"]`).first().click()]);
   return JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
 }
 
-const cosine = (a, b) => a.reduce((s, x, i) => s + x * b[i], 0) / Math.sqrt(a.reduce((s, x) => s + x * x, 0) * b.reduce((s, x) => s + x * x, 0));
+export const cosine = (a, b) => a.reduce((s, x, i) => s + x * b[i], 0) / Math.sqrt(a.reduce((s, x) => s + x * x, 0) * b.reduce((s, x) => s + x * x, 0));
 
 export const detectorTests = [
   {
