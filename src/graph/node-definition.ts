@@ -74,7 +74,6 @@ export type PortOutputs<P extends Record<string, PortSpec>> = { [K in keyof P]: 
  * An aggregate kernel's inputs: per port the array of values over the items, or one value when
  * another final-phase node feeds it; which one depends on the graph, so the kernel states it.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AggregateInputs<P extends Record<string, PortSpec>> = { [K in keyof P]: any };
 type NodeMode = 'item' | 'aggregate';
 
