@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { peakRssOf } from './peak-rss';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -101,26 +101,4 @@ export async function benchFuzz(args: string[]) {
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/fuzz.json', `${JSON.stringify(result, null, 2)}\n`);
   return result;
-}
-
-/** Run a command and sample its VmHWM (peak resident set) from /proc until it exits. */
-function peakRssOf(cmd: string, args: string[]): Promise<{ code: number | null; peakKB: number; seconds: number }> {
-  return new Promise((resolve) => {
-    const t0 = performance.now();
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr.resume();
-    let peakKB = 0;
-    const sample = () => {
-      try {
-        peakKB = Math.max(peakKB, Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0));
-      } catch {
-        /* exited */
-      }
-    };
-    const timer = setInterval(sample, 50);
-    child.on('exit', (code) => {
-      clearInterval(timer);
-      resolve({ code, peakKB, seconds: (performance.now() - t0) / 1000 });
-    });
-  });
 }

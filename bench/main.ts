@@ -7,6 +7,7 @@ const BENCHMARKS: Record<string, Bench> = {
   clahe: async () => (await import('./clahe')).benchClahe(),
   cost: async (args) => (await import('./cost')).benchCost(args),
   detect: async (args) => (await import('./detect')).benchDetect(args),
+  'embed-rss': async (args) => (await import('./embed-rss')).benchEmbedRss(args),
   eval: async (args) => (await import('./eval')).benchEval(args),
   fusion: async (args) => (await import('./fusion')).benchFusion(args),
   fuzz: async (args) => (await import('./fuzz')).benchFuzz(args),
