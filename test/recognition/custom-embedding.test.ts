@@ -1,4 +1,5 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -115,6 +116,29 @@ describe('custom-embedding node (your own backbone)', () => {
     expect(maxAbsDiff(own.data, want.dataSync() as Float32Array)).toBeLessThan(1e-5);
     want.dispose();
     m.dispose();
+  });
+
+  it('reads a model.json and its .bin from an http URL (size-capped fetch) and gives what the same files give from disk', async () => {
+    const folder = path.join(dir, 'served');
+    const m = await saveLayersModel(folder);
+    m.dispose();
+    const server = http.createServer(async (req, res) => {
+      const file = path.join(folder, path.basename(req.url ?? ''));
+      const body = await readFile(file).catch(() => undefined);
+      res.writeHead(body ? 200 : 404, { 'content-length': body?.length ?? 0 }).end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+      const f16 = { ...faces, size: 16, data: new Uint8Array(2 * 16 * 16 * 3).map((_, i) => (i * 53) % 256) };
+      const viaUrl = await embed({ model: `${base}model.json` }, f16);
+      const viaDisk = await embed({ model: path.join(folder, 'model.json') }, f16);
+      expect(viaUrl.model).toBe('custom:model.json');
+      expect(maxAbsDiff(viaUrl.data, viaDisk.data)).toBe(0);
+      await expect(embed({ model: `${base}missing.json` }, f16)).rejects.toThrow(/missing\.json: HTTP 404/);
+    } finally {
+      server.close();
+    }
   });
 
   it('loads a tfjs GraphModel, picks the named output, and says which outputs there are when it is not named', async () => {
