@@ -6,7 +6,8 @@ import { packageAssets } from './src/io/package-assets-plugin.js';
 // Cross-origin isolation: with these two headers the page gets SharedArrayBuffer, so tfjs-wasm
 // loads its threaded SIMD build (docs/speed.md; a static host must send the same two headers).
 // Everything the lab loads is same-origin (scripts, workers, wasm, weights, sample photos).
-const crossOriginIsolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+// FACEFLOW_NO_COI=1 leaves the headers out (single-threaded wasm), to compare.
+const crossOriginIsolation = process.env.FACEFLOW_NO_COI === '1' ? {} : { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 /**
  * tfjs-wasm's threaded build starts its pthread workers from the source text of its module
