@@ -50,7 +50,7 @@ const median = (a: number[]) => {
 };
 
 /** `n` lfw-dev images spread evenly over the sorted list (many identities, not the first few). */
-export function spreadImages(all: string[], n: number): string[] {
+function spreadImages(all: string[], n: number): string[] {
   if (n >= all.length) return all;
   return Array.from({ length: n }, (_, i) => all[Math.floor((i * all.length) / n)]);
 }
