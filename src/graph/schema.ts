@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** The current pipeline document version. Bump it only together with a new file in ./migrations. */
-export const PIPELINE_VERSION = 2;
+export const PIPELINE_VERSION = 3;
 export const PIPELINE_SCHEMA_ID = 'faceflow/pipeline';
 
 /** Names of Object.prototype's members: refused as node ids, which key plain objects in results, reports and views. */
@@ -28,19 +28,31 @@ export const PipelineEdgeSchema = z.object({
   to: PortRefSchema,
 });
 
+/** A note on the canvas, or a group: a titled frame drawn behind the nodes it encloses. Neither affects a run. */
+export const AnnotationSchema = z.object({
+  id,
+  kind: z.enum(['note', 'group']),
+  text: z.string().max(20_000).default(''),
+  position: z.object({ x: z.number().finite(), y: z.number().finite() }),
+  size: z.object({ width: z.number().finite().positive(), height: z.number().finite().positive() }),
+});
+
 export const PipelineSchema = z.object({
   schema: z.literal(PIPELINE_SCHEMA_ID),
-  version: z.literal(PIPELINE_VERSION),
+  // a number in the type (documents in code may still say 2); loading migrates and this checks it is the current one
+  version: z.number().refine((v): boolean => v === PIPELINE_VERSION, { message: `must be ${PIPELINE_VERSION} after migration` }),
   name: z.string().min(1),
   description: z.string().default(''),
   nodes: z.array(PipelineNodeSchema),
   edges: z.array(PipelineEdgeSchema).default([]),
+  annotations: z.array(AnnotationSchema).optional(),
 });
 
 export type Pipeline = z.output<typeof PipelineSchema>;
 export type PipelineNode = Pipeline['nodes'][number];
 export type PipelineEdge = Pipeline['edges'][number];
 export type PortRef = z.output<typeof PortRefSchema>;
+export type Annotation = z.output<typeof AnnotationSchema>;
 
 export function edgeId(e: PipelineEdge): string {
   return `${e.from.node}.${e.from.port}->${e.to.node}.${e.to.port}`;

@@ -1,6 +1,9 @@
 import { BACKENDS } from '../runtime/backend';
 import type { BackendSetting } from '../runtime/browser-worker';
-import { layout } from './editor/commands';
+import { useReactFlow } from '@xyflow/react';
+import { addAnnotationAt, layout } from './editor/commands';
+import { canvasSize } from './editor/layout';
+import { shareUrl } from './presets/share';
 import { setBackend } from './run/runner';
 import { doc, lab, redoEdit, toast, undoEdit, useLab } from './state/store';
 import { drawPipeline } from './editor/graph-png';
@@ -9,7 +12,24 @@ import { exportResultPng } from './views/export';
 import { modName } from './shortcuts';
 
 /** Title, history buttons, layout/fit/help, and the backend switch with what is in use and why. */
+/** Copy a link that opens the lab on this pipeline; where the clipboard is refused, the message shows the link. */
+async function copyLink(): Promise<void> {
+  const url = await shareUrl(doc());
+  try {
+    await navigator.clipboard.writeText(url);
+    toast(`Link copied (${Math.round(url.length / 1024 * 10) / 10} kB): it opens this pipeline in the lab`);
+  } catch {
+    toast(`Copy this link: ${url}`, 'info', 20_000);
+  }
+}
+
 export function TopBar({ fitView }: { fitView: () => void }) {
+  const flow = useReactFlow();
+  const addAtCentre = (kind: 'note' | 'group') => {
+    const box = document.querySelector('.canvas')?.getBoundingClientRect();
+    const size = canvasSize();
+    addAnnotationAt(kind, flow.screenToFlowPosition({ x: (box?.left ?? 0) + size.width / 2, y: (box?.top ?? 0) + size.height / 2 }));
+  };
   const name = useLab((s) => s.history.present.name);
   const canUndo = useLab((s) => s.history.past.length > 0);
   const canRedo = useLab((s) => s.history.future.length > 0);
@@ -37,10 +57,13 @@ export function TopBar({ fitView }: { fitView: () => void }) {
           Experiments{datasetRun ? ` · ${datasetRun.done}/${datasetRun.total}` : ''}
         </button>
         <span className="sep" />
+        <button className="icon-btn" data-testid="add-note" onClick={() => addAtCentre('note')} title="Add a note" aria-label="Add a note">✎</button>
+        <button className="icon-btn" data-testid="add-group" onClick={() => addAtCentre('group')} title="Add a group frame" aria-label="Add a group frame">▭</button>
         <button className="icon-btn" onClick={layout} title="Auto-layout (L)" aria-label="Auto-layout">⊞</button>
         <button className="icon-btn" onClick={fitView} title="Fit view (F)" aria-label="Fit view">⤢</button>
         <button className="icon-btn" data-testid="export-canvas-png" aria-label="Export the pipeline as PNG" title="Export the pipeline as a PNG picture, with its JSON embedded (drop it on the lab to restore it)"
           onClick={() => { const d = doc(); exportResultPng(drawPipeline(d), d, `${slug(d.name)}.pipeline.png`).catch((e) => toast(`PNG export: ${(e as Error).message}`, 'error')); }}>⤓</button>
+        <button className="btn small" data-testid="copy-link" onClick={() => void copyLink().catch((e) => toast(`Link: ${(e as Error).message}`, 'error'))} title="Copy a link that opens this pipeline (it is in the link itself, compressed)">Copy link</button>
         <button className="icon-btn" data-testid="help-button" onClick={() => lab.set({ helpOpen: true })} title="Shortcuts (?)" aria-label="Keyboard shortcuts">?</button>
       </div>
       <div className="backend" role="group" aria-label="Compute backend">

@@ -9,7 +9,8 @@ import { layoutForScreen } from './editor/layout';
 import { readAutosave, writeAutosave } from './presets/storage';
 import { SAMPLES, setBackend, simulateGpuLoss, startAutoRun } from './run/runner';
 import { restoreInputImage } from './run/input';
-import { createLabStore, initHistory, lab, requestFit } from './state/store';
+import { createLabStore, initHistory, lab, loadDocument, requestFit, toast } from './state/store';
+import { pipelineFromHash } from './presets/share';
 
 // Restore the last session (graph, sample, backend) or land on the default preset and sample.
 const saved = readAutosave();
@@ -44,6 +45,18 @@ addEventListener('pagehide', autosave);
 // the image the user picked last time comes back from IndexedDB (a reload loses nothing)
 if (saved?.inputFile) void restoreInputImage();
 startAutoRun();
+// A shared link (#p=...) opens its pipeline over whatever was here (one undo step), then leaves the
+// URL clean; also when it is pasted into the address bar of an open lab (a fragment change, no reload).
+const openLink = () => void pipelineFromHash(location.hash).then((r) => {
+  if (!r) return;
+  history.replaceState(null, '', location.pathname + location.search);
+  if (!r.ok) return toast(`Link not opened: ${r.error}`, 'error');
+  loadDocument(r.pipeline);
+  requestFit();
+  toast(`Opened “${r.pipeline.name}” from the link`);
+});
+openLink();
+addEventListener('hashchange', openLink);
 // The landing graph was fitted before its previews grew the nodes: fit it again after the first run.
 const stopFirstFit = lab.subscribe(() => {
   if (!lab.get().runs) return;

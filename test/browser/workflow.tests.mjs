@@ -41,6 +41,13 @@ function measureTitles(page) {
   });
 }
 
+/** Open a bundled preset from the gallery and wait for whatever run it causes (none when nothing changed). */
+async function openBundled(page, id) {
+  await page.locator('[data-testid=tab-presets]').click();
+  await page.locator(`[data-testid=bundled-preset][data-id="${id}"]`).click();
+  await runs(page);
+}
+
 async function fit(page) {
   await page.locator('[aria-label="Fit view"]').click();
   await page.waitForTimeout(450);
@@ -195,6 +202,79 @@ export const workflowTests = [
         await cli.catch(() => undefined);
         fs.rmSync(dir, { recursive: true, force: true });
       }
+    },
+  },
+  {
+    name: 'link round-trip: "Copy link" puts the pipeline in the URL; opening the link in a fresh lab restores it',
+    async run({ page, url, context }) {
+      await freshLab(page, url);
+      await openBundled(page, 'clahe');
+      await page.locator('[data-testid=tab-nodes]').click();
+      await page.locator('.react-flow__pane').click({ position: { x: 20, y: 20 } });
+      await page.locator('[data-testid=pipeline-name]').fill('Shared CLAHE');
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(url).origin });
+      await page.locator('[data-testid=copy-link]').click();
+      await page.locator('[data-testid=toast-info]', { hasText: 'Link copied' }).waitFor();
+      const link = await page.evaluate(() => navigator.clipboard.readText());
+      assert(link.startsWith(url) && /#p=[\w-]+$/.test(link), `the copied link: ${link.slice(0, 120)}`);
+      console.log(`       link: ${link.length} characters for a ${await page.locator('[data-testid=node]').count()}-node pipeline`);
+      // another pipeline in the lab (and its autosave), then the link
+      await openBundled(page, 'mtcnn');
+      await page.waitForTimeout(500);
+      assert((await page.locator('[data-testid=doc-name]').innerText()) !== 'Shared CLAHE', 'the lab should show another pipeline before the link is opened');
+      // as a user would: the link opened in a new tab
+      const tab = await context.newPage();
+      try {
+        await tab.goto(link);
+        await tab.locator('[data-testid=doc-name]', { hasText: 'Shared CLAHE' }).waitFor();
+        await nextRun(tab, 0, 90_000);
+        const types = await tab.$$eval('[data-testid=node]', (els) => els.map((e) => e.dataset.nodeType).sort());
+        assert(JSON.stringify(types) === '["clahe","image-input"]', `the link's nodes: ${types}`);
+        assert(!(await tab.evaluate(() => location.hash)), 'the fragment is removed once the link is opened');
+        await shot(tab, 'link-opened');
+      } finally {
+        await tab.close();
+      }
+      // and pasted into the open lab's address bar (a fragment change)
+      await page.goto(link);
+      await page.locator('[data-testid=doc-name]', { hasText: 'Shared CLAHE' }).waitFor();
+      await runs(page);
+    },
+  },
+  {
+    name: 'notes and groups: a note and a group survive save, reload and export (schema version 3)',
+    async run({ page, url }) {
+      await freshLab(page, url);
+      await openBundled(page, 'clahe');
+      await page.locator('[data-testid=add-group]').click();
+      await page.locator('[data-testid=group-title]').fill('Preprocessing');
+      await page.locator('[data-testid=add-note]').click();
+      await page.locator('[data-testid=note-text]').fill('CLAHE clip 2 lifts dark faces');
+      await page.locator('[data-testid=save-as-name]').fill('Annotated');
+      await page.locator('[data-testid=save-as]').click();
+      await page.locator('[data-testid=user-preset][data-name="Annotated"]').waitFor();
+      await page.waitForTimeout(500);
+      await page.reload();
+      await nextRun(page, 0, 90_000);
+      assert((await page.locator('[data-testid=note-text]').inputValue()) === 'CLAHE clip 2 lifts dark faces', 'the note after a reload');
+      assert((await page.locator('[data-testid=group-title]').inputValue()) === 'Preprocessing', 'the group after a reload');
+      await shot(page, 'notes-and-groups');
+      // the saved preset keeps them too: open another preset, then the saved one
+      await page.locator('[data-testid=tab-presets]').click();
+      await page.locator('[data-testid=bundled-preset][data-id="mtcnn"]').click();
+      await page.locator('[data-testid=note]').waitFor({ state: 'detached' });
+      await page.locator('[data-testid=user-preset][data-name="Annotated"] .preset-name').click();
+      await page.locator('[data-testid=note-text]').waitFor();
+      const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=export]').click()]);
+      const exported = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+      const texts = (exported.annotations ?? []).map((a) => `${a.kind}:${a.text}`).sort();
+      assert(exported.version === 3 && JSON.stringify(texts) === '["group:Preprocessing","note:CLAHE clip 2 lifts dark faces"]', `exported: version ${exported.version}, ${texts}`);
+      // and an import of the export brings them back
+      await page.locator('[data-testid=bundled-preset][data-id="mtcnn"]').click();
+      await page.locator('[data-testid=note]').waitFor({ state: 'detached' });
+      await importPreset(page, 'annotated.json', JSON.stringify(exported));
+      assert((await page.locator('[data-testid=note-text]').inputValue()) === 'CLAHE clip 2 lifts dark faces', 'the note after an import');
+      await page.locator('[data-testid=tab-nodes]').click();
     },
   },
 ];

@@ -1,4 +1,5 @@
 import { v1ToV2 } from './v1-to-v2';
+import { v2ToV3 } from './v2-to-v3';
 
 export interface Migration {
   from: number;
@@ -7,4 +8,4 @@ export interface Migration {
 }
 
 /** Every step from version 1 to the current one, in order, with no gaps (checked by a test). */
-export const MIGRATIONS: readonly Migration[] = [v1ToV2];
+export const MIGRATIONS: readonly Migration[] = [v1ToV2, v2ToV3];

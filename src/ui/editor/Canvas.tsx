@@ -5,12 +5,14 @@ import {
 } from '@xyflow/react';
 import { registry } from '../../../nodes';
 import { PORT_TYPES, isPortType } from '../../graph/ports';
-import { edgeId, type PipelineNode } from '../../graph/schema';
+import { edgeId, type Pipeline, type PipelineNode } from '../../graph/schema';
 import { checkConnection } from '../../graph/validate';
 import { doc, endLiveEdit, lab, liveEdit, select, toast, useLab } from '../state/store';
 import { CATEGORY_COLORS } from './categories';
 import { addNodeAt, tryConnect, type PendingWire } from './commands';
 import { FlowNode, type FaceflowNode } from './FlowNode';
+import { GroupNode, NoteNode, type AnnotationFlowNode } from './AnnotationNode';
+import { annotationFlowId, annotationIdOf, updateAnnotation } from './annotations';
 import { moveNodes } from './graph-ops';
 import { FIT_OPTIONS } from './layout';
 import { edgeName } from '../a11y/describe';
@@ -35,7 +37,7 @@ const ARIA_LABELS = {
   'minimap.ariaLabel': 'Mini map of the pipeline',
 };
 
-const nodeTypes = { faceflow: FlowNode };
+const nodeTypes = { faceflow: FlowNode, note: NoteNode, group: GroupNode };
 export const PALETTE_DRAG_TYPE = 'application/x-faceflow-node';
 
 type Measured = { width: number; height: number };
@@ -62,7 +64,13 @@ export function Canvas() {
       const ports = pipeline.edges.filter((e) => (side === 'in' ? e.to : e.from).node === id).map((e) => (side === 'in' ? e.to : e.from).port);
       return [...new Set(ports)];
     };
-    return pipeline.nodes.map((n) => {
+    // Groups are drawn behind everything, notes above the wires; neither is part of the run.
+    const annotations: AnnotationFlowNode[] = (pipeline.annotations ?? []).map((a) => ({
+      id: annotationFlowId(a.id), type: a.kind, position: a.position, width: a.size.width, height: a.size.height,
+      zIndex: a.kind === 'group' ? -1 : 1, selected: sel.has(annotationFlowId(a.id)), ariaLabel: `${a.kind === 'group' ? 'Group' : 'Note'} ${a.id}: ${a.text.slice(0, 80)}`,
+      data: { annotation: a },
+    }));
+    const laid = pipeline.nodes.map((n) => {
       const selected = sel.has(n.id);
       const size = measured.current.get(n.id);
       const extraInputs = extraPorts(n.id, n.type, 'in');
@@ -74,6 +82,7 @@ export function Canvas() {
       memo.current.set(n.id, { src: n, selected, size, extra, out });
       return out;
     });
+    return [...annotations, ...laid];
     // measureTick: re-derive when xyflow reports new node sizes
   }, [pipeline, selectedNodes, measureTick]); // eslint-disable-line react-hooks/exhaustive-deps
 
@@ -88,13 +97,25 @@ export function Canvas() {
     });
   }, [pipeline, selectedEdges]);
 
-  const onNodesChange = useCallback((changes: NodeChange<FaceflowNode>[]) => {
+  const onNodesChange = useCallback((changes: NodeChange<FaceflowNode | AnnotationFlowNode>[]) => {
     let sizes = false;
     const moved = new Map<string, { x: number; y: number }>();
+    const annotationEdits: ((d: Pipeline) => Pipeline)[] = [];
     let dragEnded = false;
     let selection: Set<string> | undefined;
     for (const c of changes) {
-      if (c.type === 'dimensions' && c.dimensions) {
+      const ann = 'id' in c ? annotationIdOf(c.id) : undefined;
+      if (ann && c.type === 'dimensions' && c.dimensions && c.resizing !== undefined) {
+        const size = { width: Math.round(c.dimensions.width), height: Math.round(c.dimensions.height) };
+        annotationEdits.push((d) => updateAnnotation(d, ann, { size }));
+        if (c.resizing === false) dragEnded = true;
+      } else if (ann && c.type === 'position') {
+        const p = c.position;
+        if (p) annotationEdits.push((d) => updateAnnotation(d, ann, { position: { x: Math.round(p.x), y: Math.round(p.y) } }));
+        if (c.dragging === false) dragEnded = true;
+      } else if (ann && c.type !== 'select') {
+        continue;
+      } else if (c.type === 'dimensions' && c.dimensions) {
         const old = measured.current.get(c.id);
         if (!old || old.width !== c.dimensions.width || old.height !== c.dimensions.height) {
           measured.current.set(c.id, { ...c.dimensions });
@@ -111,6 +132,7 @@ export function Canvas() {
     }
     if (sizes) setMeasureTick((t) => t + 1);
     if (moved.size) liveEdit((d) => moveNodes(d, moved));
+    if (annotationEdits.length) liveEdit((d) => annotationEdits.reduce((x, f) => f(x), d));
     if (dragEnded) endLiveEdit();
     if (selection) lab.set({ selectedNodes: [...selection] });
   }, []);
@@ -173,7 +195,7 @@ export function Canvas() {
 
   return (
     <div className="canvas" role="region" aria-label="Pipeline canvas" onDragOver={(e) => e.dataTransfer.types.includes(PALETTE_DRAG_TYPE) && e.preventDefault()} onDrop={onDrop} onDoubleClick={onPaneDoubleClick}>
-      <ReactFlow<FaceflowNode>
+      <ReactFlow<FaceflowNode | AnnotationFlowNode>
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
@@ -204,6 +226,7 @@ export function Canvas() {
           pannable
           zoomable
           nodeColor={(n) => {
+            if (!('node' in n.data)) return 'transparent';
             const def = registry.get((n as FaceflowNode).data.node.type);
             return def ? CATEGORY_COLORS[def.category] : '#e35d6a';
           }}

@@ -5,6 +5,8 @@ import type { PortRef } from '../../graph/schema';
 import { doc, edit, lab, requestFit, select, toast } from '../state/store';
 import { addNode, connect, copyFragment, pasteFragment, removeElements, type Fragment } from './graph-ops';
 import { layoutForScreen } from './layout';
+import { addAnnotation, annotationFlowId, annotationIdOf, removeAnnotations } from './annotations';
+import type { Annotation } from '../../graph/schema';
 
 /** A wire dragged from a port and dropped on empty canvas: the node picked next is connected to it. */
 export interface PendingWire {
@@ -58,7 +60,8 @@ export function tryConnect(from: PortRef, to: PortRef): boolean {
 
 export function deleteSelection(): void {
   const { selectedNodes, selectedEdges } = lab.get();
-  edit((d) => removeElements(d, selectedNodes, selectedEdges));
+  const notes = selectedNodes.flatMap((id) => annotationIdOf(id) ?? []);
+  edit((d) => removeAnnotations(removeElements(d, selectedNodes, selectedEdges), notes));
   select([]);
 }
 
@@ -103,4 +106,11 @@ export function selectAll(): void {
 export function layout(): void {
   edit(layoutForScreen);
   requestFit();
+}
+
+/** Add a note or a group at a point of the canvas (one undo step) and select it. */
+export function addAnnotationAt(kind: Annotation['kind'], flow: { x: number; y: number }): void {
+  const r = addAnnotation(doc(), kind, flow);
+  edit(r.doc);
+  select([annotationFlowId(r.id)]);
 }

@@ -4,6 +4,7 @@ import type { BackendChoice } from '../../runtime/backend';
 import type { BackendSetting } from '../../runtime/browser-worker';
 import type { NodeOutputs } from '../../runtime/executor';
 import type { QuickAdd } from '../editor/commands';
+import { annotationFlowId } from '../editor/annotations';
 import { commit, initHistory, redo, replace, undo, type History } from './history';
 
 export type NodeState = 'idle' | 'queued' | 'running' | 'cached' | 'done' | 'error' | 'invalid' | 'skipped';
@@ -97,7 +98,7 @@ export const doc = (): Pipeline => store.get().history.present;
 /** The new history, with the selection narrowed to what still exists in its document. */
 function withHistory(s: LabState, history: History<Pipeline>): Partial<LabState> {
   const d = history.present;
-  const nodes = new Set(d.nodes.map((n) => n.id));
+  const nodes = new Set([...d.nodes.map((n) => n.id), ...(d.annotations ?? []).map((a) => annotationFlowId(a.id))]);
   const edges = new Set(d.edges.map(edgeId));
   const selectedNodes = s.selectedNodes.filter((id) => nodes.has(id));
   const selectedEdges = s.selectedEdges.filter((id) => edges.has(id));
