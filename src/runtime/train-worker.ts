@@ -2,16 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import type { HostIO, RunItem } from '../graph/node-definition';
 import type { NodeRegistry } from '../graph/registry';
 import type { Pipeline } from '../graph/schema';
-import { heldModelTensors } from '../models/held-tensors';
 import { loadMobileFaceNetTail } from '../models/gate/mobilefacenet-tail';
 import type { ItemOutputs } from '../train/collect';
-import { defaultTrainOptions, trainModule, type EpochLog, type TrainResult } from '../train/loop';
+import { defaultTrainOptions, type EpochLog, type TrainResult } from '../train/loop';
 import { trainingSetProblem } from '../train/picked-dataset';
 import { cachePipeline, trainTargetForNode } from '../train/prepare';
-import {
-  collectTargetRows, createTrainable, identityLabeler, OCCLUDE_SETTINGS, pairsFromRows, splitIdentities, stackPasses, trainingRecord, trainingSummary, trainPasses,
-  type TrainPass,
-} from '../train/session';
+import { epochsProblem, identityLabeler, OCCLUDE_SETTINGS, runTrainingSession, splitIdentities, trainingRecord, trainPasses, type TrainPass } from '../train/session';
 import { encodeWeights, type WeightsManifest } from '../io/weights-file';
 import type { BackendChoice } from './backend';
 import { itemProgress } from './events';
@@ -73,7 +69,8 @@ export async function trainInWorker(
   const finish = (o: Partial<TrainOutcome> & Pick<TrainOutcome, 'status'>): TrainOutcome => ({ ...base, ...o, ms: performance.now() - t0 });
   const urls: string[] = [];
   try {
-    if (!(Number.isInteger(s.epochs) && s.epochs >= 1 && s.epochs <= 1000)) throw new Error(`epochs ${s.epochs}: expected an integer from 1 to 1000`);
+    const badEpochs = epochsProblem(s.epochs);
+    if (badEpochs) throw new Error(badEpochs);
     if (!OCCLUDE_SETTINGS.includes(s.occlude)) throw new Error(`occlude ${s.occlude}: expected ${OCCLUDE_SETTINGS.join(', ')}`);
     const problem = trainingSetProblem(images, s.valFraction, s.seed);
     if (problem) throw new Error(problem);
@@ -97,33 +94,23 @@ export async function trainInWorker(
       onEvent({ kind: 'cache', pass: pass.name, done: finished, total });
       return results.map((r) => (r.error ? undefined : r.outputs));
     };
-    const trainSet = await collectTargetRows(passes, trainImages, labelOf, target, runPass);
-    const valSet = await collectTargetRows(passes, valImages, labelOf, target, runPass);
-    const train = stackPasses(trainSet);
-    const val = stackPasses(valSet);
-    const opts = { ...defaultTrainOptions(s.epochs, s.seed), consistency: s.consistency, valPairs: pairsFromRows(valSet, 2000, s.seed), signal };
-
-    const tail = target.kind === 'gate' ? await loadMobileFaceNetTail(env.io) : undefined;
-    const before = tf.memory().numTensors;
-    const heldBefore = heldModelTensors();
-    const { module: mod, config } = createTrainable(target, train, s.seed, () => (f) => tail!.run(f));
-    let weights: TrainOutcome['weights'];
-    let result: TrainResult;
-    const summary = trainingSummary(mod, train, val, trainSet.skipped + valSet.skipped, opts, passes);
-    try {
-      onEvent({ kind: 'start', summary });
-      result = await trainModule(mod, train, val, {
-        ...opts,
+    const tail = async () => {
+      const t = await loadMobileFaceNetTail(env.io);
+      return (f: tf.Tensor4D) => t.run(f);
+    };
+    const { result, weights, tensors } = await runTrainingSession({
+      target, passes, trainImages, valImages, labelOf, runPass, seed: s.seed, loadTail: tail,
+      opts: {
+        ...defaultTrainOptions(s.epochs, s.seed), consistency: s.consistency, signal,
         onEpoch: (log) => onEvent({ kind: 'epoch', log }),
         onProgress: (fraction) => onEvent({ kind: 'progress', fraction }),
-      });
-      const training = trainingRecord(`FaceFlow Lab: train node "${nodeId}" of "${pipeline.name}"`, s.seed, result, summary, { backend: env.backend.name, occlude: s.occlude, val_fraction: s.valFraction, consistency: s.consistency });
-      weights = await encodeWeights(mod.kind, config, mod.variables as Record<string, tf.Tensor>, `${s.name}.weights.bin`, training);
-    } finally {
-      mod.dispose();
-    }
-    const after = tf.memory().numTensors;
-    const tensors = { before, after, leaked: after - before - (heldModelTensors() - heldBefore) };
+      },
+      onStart: (summary) => onEvent({ kind: 'start', summary }),
+      keep: (mod, config, result, summary) => {
+        const training = trainingRecord(`FaceFlow Lab: train node "${nodeId}" of "${pipeline.name}"`, s.seed, result, summary, { backend: env.backend.name, occlude: s.occlude, val_fraction: s.valFraction, consistency: s.consistency });
+        return encodeWeights(mod.kind, config, mod.variables as Record<string, tf.Tensor>, `${s.name}.weights.bin`, training);
+      },
+    });
     return finish({ status: 'done', logs: result.logs, initial: result.initial, bestEpoch: result.bestEpoch, weights, tensors });
   } catch (e) {
     if (e instanceof RunAborted || signal.aborted) return finish({ status: 'cancelled' });

@@ -1,10 +1,12 @@
+import * as tf from '@tensorflow/tfjs';
 import { OCCLUSION_KINDS } from '../context/occluders';
 import type { Pipeline } from '../graph/schema';
 import { defaultFusionConfig, initFusion } from '../models/fusion';
 import { defaultGateConfig, initGate } from '../models/gate/gate';
+import { heldModelTensors } from '../models/held-tensors';
 import { cleanRowIndex, rowFromOutputs, stackRows, type CollectedRow, type ItemOutputs } from './collect';
 import type { CachedDataset } from './data';
-import type { TrainOptions, TrainResult } from './loop';
+import { trainModule, type TrainOptions, type TrainResult } from './loop';
 import { fusionModule, gateModule, type BackboneTail, type TrainableModule } from './module';
 import { withOcclusion, type TrainTarget } from './prepare';
 import { Rng } from '../util/rng';
@@ -123,4 +125,62 @@ export function trainingRecord(command: string, seed: number, result: TrainResul
     stopped_early: result.stoppedEarly, initial: result.initial,
     best: best ? { val_loss: best.valLoss, val_accuracy: best.valAccuracy } : undefined, ...summary,
   };
+}
+
+/** The one check of a run's epoch count (the CLI's --epochs, the lab's train panel): a problem, or undefined. */
+export function epochsProblem(epochs: number): string | undefined {
+  return Number.isInteger(epochs) && epochs >= 1 && epochs <= 1000 ? undefined : `epochs ${epochs}: expected an integer from 1 to 1000`;
+}
+
+/** What a driver hands the shared training run. */
+export interface TrainingSession<T, W> {
+  target: TrainTarget;
+  passes: TrainPass[];
+  trainImages: T[];
+  valImages: T[];
+  labelOf: (img: T) => number;
+  /** Run one cache pass over images: their outputs, undefined where an image failed (the driver's runPipeline). */
+  runPass: (pass: TrainPass, images: T[]) => Promise<ItemOutputs[]>;
+  seed: number;
+  /** The loop's options, with the driver's onEpoch / onProgress; valPairs are set here. */
+  opts: TrainOptions;
+  /** Validation pairs over the validation rows; default: a seeded sample of clean x occluded pairs (pairsFromRows). */
+  valPairs?: (valSet: { rows: CollectedRow[][] }) => TrainOptions['valPairs'];
+  /** The frozen MobileFaceNet tail the gate trains through (loaded only for a gate). */
+  loadTail: () => Promise<BackboneTail>;
+  onStart?: (summary: TrainingSummary) => void | Promise<void>;
+  /** Keep the weights while the module is alive (write files, encode them); the session disposes it afterwards. */
+  keep: (mod: TrainableModule, config: object, result: TrainResult, summary: TrainingSummary) => Promise<W>;
+}
+
+export type TrainingSummary = ReturnType<typeof trainingSummary>;
+
+/**
+ * One gate / fusion training run, the same for `faceflow train` and the lab's worker (thin drivers
+ * that parse their settings, run the passes and keep the weights their way): collect the rows of
+ * every pass, build the module, train it, hand it to `keep`, dispose it. `tensors` counts what the
+ * module left behind (model weights loaded meanwhile excepted).
+ */
+export async function runTrainingSession<T, W>(s: TrainingSession<T, W>) {
+  const trainSet = await collectTargetRows(s.passes, s.trainImages, s.labelOf, s.target, s.runPass);
+  const valSet = await collectTargetRows(s.passes, s.valImages, s.labelOf, s.target, s.runPass);
+  const train = stackPasses(trainSet);
+  const val = stackPasses(valSet);
+  const opts = { ...s.opts, valPairs: s.valPairs ? s.valPairs(valSet) : pairsFromRows(valSet, 2000, s.seed) };
+  const tail = s.target.kind === 'gate' ? await s.loadTail() : undefined;
+  const before = tf.memory().numTensors;
+  const heldBefore = heldModelTensors();
+  const { module: mod, config } = createTrainable(s.target, train, s.seed, () => tail!);
+  let weights: W;
+  let result: TrainResult;
+  const summary = trainingSummary(mod, train, val, trainSet.skipped + valSet.skipped, opts, s.passes);
+  try {
+    await s.onStart?.(summary);
+    result = await trainModule(mod, train, val, opts);
+    weights = await s.keep(mod, config, result, summary);
+  } finally {
+    mod.dispose();
+  }
+  const after = tf.memory().numTensors;
+  return { result, summary, weights, tensors: { before, after, leaked: after - before - (heldModelTensors() - heldBefore) } };
 }

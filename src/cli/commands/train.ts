@@ -13,14 +13,13 @@ import { readUserTextFile } from '../../io/file-policy-nodejs';
 import { createNodeIO } from '../../io/nodejs-io';
 import { loadMobileFaceNetTail } from '../../models/gate/mobilefacenet-tail';
 import { BACKENDS } from '../../runtime/backend';
-import type { ItemOutputs } from '../../train/collect';
-import { defaultTrainOptions, trainModule, type EpochLog } from '../../train/loop';
+import type { CollectedRow, ItemOutputs } from '../../train/collect';
+import { defaultTrainOptions, type EpochLog } from '../../train/loop';
 import { cachePipeline, findTrainTarget, type TrainTarget, type TrainTargetKind } from '../../train/prepare';
 import { trainOcclusionClassifier, type FaceCrops } from '../../train/occlusion';
 import { defaultMilestones, trainingVerdict } from '../../train/schedule';
 import {
-  collectPasses, collectTargetRows, createTrainable, identityLabeler, OCCLUDE_SETTINGS, splitIdentities, stackPasses,
-  pairsFromRows, trainingRecord, trainingSummary, trainPasses, type TrainPass,
+  collectPasses, epochsProblem, identityLabeler, OCCLUDE_SETTINGS, runTrainingSession, splitIdentities, trainingRecord, trainPasses, type TrainPass,
 } from '../../train/session';
 import { saveWeightsFiles } from '../../io/weights-file-nodejs';
 import { trainBackbone, type BackboneArgs } from './train-backbone';
@@ -97,11 +96,6 @@ export async function runPass(pass: TrainPass, images: DatasetImage[], presetFil
   return r.items.map((it) => (it.error ? undefined : it.outputs));
 }
 
-/** Run each pass over the images and collect one row per usable (image, pass). */
-async function collect(passes: TrainPass[], images: DatasetImage[], labelOf: (img: DatasetImage) => number, t: TrainTarget, run: RunOpts, presetFile: string) {
-  return collectTargetRows(passes, images, labelOf, t, (pass, imgs) => runPass(pass, imgs, presetFile, run));
-}
-
 function collectWith<R>(passes: TrainPass[], images: DatasetImage[], presetFile: string, run: RunOpts, extract: (out: ItemOutputs, image: number) => R | undefined) {
   return collectPasses(passes, (pass) => runPass(pass, images, presetFile, run), extract);
 }
@@ -134,7 +128,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const module = values.module as TrainTargetKind | undefined;
   const occlude = values.occlude ?? 'any-mask';
   if (!OCCLUDE_SETTINGS.includes(occlude)) throw new UsageError(`--occlude ${occlude}: unknown kind`);
-  const epochs = num(values.epochs, 'epochs', 30, (x) => Number.isInteger(x) && x >= 1 && x <= 1000);
+  const epochs = num(values.epochs, 'epochs', 30, (x) => !epochsProblem(x));
   const seed = num(values.seed, 'seed', 1, Number.isInteger);
   const opts = {
     ...defaultTrainOptions(epochs, seed),
@@ -194,46 +188,45 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (target.kind === 'occlusion') {
     return trainOcclusion({ presetFile, argv, target, cache, trainImages, valImages, run, seed, epochs, opts, out: values.out, name: values.name, logFile: values.log });
   }
-  const trainSet = await collect(passes, trainImages, labelOf, target, run, presetFile);
-  const valSet = await collect(passes, valImages, labelOf, target, run, presetFile);
-  const train = stackPasses(trainSet);
-  const val = stackPasses(valSet);
   // Validation pairs: the first image clean, the second occluded when occlusion is on (the robustness case).
-  // Without a pairs file, a seeded sample of clean x occluded pairs of the held-out identities (as the app does).
-  if (valPairIndex.length) {
+  // Without a pairs file, the session's seeded sample of clean x occluded pairs of the held-out identities (as the app does).
+  const valPairs = valPairIndex.length ? (valSet: { rows: CollectedRow[][] }) => {
     const rowOf = (pass: number) => {
       const offset = valSet.rows.slice(0, pass).reduce((n, r) => n + r.length, 0);
       return new Map(valSet.rows[pass].map((r, k) => [r.image, offset + k]));
     };
     const clean = rowOf(0);
     const other = rowOf(passes.length - 1);
-    opts.valPairs = valPairIndex.flatMap(([a, b, same]) => (clean.has(a) && other.has(b) ? [{ a: clean.get(a)!, b: other.get(b)!, same }] : []));
-  } else {
-    opts.valPairs = pairsFromRows(valSet, 2000, seed);
-  }
+    return valPairIndex.flatMap(([a, b, same]) => (clean.has(a) && other.has(b) ? [{ a: clean.get(a)!, b: other.get(b)!, same }] : []));
+  } : undefined;
 
   const io = createNodeIO({ modelDir: values.models });
-  const tail = target.kind === 'gate' ? await loadMobileFaceNetTail(io) : undefined;
-  const { module: mod, config } = createTrainable(target, train, seed, () => (f) => tail!.run(f));
-
   const jl = jsonLog(values.log);
   await jl.start();
   const log = jl.line;
-  const summary = trainingSummary(mod, train, val, trainSet.skipped + valSet.skipped, opts, passes);
-  await log({ event: 'start', ...summary, seed, epochs, lr: opts.lr, milestones: opts.milestones, consistency: opts.consistency });
   const bar = progressBar('train');
   const pending: Promise<void>[] = [];
-  const result = await trainModule(mod, train, val, {
-    ...opts,
-    onProgress: (f) => bar(Math.round(f * 1000), 1000),
-    onEpoch: (l: EpochLog) => pending.push(log({ event: 'epoch', ...l })),
+  const { result, weights: { file, training } } = await runTrainingSession({
+    target, passes, trainImages, valImages, labelOf, seed, valPairs,
+    runPass: (pass, imgs) => runPass(pass, imgs, presetFile, run),
+    loadTail: async () => {
+      const tail = await loadMobileFaceNetTail(io);
+      return (f: tf.Tensor4D) => tail.run(f);
+    },
+    opts: {
+      ...opts,
+      onProgress: (f) => bar(Math.round(f * 1000), 1000),
+      onEpoch: (l: EpochLog) => pending.push(log({ event: 'epoch', ...l })),
+    },
+    onStart: (summary) => log({ event: 'start', ...summary, seed, epochs, lr: opts.lr, milestones: opts.milestones, consistency: opts.consistency }),
+    keep: async (mod, config, result, summary) => {
+      await Promise.all(pending);
+      // The default name: `<preset>.gate` or `<preset>.fusion-<kind>` (the module's weights kind).
+      const name = values.name ?? `${path.basename(presetFile, '.json')}.${mod.kind}`;
+      const training = trainingRecord(`faceflow train ${argv.join(' ')}`, seed, result, summary);
+      return { file: await saveWeightsFiles(values.out!, name, mod.kind, config, mod.variables as Record<string, tf.Tensor>, training), training };
+    },
   });
-  await Promise.all(pending);
-  // The default name: `<preset>.gate` or `<preset>.fusion-<kind>` (the module's weights kind).
-  const name = values.name ?? `${path.basename(presetFile, '.json')}.${mod.kind}`;
-  const training = trainingRecord(`faceflow train ${argv.join(' ')}`, seed, result, summary);
-  const file = await saveWeightsFiles(values.out, name, mod.kind, config, mod.variables as Record<string, tf.Tensor>, training);
-  mod.dispose();
   await log({ event: 'done', weights: file, best_epoch: result.bestEpoch, initial: result.initial, best: training.best });
   const verdict = trainingVerdict(result.bestEpoch, result.logs.length, result.initial.valLoss !== undefined);
   process.stderr.write(verdict.improved
