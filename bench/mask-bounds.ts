@@ -30,7 +30,7 @@ import { withOcclusion } from '../src/train/prepare';
  *  - nuisance-subspace projection of the embedding (what a fusion module could at best learn from
  *    the embedding alone): the top-k principal directions of (masked - clean) unit embeddings of
  *    the training split's images, projected out of every embedding.
- * Data: the identity split of `src/train/fold-split-node.ts` (train folder + test pairs), the
+ * Data: the identity split of `faceflow split` (train folder + test pairs), the
  * second image of each test pair masked as `faceflow eval --occlude-second any-mask --occlude-seed 1`
  * does, and mfr2-dev. No flip, like the robustness table. Writes bench/results/mask-bounds.json.
  */
@@ -135,7 +135,7 @@ export async function benchMaskBounds(args: string[]): Promise<unknown> {
   const workers = Number(values.workers);
   for (const need of [path.join(split, 'pairs-test.txt'), path.join(split, 'train'), mfrDir]) {
     await stat(need).catch(() => {
-      throw new Error(`${need} is missing: make the split with \`npx tsx src/train/fold-split-node.ts ../shared/datasets/lfw-dev/pairs.txt ../shared/datasets/lfw-dev/images out/lfw-split --train 1,2 --test 3,4,5\` (needs ../shared/datasets)`);
+      throw new Error(`${need} is missing: make the split with \`npx faceflow split ../shared/datasets/lfw-dev/pairs.txt --images ../shared/datasets/lfw-dev/images --out out/lfw-split --train 1,2 --test 3,4,5\` (needs ../shared/datasets)`);
     });
   }
   await initBackend('wasm');

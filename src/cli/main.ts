@@ -11,6 +11,7 @@ import { embedCommand, embedHelp } from './commands/embed';
 import { mergeCommand, mergeHelp } from './commands/merge';
 import { calibrateCommand, calibrateHelp } from './commands/calibrate';
 import { nodesCommand, nodesHelp } from './commands/nodes';
+import { splitCommand, splitHelp } from './commands/split';
 
 const COMMANDS: Record<string, { help: string; run: (argv: string[]) => Promise<number> }> = {
   run: { help: runHelp, run: runCommand },
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, { help: string; run: (argv: string[]) => Promise<
   merge: { help: mergeHelp, run: mergeCommand },
   calibrate: { help: calibrateHelp, run: calibrateCommand },
   nodes: { help: nodesHelp, run: nodesCommand },
+  split: { help: splitHelp, run: splitCommand },
 };
 
 const USAGE = `faceflow <command> [options]

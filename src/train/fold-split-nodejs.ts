@@ -1,6 +1,5 @@
 import { mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parsePairs } from '../eval/lfw';
 import { foldSplit } from './fold-split';
 import { readUserTextFile } from '../io/file-policy-nodejs';
@@ -10,7 +9,7 @@ import { readUserTextFile } from '../io/file-policy-nodejs';
  *   <out>/train/<identity>/<image>   symlinks to the training folds' images (a folder of identities for `faceflow train --data`)
  *   <out>/pairs-test.txt             the test folds (for `faceflow eval --pairs ... --images <images>`)
  *   <out>/split.json                 what went where
- * Run: npx tsx src/train/fold-split-node.ts <pairs.txt> <images-dir> <out-dir> --train 1,2 --test 3,4,5
+ * (`faceflow split`).
  */
 export async function writeFoldSplit(pairsFile: string, imagesDir: string, outDir: string, trainFolds: number[], testFolds: number[]) {
   const pairs = parsePairs(await readUserTextFile(pairsFile, 'pairs'), pairsFile);
@@ -36,17 +35,4 @@ export async function writeFoldSplit(pairsFile: string, imagesDir: string, outDi
   };
   await writeFile(path.join(outDir, 'split.json'), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  const [pairsFile, imagesDir, outDir, ...rest] = process.argv.slice(2);
-  const opt = (name: string, def: string) => {
-    const i = rest.indexOf(`--${name}`);
-    return (i >= 0 ? rest[i + 1] : def).split(',').map(Number);
-  };
-  if (!pairsFile || !imagesDir || !outDir) {
-    console.error('usage: npx tsx src/train/fold-split-node.ts <pairs.txt> <images-dir> <out-dir> --train 1,2 --test 3,4,5');
-    process.exit(2);
-  }
-  console.log(JSON.stringify(await writeFoldSplit(pairsFile, imagesDir, outDir, opt('train', '1,2'), opt('test', '3,4,5'))));
 }
