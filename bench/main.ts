@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, Bench> = {
   'gate-ratio': async (args) => (await import('./gate-ratio')).benchGateRatio(args),
   landmarks: async (args) => (await import('./landmarks')).benchLandmarks(args),
   'mask-bounds': async (args) => (await import('./mask-bounds')).benchMaskBounds(args),
+  'mask-labels': async (args) => (await import('./mask-labels')).benchMaskLabels(args),
   speed: async (args) => (await import('./speed')).benchSpeed(args),
 };
 

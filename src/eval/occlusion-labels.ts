@@ -1,6 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { registry } from '../../nodes';
 import { readPreset } from '../runtime/preset';
 import { nodejsRun } from '../runtime/nodejs-host';
@@ -98,16 +97,4 @@ export async function maskLabelAccuracy(presetFile: string, labelsFile: string, 
     per_type: perType,
     seconds: run.seconds,
   };
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  const [preset, labels, images, out] = process.argv.slice(2);
-  if (!preset || !labels || !images) {
-    console.error('usage: npx tsx src/eval/occlusion-labels.ts <preset.json> <labels.txt> <images-dir> [out.json]');
-    process.exit(2);
-  }
-  const r = await maskLabelAccuracy(preset, labels, images);
-  const text = `${JSON.stringify(r, null, 2)}\n`;
-  if (out) await import('node:fs/promises').then((fs) => fs.writeFile(out, text));
-  console.log(text);
 }
