@@ -277,4 +277,63 @@ export const workflowTests = [
       await page.locator('[data-testid=tab-nodes]').click();
     },
   },
+  {
+    name: "a preset's description marks itself edited when its params change, and can take the changes in",
+    async run({ page, url }) {
+      await freshLab(page, url);
+      await openBundled(page, 'clahe');
+      await page.locator('[data-testid=tab-nodes]').click();
+      await page.locator('.react-flow__pane').click({ position: { x: 20, y: 20 } });
+      assert((await page.locator('[data-testid=description-edited]').count()) === 0, 'an unchanged preset is not marked edited');
+      await node(page, 'clahe').click();
+      const field = page.locator('[data-testid=param-clipLimit]');
+      await field.fill('3.5');
+      await field.press('Enter');
+      await runs(page);
+      await page.locator('.react-flow__pane').click({ position: { x: 20, y: 20 } });
+      const mark = await page.locator('[data-testid=description-edited]').innerText();
+      assert(/clahe\.clipLimit 2 → 3\.5/.test(mark), `the edited mark: ${mark}`);
+      await shot(page, 'description-edited');
+      await page.locator('[data-testid=description-note-changes]').click();
+      assert(/Edited: clahe\.clipLimit 2 → 3\.5\./.test(await page.locator('#pipeline-description').inputValue()), 'the description takes the changes in');
+      assert((await page.locator('[data-testid=description-edited]').count()) === 0, 'once the description says so, the mark goes');
+    },
+  },
+  {
+    name: 'teaching details: the funnel says what each stage is given and keeps; an occlusion node on faces previews its faces',
+    async run({ page, url }) {
+      await freshLab(page, url);
+      await openBundled(page, 'mtcnn');
+      await node(page, 'nms_pnet').click();
+      await page.locator('[data-testid=output-view] [data-testid=open-cascade]').click();
+      const hints = page.locator('[data-testid=funnel-hint]');
+      await hints.first().waitFor();
+      const text = (await hints.allInnerTexts()).join(' | ');
+      assert(/12×12 window/.test(text) && /overlapping more than its IoU threshold/.test(text) && /5 landmarks/.test(text), `funnel hints: ${text}`);
+      await shot(page, 'funnel-hints');
+      await page.locator('[data-testid=close-big-view]').click();
+      const graph = {
+        schema: 'faceflow/pipeline', version: 2, name: 'Occlude faces', description: '',
+        nodes: [
+          { id: 'input', type: 'image-input', params: {}, position: { x: 0, y: 0 } },
+          { id: 'mtcnn', type: 'mtcnn', params: {}, position: { x: 300, y: 0 } },
+          { id: 'align', type: 'align', params: {}, position: { x: 600, y: 0 } },
+          { id: 'occ', type: 'occlusion', params: {}, position: { x: 900, y: 0 } },
+        ],
+        edges: [
+          { from: { node: 'input', port: 'image' }, to: { node: 'mtcnn', port: 'image' } },
+          { from: { node: 'input', port: 'image' }, to: { node: 'align', port: 'image' } },
+          { from: { node: 'mtcnn', port: 'detections' }, to: { node: 'align', port: 'detections' } },
+          { from: { node: 'align', port: 'faces' }, to: { node: 'occ', port: 'faces' } },
+        ],
+      };
+      await importPreset(page, 'occlude.json', JSON.stringify(graph));
+      await page.locator('[data-testid=doc-name]', { hasText: 'Occlude faces' }).waitFor();
+      await runs(page);
+      const preview = page.locator('.react-flow__node[data-id="occ"] .ff-preview');
+      await preview.locator('[data-testid=faces-output]').waitFor();
+      assert(!/not an image/.test(await preview.innerText()), 'the occlusion preview should show its faces');
+      await shot(page, 'occlusion-preview');
+    },
+  },
 ];

@@ -28,12 +28,15 @@ describe('cascade chain', () => {
       nms_pnet: { candidatesIn: 800, candidatesOut: 120 },
       rnet: { candidatesIn: 120, candidatesOut: 20 },
     };
-    expect(funnelRows(chain, reports)).toEqual([
+    const rows = funnelRows(chain, reports);
+    expect(rows.map(({ label, count, nodeId }) => ({ label, count, nodeId }))).toEqual([
       { label: 'Windows scanned', count: 50000, nodeId: 'pnet' },
       { label: 'After P-Net', count: 800, nodeId: 'pnet' },
       { label: 'After NMS (P-Net)', count: 120, nodeId: 'nms_pnet' },
       { label: 'After R-Net', count: 20, nodeId: 'rnet' },
     ]);
+    // each row says what its stage is given and keeps
+    expect(rows.every((r) => r.hint && r.hint.length > 20)).toBe(true);
     expect(mtcnnFunnelRows({ funnel: { pnet: 300, pnetNms: 90, rnet: 12, rnetNms: 8, onet: 2 } }).map((r) => r.count)).toEqual([300, 90, 12, 8, 2]);
     expect(mtcnnFunnelRows(undefined)).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { memo, type CSSProperties } from 'react';
+import { memo, useEffect, useState, type CSSProperties } from 'react';
 import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import { registry } from '../../../nodes';
 import { PORT_TYPES, isPortType } from '../../graph/ports';
@@ -26,9 +26,23 @@ function portColor(type: string): string {
   return isPortType(type) ? PORT_TYPES[type].color : '#666';
 }
 
+/** Seconds since a node started running, ticking: a long node (MTCNN on a huge photo) shows it is still at work. */
+function useElapsed(running: boolean): number {
+  const [since, setSince] = useState<number>();
+  const [, tick] = useState(0);
+  useEffect(() => {
+    if (!running) return setSince(undefined);
+    setSince(performance.now());
+    const t = setInterval(() => tick((x) => x + 1), 1000);
+    return () => clearInterval(t);
+  }, [running]);
+  return since === undefined ? 0 : (performance.now() - since) / 1000;
+}
+
 function StatusBadge({ status }: { status: NodeStatus }) {
+  const elapsed = useElapsed(status.state === 'running');
   const ms = status.state === 'done' ? ` ${formatMs(status.ms)}` : '';
-  const pct = status.state === 'running' && status.progress ? ` ${Math.round(status.progress * 100)}%` : '';
+  const pct = status.state === 'running' ? (status.progress ? ` ${Math.round(status.progress * 100)}%` : '') + (elapsed >= 2 ? ` · ${Math.floor(elapsed)} s` : '') : '';
   return (
     <span className={`ff-badge ff-badge-${status.state}`} data-testid="node-status">
       {STATE_LABEL[status.state]}
@@ -64,7 +78,8 @@ function Preview({ nodeId, node }: { nodeId: string; node: PipelineNode }) {
   const image = upstreamImage(edges, all, nodeId);
   const NodeView = NODE_VIEWS[node.type];
   if (NodeView) return <div className="ff-preview"><NodeView nodeId={nodeId} nodeType={node.type} params={node.params} outputs={outputs} report={report} size="thumb" image={image} /></div>;
-  const port = Object.entries(def.outputs).find(([p, spec]) => hasPortView(spec.type) && outputs[p] !== undefined);
+  // null outputs are ports the node left empty (e.g. occlusion drawn on faces only has no image): preview one it filled
+  const port = Object.entries(def.outputs).find(([p, spec]) => hasPortView(spec.type) && outputs[p] != null);
   if (!port) return null;
   const View = portViewFor(port[1].type);
   return (

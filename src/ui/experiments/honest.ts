@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { registry } from '../../../nodes';
 import type { MaskLabel } from '../../eval/mask-labels';
 import { aucFromRoc, rocCurve, type RocPoint, type VerificationMetrics } from '../../eval/metrics';
 import type { ScoredPair } from '../../eval/verify';
-import type { Pipeline } from '../../graph/schema';
+import { flatParams } from '../presets/param-diff';
 import type { ExperimentRecord } from './records';
 
 /** Matched and mismatched pairs of a run (its score histogram counts every pair once). */
@@ -84,17 +83,6 @@ const short = (v: unknown) => {
   const s = typeof v === 'string' ? v.replace(/^.*\//, '') : JSON.stringify(v);
   return s.length > 24 ? `${s.slice(0, 23)}…` : s;
 };
-
-/** Every param (defaults filled in) as "node.param" -> JSON, and each node as "+node" (so added or removed nodes differ too). */
-function flatParams(p: Pipeline | undefined): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const n of p?.nodes ?? []) {
-    out.set(`+${n.id}`, n.type);
-    const defaults = registry.get(n.type) ? registry.defaultParams(n.type) : {};
-    for (const [k, v] of Object.entries({ ...defaults, ...n.params })) out.set(`${n.id}.${k}`, JSON.stringify(v));
-  }
-  return out;
-}
 
 /**
  * A name per run: its preset and, when other runs of a preset of that name ran another pipeline,

@@ -1,10 +1,31 @@
 import { registry } from '../../../nodes';
 import { PORT_TYPES } from '../../graph/ports';
-import { updateNode } from '../editor/graph-ops';
+import { updateNode } from '../../graph/edit';
 import { CATEGORY_COLORS } from '../editor/categories';
 import { edit, useLab } from '../state/store';
 import { ParamForm } from './ParamForm';
+import type { Pipeline } from '../../graph/schema';
+import { BUNDLED_PRESETS } from '../presets/bundled';
+import { paramChanges } from '../presets/param-diff';
+import { readUserPresets } from '../presets/storage';
 import { isTrainable, TrainPanel } from './TrainPanel';
+
+/**
+ * The preset this document was opened from (bundled or saved, by name), when its params have
+ * changed since: the description was written for that preset, so it says it may be out of date.
+ */
+function DescriptionEdited({ pipeline }: { pipeline: Pipeline }) {
+  const origin = BUNDLED_PRESETS.find((b) => b.pipeline?.name === pipeline.name)?.pipeline ?? readUserPresets().find((u) => u.name === pipeline.name)?.pipeline;
+  if (!origin || origin.description !== pipeline.description) return null;
+  const changes = paramChanges(origin, pipeline);
+  if (!changes.length) return null;
+  return (
+    <p className="description-edited small" data-testid="description-edited">
+      <b>Edited:</b> the description is the preset’s, from before {changes.length === 1 ? 'this change' : 'these changes'}: {changes.slice(0, 4).join('; ')}{changes.length > 4 ? ` (+${changes.length - 4})` : ''}.{' '}
+      <button className="link" data-testid="description-note-changes" onClick={() => edit({ ...pipeline, description: `${pipeline.description.trim()}\n\nEdited: ${changes.join('; ')}.` }, 'pipeline-description')}>Add them to the description</button>
+    </p>
+  );
+}
 
 function PipelineInfo() {
   const pipeline = useLab((s) => s.history.present);
@@ -15,6 +36,7 @@ function PipelineInfo() {
       <input id="pipeline-name" data-testid="pipeline-name" value={pipeline.name} onChange={(e) => e.target.value.trim() && edit({ ...pipeline, name: e.target.value }, 'pipeline-name')} />
       <label className="field-label" htmlFor="pipeline-description">Description</label>
       <textarea id="pipeline-description" rows={4} value={pipeline.description} onChange={(e) => edit({ ...pipeline, description: e.target.value }, 'pipeline-description')} />
+      <DescriptionEdited pipeline={pipeline} />
       <p className="muted small">{pipeline.nodes.length} nodes · {pipeline.edges.length} edges. Select a node to edit its parameters.</p>
     </div>
   );

@@ -64,6 +64,7 @@ export function ImageCanvas({ image, width, height, size, overlay, testId = 'ima
 
 /** An Image port's value: a thumbnail on the node, the full image (fit to the panel) in the side view. */
 export function ImageView({ value, size }: ViewProps) {
+  if (value == null) return <div className="view-empty">no image: the node made none from what is connected</div>;
   if (!isImageValue(value)) return <div className="view-empty">not an image</div>;
   return (
     <figure className={`image-view image-view-${size}`}>

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, type CSSProperties } from 'react';
 import type { CandidatesValue, DetectionsValue, ImageValue, PyramidValue } from '../../../graph/values';
 import { registry } from '../../../../nodes';
-import { setParam } from '../../editor/graph-ops';
+import { setParam } from '../../../graph/edit';
 import { paramFields } from '../../inspector/param-fields';
 import { scheduleRun } from '../../run/runner';
 import { edit, lab, useLab } from '../../state/store';
@@ -36,6 +36,7 @@ export function Funnel({ rows, highlight, compact }: { rows: FunnelRow[]; highli
             <span className="funnel-track"><span className="funnel-bar" style={{ width: `${width}%`, background: color } as CSSProperties} /></span>
             <span className="funnel-count mono">{fmt.format(r.count)}</span>
             <span className="funnel-drop mono">{prev ? pct(r.count / prev) : ''}</span>
+            {!compact && r.hint && <span className="funnel-hint muted small" data-testid="funnel-hint">{r.hint}</span>}
           </div>
         );
       })}

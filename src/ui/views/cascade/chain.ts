@@ -65,7 +65,22 @@ export interface FunnelRow {
   count: number;
   /** The node that produced the count (absent for the mtcnn node's inner stages). */
   nodeId?: string;
+  /** What the stage is given and what it keeps (a count that does not drop is not a stage doing nothing). */
+  hint?: string;
 }
+
+const NMS = 'of two candidates overlapping more than its IoU threshold it keeps the stronger';
+/** What each stage is given and keeps, for the funnel rows. */
+export const FUNNEL_HINTS: Record<string, string> = {
+  'Windows scanned': 'every 12×12 window (stride 2) of every pyramid level, as P-Net is given them',
+  'After P-Net': 'windows P-Net scores at least its threshold, thinned by NMS within each pyramid level',
+  'After NMS (P-Net)': `given every level’s windows together; ${NMS}. The same count means no two overlapped that much (P-Net already ran NMS within each level)`,
+  'After R-Net': 'R-Net is given a 24×24 crop of each kept box; keeps those scoring at least its threshold, with refined boxes',
+  'After NMS (R-Net)': `given R-Net’s refined boxes; ${NMS}`,
+  'After NMS': `${NMS}`,
+  'Faces (O-Net)': 'O-Net is given 48×48 crops; keeps faces scoring at least its threshold, with 5 landmarks',
+};
+const hintFor = (label: string): string | undefined => FUNNEL_HINTS[label];
 
 type Reports = Record<string, Record<string, unknown> | undefined>;
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
@@ -77,10 +92,11 @@ export function funnelRows(stages: CascadeStage[], reports: Reports): FunnelRow[
     const r = reports[s.id];
     if (s.role === 'pyramid') continue;
     if (!r) break;
-    if (s.role === 'pnet' && num(r.candidatesIn) !== undefined) rows.push({ label: 'Windows scanned', count: num(r.candidatesIn)!, nodeId: s.id });
+    if (s.role === 'pnet' && num(r.candidatesIn) !== undefined) rows.push({ label: 'Windows scanned', count: num(r.candidatesIn)!, nodeId: s.id, hint: hintFor('Windows scanned') });
     const out = num(r.candidatesOut);
     if (out === undefined) break;
-    rows.push({ label: s.role === 'onet' ? 'Faces (O-Net)' : `After ${s.label}`, count: out, nodeId: s.id });
+    const label = s.role === 'onet' ? 'Faces (O-Net)' : `After ${s.label}`;
+    rows.push({ label, count: out, nodeId: s.id, hint: hintFor(label) });
   }
   return rows;
 }
@@ -90,7 +106,7 @@ export function mtcnnFunnelRows(report: Record<string, unknown> | undefined): Fu
   const f = report?.funnel as Record<string, unknown> | undefined;
   if (!f) return [];
   const rows: FunnelRow[] = [];
-  const push = (label: string, v: unknown) => num(v) !== undefined && rows.push({ label, count: num(v)! });
+  const push = (label: string, v: unknown) => num(v) !== undefined && rows.push({ label, count: num(v)!, hint: hintFor(label) });
   push('After P-Net', f.pnet);
   push('After NMS', f.pnetNms);
   push('After R-Net', f.rnet);
