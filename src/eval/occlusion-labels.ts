@@ -5,6 +5,7 @@ import { readPreset } from '../runtime/preset';
 import { nodejsRun } from '../runtime/nodejs-host';
 import { runPipeline, throwIfRunFailed } from '../runtime/run';
 import { CONTEXT_INDEX, type ContextValue } from '../context/vector';
+import { subgraph, upstreamOf } from '../graph/edit';
 import type { Pipeline } from '../graph/schema';
 import { fileRunItems } from './datasets-nodejs';
 import { parseMaskLabels, type MaskLabel } from './mask-labels';
@@ -43,18 +44,7 @@ export function binaryStats(p: number[], labels: boolean[], threshold = 0.5): Bi
 export function contextPipeline(p: Pipeline): { pipeline: Pipeline; contextNode: string } {
   const ctx = p.nodes.filter((n) => n.type === 'context');
   if (ctx.length !== 1) throw new Error('the preset needs exactly one context node');
-  const keep = new Set([ctx[0].id]);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const e of p.edges) if (keep.has(e.to.node) && !keep.has(e.from.node)) {
-      keep.add(e.from.node);
-      grew = true;
-    }
-  }
-  return {
-    pipeline: { ...p, nodes: p.nodes.filter((n) => keep.has(n.id)), edges: p.edges.filter((e) => keep.has(e.from.node) && keep.has(e.to.node)) },
-    contextNode: ctx[0].id,
-  };
+  return { pipeline: subgraph(p, upstreamOf(p.edges, [ctx[0].id])), contextNode: ctx[0].id };
 }
 
 export async function maskLabelAccuracy(presetFile: string, labelsFile: string, imagesDir: string, workers = 2) {

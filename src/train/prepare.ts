@@ -1,6 +1,7 @@
 import type { TrainableModule } from '../graph/node-definition';
+import { insertAfter, subgraph, upstreamOf } from '../graph/edit';
 import type { NodeRegistry } from '../graph/registry';
-import type { Pipeline, PipelineEdge, PortRef } from '../graph/schema';
+import type { Pipeline, PortRef } from '../graph/schema';
 
 /**
  * Pipeline surgery for `faceflow train`: find what to train in a preset, and derive the
@@ -65,7 +66,7 @@ export function trainTargetForNode(p: Pipeline, nodeId: string, registry: NodeRe
   const kind = trainedModuleOf(node.type, registry);
   if (!kind) throw new Error(`"${nodeId}" (${node.type}) is not an attention-gate or fusion node`);
   const target = targetOf(p, nodeId, kind);
-  const up = ancestors(p.edges, Object.values(target.sources).map((s) => s.node));
+  const up = upstreamOf(p.edges, Object.values(target.sources).map((s) => s.node));
   if (!p.nodes.some((n) => up.has(n.id) && n.type === 'align')) throw new Error(`no face node upstream of "${nodeId}": its inputs must come from aligned faces (mtcnn -> align -> ...)`);
   return target;
 }
@@ -86,19 +87,6 @@ function occlusionTarget(p: Pipeline): TrainTarget {
   return { kind: 'occlusion', nodeId: ctx[0].id, sources: { faces: src } };
 }
 
-function ancestors(edges: PipelineEdge[], roots: string[]): Set<string> {
-  const seen = new Set(roots);
-  const stack = [...roots];
-  while (stack.length) {
-    const id = stack.pop()!;
-    for (const e of edges) if (e.to.node === id && !seen.has(e.from.node)) {
-      seen.add(e.from.node);
-      stack.push(e.from.node);
-    }
-  }
-  return seen;
-}
-
 /**
  * The cache pass: only the nodes the target's inputs depend on, so those inputs are the
  * pipeline's sinks (the runner keeps sink outputs). For the gate, the backbone's feature tap is
@@ -106,14 +94,13 @@ function ancestors(edges: PipelineEdge[], roots: string[]): Set<string> {
  */
 export function cachePipeline(p: Pipeline, t: TrainTarget): Pipeline {
   const sourceNodes = [...new Set(Object.values(t.sources).map((s) => s.node))];
-  const keep = ancestors(p.edges, sourceNodes);
-  const edges = p.edges.filter((e) => keep.has(e.from.node) && keep.has(e.to.node));
+  const cut = subgraph(p, upstreamOf(p.edges, sourceNodes));
   for (const s of sourceNodes) {
-    const consumer = edges.find((e) => e.from.node === s);
+    const consumer = cut.edges.find((e) => e.from.node === s);
     if (consumer) throw new Error(`"${s}" feeds "${consumer.to.node}", which the trained node also depends on: its outputs would not be kept`);
   }
-  const nodes = p.nodes.filter((n) => keep.has(n.id)).map((n) => (t.kind === 'gate' && n.id === t.sources.features.node ? { ...n, params: { ...n.params, tap: true } } : n));
-  return { ...p, name: `${p.name} (training cache)`, nodes, edges };
+  const nodes = cut.nodes.map((n) => (t.kind === 'gate' && n.id === t.sources.features.node ? { ...n, params: { ...n.params, tap: true } } : n));
+  return { ...cut, name: `${p.name} (training cache)`, nodes };
 }
 
 /**
@@ -127,14 +114,11 @@ export function withOcclusion(p: Pipeline, params: { kind: string; probability: 
   }
   const aligns = p.nodes.filter((n) => n.type === 'align');
   if (!aligns.length) throw new Error('synthetic occlusion needs an align node in the preset');
-  const nodes = [...p.nodes];
-  let edges = [...p.edges];
+  let d = p;
   for (const a of aligns) {
     let id = `${a.id}_occlusion`;
-    while (nodes.some((n) => n.id === id)) id += '_';
-    nodes.push({ id, type: 'occlusion', params: { ...params }, position: { x: a.position.x + 120, y: a.position.y + 80 } });
-    edges = edges.map((e) => (e.from.node === a.id && e.from.port === 'faces' ? { ...e, from: { node: id, port: 'faces' } } : e));
-    edges.push({ from: { node: a.id, port: 'faces' }, to: { node: id, port: 'faces' } });
+    while (d.nodes.some((n) => n.id === id)) id += '_';
+    d = insertAfter(d, { node: a.id, port: 'faces' }, { id, type: 'occlusion', params: { ...params }, position: { x: a.position.x + 120, y: a.position.y + 80 } }, 'faces', 'faces');
   }
-  return { ...p, nodes, edges };
+  return d;
 }

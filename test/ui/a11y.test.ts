@@ -3,7 +3,7 @@ import { registry } from '../../nodes';
 import type { Pipeline } from '../../src/graph/schema';
 import { connectionChoices } from '../../src/ui/a11y/connections';
 import { describeChange } from '../../src/ui/a11y/describe';
-import { connect, removeElements, setParam } from '../../src/ui/editor/graph-ops';
+import { connect, removeElements, setParam } from '../../src/graph/edit';
 
 const title = (t: string) => registry.get(t)?.title;
 const three: Pipeline = {

@@ -4,7 +4,7 @@ import { registry } from '../../nodes';
 import { buildCalibration } from '../../src/eval/calibration';
 import type { Pipeline } from '../../src/graph/schema';
 import type { DetectionsValue, Point } from '../../src/graph/values';
-import { addNode, connect } from '../../src/ui/editor/graph-ops';
+import { addNode, connect } from '../../src/graph/edit';
 import { runCalibration } from '../../src/ui/experiments/run-calibration';
 import { detectorMs, detectorTwins, detectorTypes, matchFaces } from '../../src/ui/views/detector-compare/compare';
 

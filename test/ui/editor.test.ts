@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { registry } from '../../nodes';
 import type { Pipeline } from '../../src/graph/schema';
 import { readImageHeader } from '../../src/io/browser-io';
-import { addNode, connect, copyFragment, freshId, moveNodes, pasteFragment, removeElements, runSignature, setParam } from '../../src/ui/editor/graph-ops';
+import { addNode, connect, copyFragment, freshId, moveNodes, pasteFragment, removeElements, runSignature, setParam } from '../../src/graph/edit';
 import { layeredLayout } from '../../src/ui/editor/layout';
 import { searchNodes } from '../../src/ui/editor/search';
 import { checkParam, paramFields } from '../../src/ui/inspector/param-fields';

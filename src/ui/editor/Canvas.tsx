@@ -13,7 +13,7 @@ import { addNodeAt, tryConnect, type PendingWire } from './commands';
 import { FlowNode, type FaceflowNode } from './FlowNode';
 import { GroupNode, NoteNode, type AnnotationFlowNode } from './AnnotationNode';
 import { annotationFlowId, annotationIdOf, updateAnnotation } from './annotations';
-import { moveNodes } from './graph-ops';
+import { moveNodes } from '../../graph/edit';
 import { FIT_OPTIONS } from './layout';
 import { edgeName } from '../a11y/describe';
 

@@ -3,7 +3,7 @@ import type { PortType } from '../../graph/ports';
 import { checkConnection } from '../../graph/validate';
 import type { PortRef } from '../../graph/schema';
 import { doc, edit, lab, requestFit, select, toast } from '../state/store';
-import { addNode, connect, copyFragment, pasteFragment, removeElements, type Fragment } from './graph-ops';
+import { addNode, connect, copyFragment, pasteFragment, removeElements, type Fragment } from '../../graph/edit';
 import { layoutForScreen } from './layout';
 import { addAnnotation, annotationFlowId, annotationIdOf, removeAnnotations } from './annotations';
 import type { Annotation } from '../../graph/schema';

@@ -2,7 +2,7 @@ import { startTransition, useEffect, useRef, useState } from 'react';
 import { registry } from '../../../nodes';
 import type { VerificationMetrics } from '../../eval/metrics';
 import { hashString } from '../../util/hash';
-import { runSignature } from '../editor/graph-ops';
+import { runSignature } from '../../graph/edit';
 import { cancelDatasetRun, runDatasetInWorker } from '../run/runner';
 import { doc, lab, toast, useLab } from '../state/store';
 import { ChartLegend, DetChart, HistogramChart, RocChart, RUN_COLORS } from './charts';

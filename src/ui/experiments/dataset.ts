@@ -1,6 +1,7 @@
 import type { RunItem } from '../../graph/node-definition';
 import type { NodeRegistry } from '../../graph/registry';
 import type { Pipeline, PortRef } from '../../graph/schema';
+import { connect } from '../../graph/edit';
 
 export const IMAGE_FILE = /\.(jpe?g|png)$/i;
 
@@ -60,8 +61,7 @@ export function datasetPipeline(doc: Pipeline, registry: NodeRegistry, pairsUrl?
     if (pairsNode) d = { ...d, nodes: d.nodes.map((n) => (n === pairsNode ? { ...n, params: { ...n.params, file: pairsUrl } } : n)) };
     else {
       d.nodes.push({ id: '__pairs', type: 'pairs', params: { file: pairsUrl }, position: { x: 0, y: 0 } });
-      d.edges = d.edges.filter((e) => !(e.to.node === verify.id && e.to.port === 'pairs'));
-      d.edges.push({ from: { node: '__pairs', port: 'pairs' }, to: { node: verify.id, port: 'pairs' } });
+      d = connect(d, { node: '__pairs', port: 'pairs' }, { node: verify.id, port: 'pairs' });
     }
   }
   return { pipeline: d, verifyId: verify.id };

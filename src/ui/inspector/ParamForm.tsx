@@ -1,6 +1,6 @@
 import { useEffect, useId, useState } from 'react';
 import type { z } from 'zod';
-import { setParam } from '../editor/graph-ops';
+import { setParam } from '../../graph/edit';
 import { edit } from '../state/store';
 import { checkParam, paramFields, type ParamField } from './param-fields';
 

@@ -8,7 +8,7 @@ import { identityCounts, trainingImages, trainingSetProblem, type TrainingImage 
 import { trainedModuleOf, trainTargetForNode } from '../../train/prepare';
 import { trainingVerdict } from '../../train/schedule';
 import { OCCLUDE_SETTINGS } from '../../train/session';
-import { setParam } from '../editor/graph-ops';
+import { setParam } from '../../graph/edit';
 import { datasetName, datasetPath } from '../experiments/dataset';
 import { download } from '../views/export';
 import { cancelTraining, trainInWorker } from '../run/runner';

@@ -8,7 +8,7 @@ import { setPreview } from '../views/image';
 import { itemAndFinal, type PipelineRun } from '../../runtime/run';
 import type { BackendSetting, LabWorkerApi, TrainEvent, TrainImage, TrainOutcome, TrainSettings } from '../../runtime/browser-worker';
 import type { RunEvent } from '../../runtime/events';
-import { runSignature } from '../editor/graph-ops';
+import { runSignature } from '../../graph/edit';
 import { everyFace } from './every-face';
 import { doc, lab, toast, type InputChoice, type NodeStatus } from '../state/store';
 

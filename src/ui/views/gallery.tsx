@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { Gallery } from '../../eval/gallery';
 import { deleteGallery, galleryNameFromUrl, galleryUrl, listGalleries, saveGallery, type StoredGallery } from '../../io/gallery-store';
-import { setParam } from '../editor/graph-ops';
+import { setParam } from '../../graph/edit';
 import { edit, toast, useLab } from '../state/store';
 import type { NodeViewProps } from './types';
 

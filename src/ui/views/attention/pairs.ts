@@ -1,7 +1,7 @@
 import { registry as defaultRegistry } from '../../../../nodes';
 import type { NodeRegistry } from '../../../graph/registry';
 import type { Pipeline, PortRef } from '../../../graph/schema';
-import { freshId } from '../../editor/graph-ops';
+import { freshId } from '../../../graph/edit';
 
 /**
  * Where a map node's faces come from: the nearest Faces output upstream of it, and the nodes

@@ -1,7 +1,7 @@
 import { useCallback } from 'react';
 import { registry } from '../../../../nodes';
 import { isImageValue, type DetectionsValue } from '../../../graph/values';
-import { addNode, connect } from '../../editor/graph-ops';
+import { addNode, connect } from '../../../graph/edit';
 import { formatMs } from '../../format';
 import { edit, lab, select, useLab } from '../../state/store';
 import { drawBoxes } from '../boxes';

@@ -1,7 +1,10 @@
-import type { NodeRegistry } from '../../graph/registry';
-import { edgeId, type Pipeline, type PipelineEdge, type PipelineNode, type PortRef } from '../../graph/schema';
+import type { NodeRegistry } from './registry';
+import { edgeId, type Pipeline, type PipelineEdge, type PipelineNode, type PortRef } from './schema';
 
-/** Pure edits of the pipeline document. Each returns a new document; the store records it in the history. */
+/**
+ * The graph-editing toolkit: pure edits of the pipeline document, for the editor (its store records
+ * each in the history), training, evaluation and the lab's derived pipelines. Each returns a new document.
+ */
 
 export function freshId(doc: Pipeline, type: string): string {
   const stem = /^[A-Za-z_]/.test(type) ? type.replace(/[^A-Za-z0-9_-]/g, '_') : `n_${type.replace(/[^A-Za-z0-9_-]/g, '_')}`;
@@ -85,4 +88,32 @@ export function runSignature(doc: Pipeline): string {
 
 function roundPos(p: { x: number; y: number }) {
   return { x: Math.round(p.x), y: Math.round(p.y) };
+}
+
+/** The nodes `roots` depend on, the roots included. */
+export function upstreamOf(edges: readonly PipelineEdge[], roots: Iterable<string>): Set<string> {
+  const seen = new Set(roots);
+  const stack = [...seen];
+  while (stack.length) {
+    const id = stack.pop()!;
+    for (const e of edges) if (e.to.node === id && !seen.has(e.from.node)) {
+      seen.add(e.from.node);
+      stack.push(e.from.node);
+    }
+  }
+  return seen;
+}
+
+/** The document cut down to the nodes in `keep` and the edges between them. */
+export function subgraph(doc: Pipeline, keep: ReadonlySet<string>): Pipeline {
+  return { ...doc, nodes: doc.nodes.filter((n) => keep.has(n.id)), edges: doc.edges.filter((e) => keep.has(e.from.node) && keep.has(e.to.node)) };
+}
+
+/**
+ * Insert `node` on output `at`: it reads `at` through its input `inPort`, and everything that read
+ * `at` reads the node's output `outPort` instead.
+ */
+export function insertAfter(doc: Pipeline, at: PortRef, node: PipelineNode, inPort: string, outPort: string): Pipeline {
+  const edges = doc.edges.map((e) => (e.from.node === at.node && e.from.port === at.port ? { ...e, from: { node: node.id, port: outPort } } : e));
+  return { ...doc, nodes: [...doc.nodes, node], edges: [...edges, { from: at, to: { node: node.id, port: inPort } }] };
 }
