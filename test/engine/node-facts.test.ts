@@ -46,6 +46,8 @@ describe('node facts live on the node definitions', () => {
 
 describe('a new node type needs its folder and one registry line', () => {
   // a folder beside the repo's sources (so it resolves zod and src/ like nodes/ does), removed afterwards
+  // test-artifacts/ is ignored by git, so a clean clone does not have it yet
+  mkdirSync(path.join(root, 'test-artifacts'), { recursive: true });
   const dir = mkdtempSync(path.join(root, 'test-artifacts', 'toy-node-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
