@@ -65,24 +65,23 @@ async function nodeGPU(): Promise<string | undefined> {
 }
 
 /**
- * Node on Linux: whether a Vulkan driver is installed (an ICD manifest), the only way Dawn finds a
- * GPU there. Without one, loading Dawn would only cost start-up time in every run and worker.
- * FACEFLOW_PROBE_GPU=1 or 0 forces the look-up on or off.
+ * Node on Linux: whether the machine has a GPU device (an NVIDIA device or a DRM render node).
+ * Without one, loading Dawn would only cost start-up time (and Mesa's noise on stderr) in every
+ * run and worker, to find at best a software adapter. VK_ICD_FILENAMES set, or
+ * FACEFLOW_PROBE_GPU=1 / 0, forces the look-up on / off.
  */
 async function mayHaveGPU(): Promise<boolean> {
   const forced = process.env.FACEFLOW_PROBE_GPU;
   if (forced) return forced !== '0';
   if (process.platform !== 'linux' || process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES) return true;
   const fsName = 'node:fs';
-  const { readdirSync } = (await import(/* @vite-ignore */ fsName)) as typeof import('node:fs');
-  const dirs = ['/etc/vulkan/icd.d', '/usr/share/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'];
-  return dirs.some((d) => {
-    try {
-      return readdirSync(d).some((f) => f.endsWith('.json'));
-    } catch {
-      return false;
-    }
-  });
+  const { existsSync, readdirSync } = (await import(/* @vite-ignore */ fsName)) as typeof import('node:fs');
+  if (existsSync('/dev/nvidiactl') || existsSync('/dev/nvidia0')) return true;
+  try {
+    return readdirSync('/dev/dri').some((f) => f.startsWith('renderD'));
+  } catch {
+    return false;
+  }
 }
 
 async function registerWebGPU(): Promise<void> {
@@ -119,7 +118,7 @@ export async function initBackend(requested?: BackendName): Promise<BackendChoic
     order = [requested, ...BACKENDS.slice(BACKENDS.indexOf(requested) + 1)];
   } else {
     order = [];
-    const gpuWhyNot = isNode && !(await mayHaveGPU()) ? 'no Vulkan driver (ICD) installed' : await hardwareWebGPU();
+    const gpuWhyNot = isNode && !(await mayHaveGPU()) ? 'no GPU device (/dev/nvidia*, /dev/dri/renderD*)' : await hardwareWebGPU();
     if (gpuWhyNot) notes.push(`webgpu skipped: ${gpuWhyNot}`);
     else order.push('webgpu');
     if (!isNode) {
