@@ -81,6 +81,10 @@ describe('weights paths relative to the preset', () => {
     const dir = path.join(tmp, 'presets');
     await import('node:fs/promises').then((fs) => fs.mkdir(dir, { recursive: true }));
     await writeFile(path.join(dir, 'p.json'), JSON.stringify({ ...p, nodes: p.nodes.slice(0, 1) }));
+    // no weights/gate.json beside it: the bundled presets/ folder's (how a preset exported by the lab runs anywhere)
+    expect((await readPreset(path.join(dir, 'p.json'))).nodes[0].params.weights).toBe(path.resolve('presets/weights/gate.json'));
+    await import('node:fs/promises').then((fs) => fs.mkdir(path.join(dir, 'weights'), { recursive: true }));
+    await writeFile(path.join(dir, 'weights/gate.json'), '{}');
     const q = await readPreset(path.join(dir, 'p.json'));
     expect(q.nodes[0].params.weights).toBe(path.join(dir, 'weights/gate.json'));
   });
