@@ -97,7 +97,11 @@ export async function runPipeline(pipeline: Pipeline, items: RunItem[], opts: Ru
     } else {
       // one item at a time, so progress is reported per item
       for (let i = 0; i < Math.max(items.length, 1); i++) {
-        const [r] = await executor.runItems(plan, items.length ? [items[i]] : [], runOpts, timings);
+        // events carry the item's place in the whole run, not in this one-item call
+        const onEvent = opts.onEvent && items.length
+          ? (e: RunEvent) => opts.onEvent!(e.kind !== 'progress' && e.item !== undefined ? { ...e, item: i, items: items.length } : e)
+          : opts.onEvent;
+        const [r] = await executor.runItems(plan, items.length ? [items[i]] : [], { ...runOpts, onEvent }, timings);
         run.items.push({ ...r, index: i });
         opts.onItems?.(i + 1, items.length);
       }
