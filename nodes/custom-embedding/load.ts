@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { HostIO } from '../../src/graph/node-definition';
 import { UserError } from '../../src/graph/errors';
-import { concatBytes, confineWeightsReads } from '../../src/io/file-policy';
+import { confineWeightsReads } from '../../src/io/file-policy';
+import { concatBytes } from '../../src/util/bytes';
 import { BackendKeyedCache, holdModelTensors, releaseModelTensors } from '../../src/models/held-tensors';
 import { readTFLite } from '../../src/models/tflite/reader';
 import { buildTFLiteGraph, checkTFLiteGraph } from './tflite-graph';

@@ -2,7 +2,8 @@ import { constants } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { concatBytes, FileAccessError, FILE_SIZE_CAPS, fileKindOf, readBounded, tooLarge, type FileKind } from './file-policy';
+import { concatBytes } from '../util/bytes';
+import { FileAccessError, FILE_SIZE_CAPS, fileKindOf, readBounded, tooLarge, type FileKind } from './file-policy';
 
 /**
  * The file access policy in Node: which folders a pipeline may read, and the one bounded

@@ -1,3 +1,4 @@
+import { concatBytes } from '../util/bytes';
 import { UserError } from '../graph/errors';
 
 /**
@@ -92,17 +93,6 @@ export async function readBounded(res: Response, what: string, kind: FileKind): 
   return concatBytes(chunks);
 }
 
-/** Chunks joined into one array (one chunk is returned as it is). */
-export function concatBytes(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
-}
 
 /**
  * Normalise a path or URL path: resolve `.` and `..` segments and repeated slashes, keeping a

@@ -1,3 +1,4 @@
+import { concatBytes } from '../util/bytes';
 /**
  * Pipeline JSON inside a PNG: an iTXt chunk (UTF-8, uncompressed) with the keyword below,
  * inserted before IEND. Readers also accept a tEXt chunk with the same keyword. Pure byte
@@ -73,13 +74,7 @@ export function embedPngText(png: Uint8Array, text: string, keyword = PIPELINE_K
     parts.push(png.subarray(c.at, c.at + 12 + c.data.length));
   }
   parts.push(chunk('iTXt', Uint8Array.from(body)), chunk('IEND', new Uint8Array(0)));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 function readKeyword(data: Uint8Array): string {

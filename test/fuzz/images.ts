@@ -2,6 +2,7 @@ import { deflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { crc32 } from '../../src/io/png-meta';
+import { concatBytes } from '../../src/util/bytes';
 import { mulberry32 } from '../../src/util/rng';
 
 /**
@@ -27,16 +28,6 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
   return out;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 /** A PNG built by hand (any size, depth, colour type), its IDAT the deflated `raw` scanlines (or zeros for all of them). */
 export function pngFile(width: number, height: number, opts: { depth?: number; colorType?: number; raw?: Uint8Array; palette?: number } = {}): Uint8Array {
   const depth = opts.depth ?? 8;
@@ -53,7 +44,7 @@ export function pngFile(width: number, height: number, opts: { depth?: number; c
   const rowBytes = Math.ceil((width * channels * depth) / 8) + 1;
   const raw = opts.raw ?? new Uint8Array(rowBytes * height);
   parts.push(chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0)));
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 /** The PNG with its IHDR width and height replaced (and the CRC fixed, so only the size lies). */
@@ -183,7 +174,7 @@ export function corruptImage(base: ImageCase[], seed: number, i: number): ImageC
       // garbage appended or inserted
       const junk = new Uint8Array(1 + Math.floor(rand() * 64)).map(() => Math.floor(rand() * 256));
       const at = Math.floor(rand() * b.length);
-      return { name: `${src.name}#insert@${at}`, bytes: concat([b.subarray(0, at), junk, b.subarray(at)]), expect: 'either' };
+      return { name: `${src.name}#insert@${at}`, bytes: concatBytes([b.subarray(0, at), junk, b.subarray(at)]), expect: 'either' };
     }
     default:
       return { ...src, name: `${src.name}#as-is`, bytes: b };
