@@ -141,6 +141,18 @@ describe('nets against a float64 reference of the TFLite files', () => {
 
 describe('detection on real photos', () => {
   const expected = [3, 1, 3, 4, 5, 4];
+  it('reports its progress through the cascade (P-Net by the pixels scanned, then R-Net, O-Net) without changing what it finds', async () => {
+    const nets = await loadMtcnn(io);
+    const img = readImage(path.join(DEMO, 'sample1.jpg'));
+    const fractions: number[] = [];
+    const withProgress = await detectFaces(nets, img, {}, (f) => fractions.push(f));
+    const plain = await detectFaces(nets, img);
+    expect(withProgress.faces).toEqual(plain.faces);
+    const levels = pyramidLevels(img.width, img.height, 20, 0.709).filter((l) => l.width >= 12 && l.height >= 12).length;
+    expect(fractions).toHaveLength(levels + 2);
+    expect(fractions.every((f, i) => f > 0 && f <= 1 && (i === 0 || f > fractions[i - 1]))).toBe(true);
+    expect(fractions.at(-1)).toBe(1);
+  });
   it('finds the 20 faces of the face-api demo photos, score >= 0.99, landmarks in the box and in order', async () => {
     const nets = await loadMtcnn(io);
     let total = 0;

@@ -29,7 +29,7 @@ export const mtcnnNode = defineNode({
     const minFaceSize = scanMinFaceSize(image.width, image.height, params.minFaceSize);
     const factor = params.minFaceSize / minFaceSize;
     const work = factor < 1 ? downscaleImage(image, Math.max(1, Math.round(image.width * factor)), Math.max(1, Math.round(image.height * factor))) : image;
-    const { faces: found, funnel, ms } = await detectFaces(nets, work, params);
+    const { faces: found, funnel, ms } = await detectFaces(nets, work, params, (f) => ctx.progress(f));
     const sx = image.width / work.width;
     const sy = image.height / work.height;
     const faces = work === image ? found : found.map((f) => ({

@@ -85,13 +85,21 @@ export async function runPnet(
   nmsThreshold: number,
   nmsBoxes: NmsBoxes = 'window',
   withHeatmaps = false,
+  onLevel?: (fractionOfPixels: number) => void,
 ): Promise<{ candidates: Candidate[]; heatmaps: LevelHeatmap[] }> {
   const [, height, width] = image.shape;
   const usable = levels.filter((l) => l.width >= 12 && l.height >= 12);
   if (!usable.length) return { candidates: [], heatmaps: [] };
   const sizes = usable.map((l) => pnetMapSize(l.width, l.height));
   // One tidy per level bounds memory to one level's activations; one readback for all levels.
-  const maps = usable.map((l) => tf.tidy(() => tf.reshape(nets.pnet.forward(tf.image.resizeBilinear(image, [l.height, l.width], false, true)), [-1])));
+  const total = usable.reduce((n, l) => n + l.width * l.height, 0);
+  let scanned = 0;
+  const maps = usable.map((l) => {
+    const map = tf.tidy(() => tf.reshape(nets.pnet.forward(tf.image.resizeBilinear(image, [l.height, l.width], false, true)), [-1]));
+    scanned += l.width * l.height;
+    onLevel?.(scanned / total);
+    return map;
+  });
   const flat = maps.length === 1 ? maps[0] : tf.concat(maps);
   const all = (await flat.data()) as Float32Array;
   tf.dispose([...maps, flat]);
@@ -189,19 +197,27 @@ export interface MtcnnResult {
 }
 
 /** The whole cascade on one image. */
-export async function detectFaces(nets: MtcnnNets, img: ImageValue, options: Partial<MtcnnOptions> = {}): Promise<MtcnnResult> {
+/**
+ * Share of the cascade's time each stage takes on a typical photo (P-Net's by the pixels of the
+ * levels scanned so far), for progress within the detector: a large photo takes seconds in P-Net.
+ */
+const STAGE_END = { pnet: 0.6, rnet: 0.85 };
+
+export async function detectFaces(nets: MtcnnNets, img: ImageValue, options: Partial<MtcnnOptions> = {}, onProgress?: (fraction: number) => void): Promise<MtcnnResult> {
   const o = { ...DEFAULT_MTCNN_OPTIONS, ...options };
   const image = imageTensor(img);
   try {
     const t0 = performance.now();
     const levels = pyramidLevels(img.width, img.height, o.minFaceSize, o.scaleFactor);
-    const { candidates: p } = await runPnet(nets, image, levels, o.pnetThreshold, o.pnetNms, o.pnetNmsBoxes);
+    const { candidates: p } = await runPnet(nets, image, levels, o.pnetThreshold, o.pnetNms, o.pnetNmsBoxes, false, onProgress && ((f) => onProgress(f * STAGE_END.pnet)));
     const pKept = nmsCandidates(p, o.stageNms, 'union', o.pnetNmsBoxes);
     const t1 = performance.now();
     const r = await runRnet(nets, image, pKept, o.rnetThreshold);
     const rKept = nmsCandidates(r, o.stageNms, 'union', o.rnetNmsBoxes);
+    onProgress?.(STAGE_END.rnet);
     const t2 = performance.now();
     const faces = await runOnet(nets, image, rKept, o.onetThreshold, o.onetNms, o.onetNmsMode);
+    onProgress?.(1);
     const t3 = performance.now();
     return {
       faces,
