@@ -1,8 +1,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { decodeImageNode, resolvePackageAsset } from '../src/io/nodejs-io';
-import { claheGray, claheRgb } from '../nodes/clahe/clahe';
-import { rgbToGray } from '../nodes/grayscale';
+import { decodeImageNode, resolvePackageAsset } from '../src/io/nodejs-io.js';
+import { claheGray, claheRgb } from '../nodes/clahe/clahe.js';
+import { rgbToGray } from '../nodes/grayscale/index.js';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -3,11 +3,11 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { registry } from '../nodes';
-import { readPreset } from '../src/runtime/preset';
-import { nodejsRun } from '../src/runtime/nodejs-host';
-import { runPipeline, throwIfRunFailed } from '../src/runtime/run';
-import { fileRunItems, readPairsDataset } from '../src/eval/datasets-nodejs';
+import { registry } from '../nodes/index.js';
+import { readPreset } from '../src/runtime/preset.js';
+import { nodejsRun } from '../src/runtime/nodejs-host.js';
+import { runPipeline, throwIfRunFailed } from '../src/runtime/run.js';
+import { fileRunItems, readPairsDataset } from '../src/eval/datasets-nodejs.js';
 
 /**
  * `npm run bench -- cost [--presets a.json,b.json,...] [--images 120] [--reps 2]`: inference cost per

@@ -1,15 +1,15 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { registry } from '../nodes';
+import { registry } from '../nodes/index.js';
 import { fileURLToPath } from 'node:url';
-import type { Box, ImageValue } from '../src/graph/values';
-import { createNodeIO, decodeImageNode } from '../src/io/nodejs-io';
-import { detectFaces, iou, loadMtcnn, type FaceDetection, type MtcnnNets } from '../src/models/mtcnn';
-import { detectSsdFaces, loadLandmarks68, loadSsdMobileNet } from '../src/models/ssd';
-import { loadPipeline } from '../src/graph/load';
-import { initBackend, type BackendName } from '../src/runtime/backend';
-import { WorkerPool } from '../src/runtime/pool';
-import { describeSpeed, measuredBetween } from './machine';
+import type { Box, ImageValue } from '../src/graph/values.js';
+import { createNodeIO, decodeImageNode } from '../src/io/nodejs-io.js';
+import { detectFaces, iou, loadMtcnn, type FaceDetection, type MtcnnNets } from '../src/models/mtcnn/index.js';
+import { detectSsdFaces, loadLandmarks68, loadSsdMobileNet } from '../src/models/ssd/index.js';
+import { loadPipeline } from '../src/graph/load.js';
+import { initBackend, type BackendName } from '../src/runtime/backend.js';
+import { WorkerPool } from '../src/runtime/pool.js';
+import { describeSpeed, measuredBetween } from './machine.js';
 
 /**
  * `npm run bench -- detect [--backend wasm] [--lfw N] [--reps R] [--workers 1,2] [--centre N] [--out file]

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { peakRssOf, rssOf } from './peak-rss';
+import { peakRssOf, rssOf } from './peak-rss.js';
 
 /**
  * `npm run bench -- embed-rss`: memory of `faceflow embed` over a whole image set (default lfw-dev,

@@ -1,19 +1,19 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import { registry } from '../nodes';
+import { registry } from '../nodes/index.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { readPreset, compileOrExplain } from '../src/runtime/preset';
-import { progressBar } from '../src/cli/progress';
-import { readPairsDataset } from '../src/eval/datasets-nodejs';
-import { verificationMetrics } from '../src/eval/metrics';
-import { evalSummary, evaluatePairs } from '../src/eval/run-eval';
-import { pairScore } from '../src/eval/similarity';
-import { initBackend, type BackendName } from '../src/runtime/backend';
-import { faceApiBaseline } from './faceapi-baseline';
-import { describeSpeed, measuredBetween } from './machine';
+import { readPreset, compileOrExplain } from '../src/runtime/preset.js';
+import { progressBar } from '../src/cli/progress.js';
+import { readPairsDataset } from '../src/eval/datasets-nodejs.js';
+import { verificationMetrics } from '../src/eval/metrics.js';
+import { evalSummary, evaluatePairs } from '../src/eval/run-eval.js';
+import { pairScore } from '../src/eval/similarity.js';
+import { initBackend, type BackendName } from '../src/runtime/backend.js';
+import { faceApiBaseline } from './faceapi-baseline.js';
+import { describeSpeed, measuredBetween } from './machine.js';
 
 /**
  * `npm run bench -- eval [--preset p.json ...] [--set lfw-dev] [--pairs-per-fold N] [--workers 2] [--backend wasm] [--baseline face-api|none]`:

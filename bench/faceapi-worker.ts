@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import * as faceapi from '@vladmandic/face-api/dist/face-api.node-wasm.js';
-import { decodeImageNode, resolvePackageAsset } from '../src/io/nodejs-io';
-import { initBackend } from '../src/runtime/backend';
+import { decodeImageNode, resolvePackageAsset } from '../src/io/nodejs-io.js';
+import { initBackend } from '../src/runtime/backend.js';
 
 /**
  * One worker of the face-api baseline (bench/faceapi-baseline.ts): tfjs-wasm set up as our

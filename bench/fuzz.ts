@@ -1,13 +1,13 @@
-import { peakRssOf } from './peak-rss';
+import { peakRssOf } from './peak-rss.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { UserError } from '../src/graph/errors';
-import { decodeImageNode } from '../src/io/nodejs-io';
-import { initBackend } from '../src/runtime/backend';
-import { baseImages, bombs, corruptImage, pngFile, pngWithSize } from '../test/fuzz/images';
-import { makeSandbox, mutatePreset, runPresetCase } from '../test/fuzz/presets';
+import { UserError } from '../src/graph/errors.js';
+import { decodeImageNode } from '../src/io/nodejs-io.js';
+import { initBackend } from '../src/runtime/backend.js';
+import { baseImages, bombs, corruptImage, pngFile, pngWithSize } from '../test/fuzz/images.js';
+import { makeSandbox, mutatePreset, runPresetCase } from '../test/fuzz/presets.js';
 
 /**
  * `npm run bench -- fuzz [--presets 10000] [--images 1000] [--seed 1]`: the fuzz suite at scale

@@ -3,16 +3,16 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { registry } from '../nodes';
-import { templatePoints } from '../nodes/align/templates';
-import { insidePolygon } from '../src/context/occluders';
-import { progressBar } from '../src/cli/progress';
-import { readPreset } from '../src/runtime/preset';
-import { nodejsRun } from '../src/runtime/nodejs-host';
-import { runPipeline, throwIfRunFailed } from '../src/runtime/run';
-import { fileRunItems, readPairsDataset } from '../src/eval/datasets-nodejs';
-import type { FacesValue, Point } from '../src/graph/values';
-import type { WeightsValue } from '../src/graph/values';
+import { registry } from '../nodes/index.js';
+import { templatePoints } from '../nodes/align/templates.js';
+import { insidePolygon } from '../src/context/occluders.js';
+import { progressBar } from '../src/cli/progress.js';
+import { readPreset } from '../src/runtime/preset.js';
+import { nodejsRun } from '../src/runtime/nodejs-host.js';
+import { runPipeline, throwIfRunFailed } from '../src/runtime/run.js';
+import { fileRunItems, readPairsDataset } from '../src/eval/datasets-nodejs.js';
+import type { FacesValue, Point } from '../src/graph/values.js';
+import type { WeightsValue } from '../src/graph/values.js';
 
 /**
  * `npm run bench -- gate-ratio [--preset presets/robust-masked.json] [--set mfr2-dev] [--workers 2]`:

@@ -3,12 +3,12 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { centralFaceIndex } from '../nodes/align/select';
-import { readPairsDataset } from '../src/eval/datasets-nodejs';
-import { medianLandmarks } from '../src/eval/landmark-stats';
-import { createNodeIO, decodeImageNode } from '../src/io/nodejs-io';
-import { detectFaces, loadMtcnn, toDetectionsValue } from '../src/models/mtcnn';
-import { initBackend } from '../src/runtime/backend';
+import { centralFaceIndex } from '../nodes/align/select.js';
+import { readPairsDataset } from '../src/eval/datasets-nodejs.js';
+import { medianLandmarks } from '../src/eval/landmark-stats.js';
+import { createNodeIO, decodeImageNode } from '../src/io/nodejs-io.js';
+import { detectFaces, loadMtcnn, toDetectionsValue } from '../src/models/mtcnn/index.js';
+import { initBackend } from '../src/runtime/backend.js';
 
 /**
  * `npm run bench -- landmarks [--set mfr2-dev]`: MTCNN on every image a pairs set uses; prints how

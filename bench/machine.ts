@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { createNodeIO } from '../src/io/nodejs-io';
-import { loadMtcnn } from '../src/models/mtcnn';
+import { createNodeIO } from '../src/io/nodejs-io.js';
+import { loadMtcnn } from '../src/models/mtcnn/index.js';
 
 /**
  * How fast this machine runs tfjs-wasm (one thread) compared with the machine that

@@ -4,18 +4,18 @@
 type Bench = (args: string[]) => Promise<unknown>;
 
 const BENCHMARKS: Record<string, Bench> = {
-  clahe: async () => (await import('./clahe')).benchClahe(),
-  cost: async (args) => (await import('./cost')).benchCost(args),
-  detect: async (args) => (await import('./detect')).benchDetect(args),
-  'embed-rss': async (args) => (await import('./embed-rss')).benchEmbedRss(args),
-  eval: async (args) => (await import('./eval')).benchEval(args),
-  fusion: async (args) => (await import('./fusion')).benchFusion(args),
-  fuzz: async (args) => (await import('./fuzz')).benchFuzz(args),
-  'gate-ratio': async (args) => (await import('./gate-ratio')).benchGateRatio(args),
-  landmarks: async (args) => (await import('./landmarks')).benchLandmarks(args),
-  'mask-bounds': async (args) => (await import('./mask-bounds')).benchMaskBounds(args),
-  'mask-labels': async (args) => (await import('./mask-labels')).benchMaskLabels(args),
-  speed: async (args) => (await import('./speed')).benchSpeed(args),
+  clahe: async () => (await import('./clahe.js')).benchClahe(),
+  cost: async (args) => (await import('./cost.js')).benchCost(args),
+  detect: async (args) => (await import('./detect.js')).benchDetect(args),
+  'embed-rss': async (args) => (await import('./embed-rss.js')).benchEmbedRss(args),
+  eval: async (args) => (await import('./eval.js')).benchEval(args),
+  fusion: async (args) => (await import('./fusion.js')).benchFusion(args),
+  fuzz: async (args) => (await import('./fuzz.js')).benchFuzz(args),
+  'gate-ratio': async (args) => (await import('./gate-ratio.js')).benchGateRatio(args),
+  landmarks: async (args) => (await import('./landmarks.js')).benchLandmarks(args),
+  'mask-bounds': async (args) => (await import('./mask-bounds.js')).benchMaskBounds(args),
+  'mask-labels': async (args) => (await import('./mask-labels.js')).benchMaskLabels(args),
+  speed: async (args) => (await import('./speed.js')).benchSpeed(args),
 };
 
 const [benchName, ...benchArgs] = process.argv.slice(2);

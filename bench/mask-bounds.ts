@@ -4,21 +4,21 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { registry } from '../nodes';
-import { readPreset } from '../src/runtime/preset';
-import { progressBar } from '../src/cli/progress';
-import { nodejsRun } from '../src/runtime/nodejs-host';
-import { runPipeline, throwIfRunFailed } from '../src/runtime/run';
-import type { RunItem } from '../src/graph/node-definition';
-import type { Pipeline } from '../src/graph/schema';
-import type { FeatureMapValue } from '../src/graph/values';
-import { fileRunItems, readIdentityFolder, readPairsDataset } from '../src/eval/datasets-nodejs';
-import { aucFromRoc, kFoldAccuracy, rocCurve } from '../src/eval/metrics';
-import { dot, l2NormalizeRows } from '../src/eval/similarity';
-import { createNodeIO } from '../src/io/nodejs-io';
-import { loadMobileFaceNetTail, type MobileFaceNetTail } from '../src/models/gate/mobilefacenet-tail';
-import { initBackend } from '../src/runtime/backend';
-import { withOcclusion } from '../src/train/prepare';
+import { registry } from '../nodes/index.js';
+import { readPreset } from '../src/runtime/preset.js';
+import { progressBar } from '../src/cli/progress.js';
+import { nodejsRun } from '../src/runtime/nodejs-host.js';
+import { runPipeline, throwIfRunFailed } from '../src/runtime/run.js';
+import type { RunItem } from '../src/graph/node-definition.js';
+import type { Pipeline } from '../src/graph/schema.js';
+import type { FeatureMapValue } from '../src/graph/values.js';
+import { fileRunItems, readIdentityFolder, readPairsDataset } from '../src/eval/datasets-nodejs.js';
+import { aucFromRoc, kFoldAccuracy, rocCurve } from '../src/eval/metrics.js';
+import { dot, l2NormalizeRows } from '../src/eval/similarity.js';
+import { createNodeIO } from '../src/io/nodejs-io.js';
+import { loadMobileFaceNetTail, type MobileFaceNetTail } from '../src/models/gate/mobilefacenet-tail.js';
+import { initBackend } from '../src/runtime/backend.js';
+import { withOcclusion } from '../src/train/prepare.js';
 
 /**
  * `npm run bench -- mask-bounds [--split out/lfw-split] [--workers 2]`: how much could anything

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { maskLabelAccuracy } from '../src/eval/occlusion-labels';
+import { maskLabelAccuracy } from '../src/eval/occlusion-labels.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 

@@ -5,18 +5,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { registry } from '../nodes';
-import type { ImageValue } from '../src/graph/values';
-import { progressBar } from '../src/cli/progress';
-import { fileRunItems } from '../src/eval/datasets-nodejs';
-import { embedItems } from '../src/eval/embed-items';
-import { createNodeIO } from '../src/io/nodejs-io';
-import { detectFaces, loadMtcnn, type MtcnnNets } from '../src/models/mtcnn';
-import { initBackend } from '../src/runtime/backend';
-import { compileOrExplain, readPreset } from '../src/runtime/preset';
-import { lfwImages, readImage } from './detect';
-import { faceApiBaseline } from './faceapi-baseline';
-import { describeSpeed, machineSpeed } from './machine';
+import { registry } from '../nodes/index.js';
+import type { ImageValue } from '../src/graph/values.js';
+import { progressBar } from '../src/cli/progress.js';
+import { fileRunItems } from '../src/eval/datasets-nodejs.js';
+import { embedItems } from '../src/eval/embed-items.js';
+import { createNodeIO } from '../src/io/nodejs-io.js';
+import { detectFaces, loadMtcnn, type MtcnnNets } from '../src/models/mtcnn/index.js';
+import { initBackend } from '../src/runtime/backend.js';
+import { compileOrExplain, readPreset } from '../src/runtime/preset.js';
+import { lfwImages, readImage } from './detect.js';
+import { faceApiBaseline } from './faceapi-baseline.js';
+import { describeSpeed, machineSpeed } from './machine.js';
 
 /**
  * `npm run bench -- speed [--images 200] [--blocks 4] [--workers 2] [--profile 30] [--out file]`: issue 15's

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { defineNode, type AnyNodeDefinition } from '../src/graph/node-definition';
-import type { EmbeddingsValue } from '../src/graph/values';
-import type { ContextValue } from '../src/context/vector';
-import type { FusionKind } from '../src/models/fusion';
-import { fuseValues, getFusion } from '../src/models/fusion/runtime';
+import { defineNode, type AnyNodeDefinition } from '../src/graph/node-definition.js';
+import type { EmbeddingsValue } from '../src/graph/values.js';
+import type { ContextValue } from '../src/context/vector.js';
+import type { FusionKind } from '../src/models/fusion/index.js';
+import { fuseValues, getFusion } from '../src/models/fusion/runtime.js';
 
 const DOCS: Record<FusionKind, { title: string; doc: string; weights: string }> = {
   concat: {

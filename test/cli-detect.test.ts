@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PNG } from 'pngjs';
-import { faceflow } from './faceflow-cli';
+import { faceflow } from './faceflow-cli.js';
 import { describe, expect, it } from 'vitest';
-import { resolvePackageAsset } from '../src/io/nodejs-io';
+import { resolvePackageAsset } from '../src/io/nodejs-io.js';
 
 
 

@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { downscaleImage } from '../nodes/image-pyramid';
-import { decodeImageNode, resolvePackageAsset } from '../src/io/nodejs-io';
-import { faceflow, repoRoot } from './faceflow-cli';
+import { downscaleImage } from '../nodes/image-pyramid/index.js';
+import { decodeImageNode, resolvePackageAsset } from '../src/io/nodejs-io.js';
+import { faceflow, repoRoot } from './faceflow-cli.js';
 
 /** face-api's sample6.jpg (four faces) at 640x512 as a PNG: the same faces, a fraction of the detector time on a busy machine. */
 async function smallFour(file: string) {

@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
-import { faceflow } from './faceflow-cli';
+import { faceflow } from './faceflow-cli.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeImageNode, encodePngNode, resolvePackageAsset } from '../src/io/nodejs-io';
+import { decodeImageNode, encodePngNode, resolvePackageAsset } from '../src/io/nodejs-io.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const sample = resolvePackageAsset('@vladmandic/face-api/demo/sample1.jpg');

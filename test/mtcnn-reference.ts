@@ -1,4 +1,4 @@
-import { constantTensors, type TFLiteModel } from '../src/models/tflite/reader';
+import { constantTensors, type TFLiteModel } from '../src/models/tflite/reader.js';
 
 /**
  * A straightforward float64 MTCNN in plain loops over the raw TFLite weights, following the

@@ -4,16 +4,16 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DATASETS, evalDetectDlib, lfwCentreRate, lfwImages, mtcnnDetector, readImage } from '../bench/detect';
-import type { ImageValue } from '../src/graph/values';
-import { createNodeIO } from '../src/io/nodejs-io';
+import { DATASETS, evalDetectDlib, lfwCentreRate, lfwImages, mtcnnDetector, readImage } from '../bench/detect.js';
+import type { ImageValue } from '../src/graph/values.js';
+import { createNodeIO } from '../src/io/nodejs-io.js';
 import {
   detectFaces, iou, loadMtcnn, nms, nmsCandidates, pnetMapSize, pyramidLevels, regress, square, type Candidate,
-} from '../src/models/mtcnn';
-import { readTFLite } from '../src/models/tflite/reader';
-import { MODEL_ASSETS, readPinnedAsset, sha256Hex, WeightsIntegrityError } from '../src/models/weights';
-import { initBackend } from '../src/runtime/backend';
-import { pnetErrors, randomImage, referencePnet, referenceRefineNet, relError } from './mtcnn-reference';
+} from '../src/models/mtcnn/index.js';
+import { readTFLite } from '../src/models/tflite/reader.js';
+import { MODEL_ASSETS, readPinnedAsset, sha256Hex, WeightsIntegrityError } from '../src/models/weights.js';
+import { initBackend } from '../src/runtime/backend.js';
+import { pnetErrors, randomImage, referencePnet, referenceRefineNet, relError } from './mtcnn-reference.js';
 
 const io = createNodeIO();
 const DEMO = path.resolve(__dirname, '../node_modules/@vladmandic/face-api/demo');

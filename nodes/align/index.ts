@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { defineNode } from '../../src/graph/node-definition';
-import type { Affine, Box, DetectionsValue, FacesValue, ImageValue, Point } from '../../src/graph/values';
-import { similarityTransform } from './similarity';
-import { boxTransform, centerCropTransform, centralFaceIndex, landmarkBox } from './select';
-import { ALIGN_TEMPLATES, templatePoints, type TemplateName } from './templates';
-import { warpAffineBilinear } from './warp';
+import { defineNode } from '../../src/graph/node-definition.js';
+import type { Affine, Box, DetectionsValue, FacesValue, ImageValue, Point } from '../../src/graph/values.js';
+import { similarityTransform } from './similarity.js';
+import { boxTransform, centerCropTransform, centralFaceIndex, landmarkBox } from './select.js';
+import { ALIGN_TEMPLATES, templatePoints, type TemplateName } from './templates.js';
+import { warpAffineBilinear } from './warp.js';
 
 export const alignParams = z.object({
   template: z.enum(Object.keys(ALIGN_TEMPLATES) as [TemplateName, ...TemplateName[]]).default('arcface-112')

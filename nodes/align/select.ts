@@ -1,4 +1,4 @@
-import type { Affine, Box, DetectionsValue, Point } from '../../src/graph/values';
+import type { Affine, Box, DetectionsValue, Point } from '../../src/graph/values.js';
 
 /**
  * The usual LFW choice among several detections: the face that is large and near the

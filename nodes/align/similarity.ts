@@ -1,4 +1,4 @@
-import type { Affine, Point } from '../../src/graph/values';
+import type { Affine, Point } from '../../src/graph/values.js';
 
 /**
  * Least-squares similarity transform (rotation, uniform scale, translation; no reflection)

@@ -1,4 +1,4 @@
-import type { Point } from '../../src/graph/values';
+import type { Point } from '../../src/graph/values.js';
 
 /** Canonical 5-point positions (left eye, right eye, nose, left mouth, right mouth) in a square crop. */
 export interface AlignTemplate {

@@ -1,5 +1,5 @@
-import type { Affine, ImageValue } from '../../src/graph/values';
-import { invertAffine } from './similarity';
+import type { Affine, ImageValue } from '../../src/graph/values.js';
+import { invertAffine } from './similarity.js';
 
 /**
  * Warp an image into a `size` x `size` RGB crop through the source -> crop transform `m`:

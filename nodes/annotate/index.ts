@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineNode } from '../../src/graph/node-definition';
-import type { DetectionsValue, ImageValue } from '../../src/graph/values';
-import { dot, strokeBox, toRgbCopy, type RGB } from '../../src/io/draw';
+import { defineNode } from '../../src/graph/node-definition.js';
+import type { DetectionsValue, ImageValue } from '../../src/graph/values.js';
+import { dot, strokeBox, toRgbCopy, type RGB } from '../../src/io/draw.js';
 
 const BOX: RGB = [64, 224, 96];
 const LANDMARK: RGB = [255, 64, 64];

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { defineNode } from '../../src/graph/node-definition';
-import type { EmbeddingsValue, FeatureMapValue } from '../../src/graph/values';
-import { l2Normalize } from '../../src/models/fusion/common';
-import type { WeightsValue } from '../../src/graph/values';
-import { applyGate } from '../../src/models/gate/gate';
-import { loadMobileFaceNetTail } from '../../src/models/gate/mobilefacenet-tail';
-import { getGate } from '../../src/models/gate/runtime';
+import { defineNode } from '../../src/graph/node-definition.js';
+import type { EmbeddingsValue, FeatureMapValue } from '../../src/graph/values.js';
+import { l2Normalize } from '../../src/models/fusion/common.js';
+import type { WeightsValue } from '../../src/graph/values.js';
+import { applyGate } from '../../src/models/gate/gate.js';
+import { loadMobileFaceNetTail } from '../../src/models/gate/mobilefacenet-tail.js';
+import { getGate } from '../../src/models/gate/runtime.js';
 
 export const attentionGateNode = defineNode({
   type: 'attention-gate',

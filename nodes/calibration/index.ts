@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineNode } from '../../src/graph/node-definition';
-import type { PortValueOf } from '../../src/graph/port-values';
-import { calibrate, expectedCalibrationError, parseCalibration, rawProbability } from '../../src/eval/calibration';
+import { defineNode } from '../../src/graph/node-definition.js';
+import type { PortValueOf } from '../../src/graph/port-values.js';
+import { calibrate, expectedCalibrationError, parseCalibration, rawProbability } from '../../src/eval/calibration.js';
 
 interface Scored { score: number; same?: boolean; probability?: number }
 interface ScoresLike { pairs?: Scored[]; matches?: (Scored & { top?: Scored[] })[]; [k: string]: unknown }

@@ -2,12 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { KernelContext } from '../../src/graph/node-definition';
-import type { ImageValue } from '../../src/graph/values';
-import { decodeImageNode } from '../../src/io/nodejs-io';
-import { NodeRegistry } from '../../src/graph/registry';
-import { claheGray, claheRgb, labToRgb, rgbToLab } from './clahe';
-import { claheNode } from './index';
+import type { KernelContext } from '../../src/graph/node-definition.js';
+import type { ImageValue } from '../../src/graph/values.js';
+import { decodeImageNode } from '../../src/io/nodejs-io.js';
+import { NodeRegistry } from '../../src/graph/registry.js';
+import { claheGray, claheRgb, labToRgb, rgbToLab } from './clahe.js';
+import { claheNode } from './index.js';
 
 const fixtures = fileURLToPath(new URL('../../test/fixtures/clahe', import.meta.url));
 const goldenDir = fileURLToPath(new URL('../../../shared/clahe-golden', import.meta.url));

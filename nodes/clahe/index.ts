@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineNode } from '../../src/graph/node-definition';
-import type { ImageValue } from '../../src/graph/values';
-import { claheGray, claheRgb } from './clahe';
+import { defineNode } from '../../src/graph/node-definition.js';
+import type { ImageValue } from '../../src/graph/values.js';
+import { claheGray, claheRgb } from './clahe.js';
 
 /** CLAHE as cv2.createCLAHE(clipLimit, (tilesX, tilesY)).apply(); colour images are equalised on CIELAB L. */
 export const claheNode = defineNode({

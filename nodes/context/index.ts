@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { CONTEXT_DIM, CONTEXT_NAMES, contextVector, type ContextValue } from '../../src/context/vector';
-import { getOcclusionClassifier, occlusionScores } from '../../src/context/occlusion-runtime';
-import { defineNode } from '../../src/graph/node-definition';
-import type { Box, DetectionsValue, FacesValue } from '../../src/graph/values';
+import { CONTEXT_DIM, CONTEXT_NAMES, contextVector, type ContextValue } from '../../src/context/vector.js';
+import { getOcclusionClassifier, occlusionScores } from '../../src/context/occlusion-runtime.js';
+import { defineNode } from '../../src/graph/node-definition.js';
+import type { Box, DetectionsValue, FacesValue } from '../../src/graph/values.js';
 
 const sameBox = (a: Box, b: Box) => a.every((v, i) => Math.abs(v - b[i]) < 1e-6);
 

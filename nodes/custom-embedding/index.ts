@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { defineNode } from '../../src/graph/node-definition';
-import { UserError } from '../../src/graph/errors';
-import type { FacesValue } from '../../src/graph/values';
-import { embedFaces } from '../mobilefacenet/embed';
-import { loadCustomModel, MODEL_FORMATS, type LoadedModel } from './load';
+import { defineNode } from '../../src/graph/node-definition.js';
+import { UserError } from '../../src/graph/errors.js';
+import type { FacesValue } from '../../src/graph/values.js';
+import { embedFaces } from '../mobilefacenet/embed.js';
+import { loadCustomModel, MODEL_FORMATS, type LoadedModel } from './load.js';
 
 const TEMPLATES = ['any', 'arcface-112', 'dlib-150', 'center'] as const;
 

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import type { HostIO } from '../../src/graph/node-definition';
-import { UserError } from '../../src/graph/errors';
-import { confineWeightsReads } from '../../src/io/file-policy';
-import { concatBytes } from '../../src/util/bytes';
-import { BackendKeyedCache, holdModelTensors, releaseModelTensors } from '../../src/models/held-tensors';
-import { readTFLite } from '../../src/models/tflite/reader';
-import { buildTFLiteGraph, checkTFLiteGraph } from './tflite-graph';
+import type { HostIO } from '../../src/graph/node-definition.js';
+import { UserError } from '../../src/graph/errors.js';
+import { confineWeightsReads } from '../../src/io/file-policy.js';
+import { concatBytes } from '../../src/util/bytes.js';
+import { BackendKeyedCache, holdModelTensors, releaseModelTensors } from '../../src/models/held-tensors.js';
+import { readTFLite } from '../../src/models/tflite/reader.js';
+import { buildTFLiteGraph, checkTFLiteGraph } from './tflite-graph.js';
 
 /**
  * A user's own embedding model, read through the host (and so through the file access policy):

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { TFLiteModel, TFLiteOperator, TFLiteTensor } from '../../src/models/tflite/reader';
+import type { TFLiteModel, TFLiteOperator, TFLiteTensor } from '../../src/models/tflite/reader.js';
 
 /**
  * A float32 TFLite graph (as read by src/models/tflite/reader.ts) run op by op with tfjs ops:

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { defineNode } from '../../src/graph/node-definition';
-import type { FacesValue } from '../../src/graph/values';
-import { DLIB_BLOCKS, loadDlibResNet, type DlibTap } from '../../src/models/dlib';
-import { embedFaces } from '../mobilefacenet/embed';
+import { defineNode } from '../../src/graph/node-definition.js';
+import type { FacesValue } from '../../src/graph/values.js';
+import { DLIB_BLOCKS, loadDlibResNet, type DlibTap } from '../../src/models/dlib/index.js';
+import { embedFaces } from '../mobilefacenet/embed.js';
 
 export const dlibResNetNode = defineNode({
   type: 'dlib-resnet',

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineNode } from '../../src/graph/node-definition';
-import type { EmbeddingsValue } from '../../src/graph/values';
-import { emptyGallery, enroll, type Gallery } from '../../src/eval/gallery';
+import { defineNode } from '../../src/graph/node-definition.js';
+import type { EmbeddingsValue } from '../../src/graph/values.js';
+import { emptyGallery, enroll, type Gallery } from '../../src/eval/gallery.js';
 
 /** `Identity/file.jpg` -> `Identity`; a name with no folder is its own identity (without extension). */
 export function identityOf(name: string): string {

@@ -1,4 +1,4 @@
-import { fusionNode } from '../fusion';
+import { fusionNode } from '../fusion.js';
 
 /** Fusion node running the concat module (src/models/fusion/concat.ts). */
 export const fusionConcatNode = fusionNode('concat');

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { KernelContext } from '../../src/graph/node-definition';
-import type { ImageValue } from '../../src/graph/values';
-import { decodeImageNode } from '../../src/io/nodejs-io';
-import { NodeRegistry } from '../../src/graph/registry';
-import { grayscaleNode, rgbToGray } from './index';
+import type { KernelContext } from '../../src/graph/node-definition.js';
+import type { ImageValue } from '../../src/graph/values.js';
+import { decodeImageNode } from '../../src/io/nodejs-io.js';
+import { NodeRegistry } from '../../src/graph/registry.js';
+import { grayscaleNode, rgbToGray } from './index.js';
 
 const fixtures = fileURLToPath(new URL('../../test/fixtures/clahe', import.meta.url));
 const index = JSON.parse(readFileSync(path.join(fixtures, 'index.json'), 'utf8')) as {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineNode } from '../../src/graph/node-definition';
-import type { ImageValue } from '../../src/graph/values';
+import { defineNode } from '../../src/graph/node-definition.js';
+import type { ImageValue } from '../../src/graph/values.js';
 
 // OpenCV's 8-bit BGR2GRAY weights 0.299/0.587/0.114 in 15-bit fixed point (summing to 1 << 15;
 // blue rounds down so they do). Checked against cv2 4.6 on all 2^24 colours.

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { defineNode } from '../../src/graph/node-definition';
-import type { EmbeddingsValue } from '../../src/graph/values';
-import { identificationMetrics, identify, parseGallery, type Gallery } from '../../src/eval/gallery';
-import { identityOf } from '../enroll';
+import { defineNode } from '../../src/graph/node-definition.js';
+import type { EmbeddingsValue } from '../../src/graph/values.js';
+import { identificationMetrics, identify, parseGallery, type Gallery } from '../../src/eval/gallery.js';
+import { identityOf } from '../enroll/index.js';
 
 export const identifyNode = defineNode({
   type: 'identify',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineNode } from '../../src/graph/node-definition';
+import { defineNode } from '../../src/graph/node-definition.js';
 
 /** The pipeline's source: the run's current image (a file, a dropped image, a dataset item) or a fixed path/URL. */
 export const imageInputNode = defineNode({

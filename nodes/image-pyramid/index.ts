@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineNode } from '../../src/graph/node-definition';
-import type { ImageValue, PyramidValue } from '../../src/graph/values';
-import { pyramidLevels } from '../../src/models/mtcnn';
+import { defineNode } from '../../src/graph/node-definition.js';
+import type { ImageValue, PyramidValue } from '../../src/graph/values.js';
+import { pyramidLevels } from '../../src/models/mtcnn/index.js';
 
 /** The largest image P-Net scans at its first level: bigger photos are scanned downscaled instead of exhausting wasm memory. */
 export const MAX_SCAN_PIXELS = 4_000_000;

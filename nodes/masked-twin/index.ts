@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { maskedFlags, type ContextValue } from '../../src/context/vector';
-import { defineNode } from '../../src/graph/node-definition';
-import type { EmbeddingsValue, FacesValue } from '../../src/graph/values';
-import { loadBackbone } from '../../src/models/mobilefacenet/student-runtime';
-import { embedFaces, pickFaces } from '../mobilefacenet/embed';
-import { occludeFaces } from '../occlusion';
+import { maskedFlags, type ContextValue } from '../../src/context/vector.js';
+import { defineNode } from '../../src/graph/node-definition.js';
+import type { EmbeddingsValue, FacesValue } from '../../src/graph/values.js';
+import { loadBackbone } from '../../src/models/mobilefacenet/student-runtime.js';
+import { embedFaces, pickFaces } from '../mobilefacenet/embed.js';
+import { occludeFaces } from '../occlusion/index.js';
 
 export const maskedTwinNode = defineNode({
   type: 'masked-twin',

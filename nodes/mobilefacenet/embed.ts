@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { EmbeddingsValue, FacesValue, FeatureMapValue } from '../../src/graph/values';
+import type { EmbeddingsValue, FacesValue, FeatureMapValue } from '../../src/graph/values.js';
 
 /** The faces batch as an RGB float tensor [n, size, size, 3], resized bilinearly when the crop size differs. */
 export function facesTensor(faces: FacesValue, size: number): tf.Tensor4D {

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { maskedFlags, type ContextValue } from '../../src/context/vector';
-import { defineNode } from '../../src/graph/node-definition';
-import type { FacesValue } from '../../src/graph/values';
-import type { WeightsValue } from '../../src/graph/values';
-import { loadBackbone } from '../../src/models/mobilefacenet/student-runtime';
-import { embedFaces } from './embed';
-import { embedRouted } from './route';
+import { maskedFlags, type ContextValue } from '../../src/context/vector.js';
+import { defineNode } from '../../src/graph/node-definition.js';
+import type { FacesValue } from '../../src/graph/values.js';
+import type { WeightsValue } from '../../src/graph/values.js';
+import { loadBackbone } from '../../src/models/mobilefacenet/student-runtime.js';
+import { embedFaces } from './embed.js';
+import { embedRouted } from './route.js';
 
 export const mobileFaceNetNode = defineNode({
   type: 'mobilefacenet',

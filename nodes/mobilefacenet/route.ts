@@ -1,6 +1,6 @@
-import type { FacesValue } from '../../src/graph/values';
-import type { LoadedBackbone } from '../../src/models/mobilefacenet/student-runtime';
-import { embedFaces, pickFaces } from './embed';
+import type { FacesValue } from '../../src/graph/values.js';
+import type { LoadedBackbone } from '../../src/models/mobilefacenet/student-runtime.js';
+import { embedFaces, pickFaces } from './embed.js';
 
 type Embedded = Awaited<ReturnType<typeof embedFaces>>;
 

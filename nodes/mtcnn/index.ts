@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { defineNode } from '../../src/graph/node-definition';
-import { downscaleImage, scanMinFaceSize } from '../image-pyramid';
-import type { ImageValue } from '../../src/graph/values';
-import { detectFaces, loadMtcnn, toDetectionsValue } from '../../src/models/mtcnn';
+import { defineNode } from '../../src/graph/node-definition.js';
+import { downscaleImage, scanMinFaceSize } from '../image-pyramid/index.js';
+import type { ImageValue } from '../../src/graph/values.js';
+import { detectFaces, loadMtcnn, toDetectionsValue } from '../../src/models/mtcnn/index.js';
 
 export const mtcnnNode = defineNode({
   type: 'mtcnn',

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineNode } from '../../src/graph/node-definition';
-import type { CandidatesValue } from '../../src/graph/values';
-import { fromCandidatesValue, nmsCandidates, toCandidatesValue } from '../../src/models/mtcnn';
+import { defineNode } from '../../src/graph/node-definition.js';
+import type { CandidatesValue } from '../../src/graph/values.js';
+import { fromCandidatesValue, nmsCandidates, toCandidatesValue } from '../../src/models/mtcnn/index.js';
 
 export const nmsNode = defineNode({
   type: 'nms',

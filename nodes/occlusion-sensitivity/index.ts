@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { defineNode, type HostIO } from '../../src/graph/node-definition';
-import type { FacesValue } from '../../src/graph/values';
-import { loadDlibResNet } from '../../src/models/dlib';
-import { loadMobileFaceNet } from '../../src/models/mobilefacenet';
-import { patchGrid, sensitivityMap, type Backbone } from './sensitivity';
+import { defineNode, type HostIO } from '../../src/graph/node-definition.js';
+import type { FacesValue } from '../../src/graph/values.js';
+import { loadDlibResNet } from '../../src/models/dlib/index.js';
+import { loadMobileFaceNet } from '../../src/models/mobilefacenet/index.js';
+import { patchGrid, sensitivityMap, type Backbone } from './sensitivity.js';
 
 export const SENSITIVITY_BACKBONES = ['mobilefacenet', 'dlib-resnet'] as const;
 export type SensitivityBackbone = (typeof SENSITIVITY_BACKBONES)[number];

@@ -1,6 +1,6 @@
-import type { EmbeddingsValue, FacesValue } from '../../src/graph/values';
-import type { WeightsValue } from '../../src/graph/values';
-import { embedFaces } from '../mobilefacenet/embed';
+import type { EmbeddingsValue, FacesValue } from '../../src/graph/values.js';
+import type { WeightsValue } from '../../src/graph/values.js';
+import { embedFaces } from '../mobilefacenet/embed.js';
 
 /** Where the patch positions of a sensitivity map lie on the aligned crop (crop pixels). */
 export interface PatchGrid {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { defineNode } from '../../src/graph/node-definition';
-import type { DetectionsValue, FacesValue, ImageValue } from '../../src/graph/values';
-import { hashString } from '../../src/util/hash';
-import { Rng } from '../../src/util/rng';
-import { ALIGN_TEMPLATES, templatePoints, type TemplateName } from '../align/templates';
-import { drawOcclusion, type OcclusionKind } from '../../src/context/occluders';
+import { defineNode } from '../../src/graph/node-definition.js';
+import type { DetectionsValue, FacesValue, ImageValue } from '../../src/graph/values.js';
+import { hashString } from '../../src/util/hash.js';
+import { Rng } from '../../src/util/rng.js';
+import { ALIGN_TEMPLATES, templatePoints, type TemplateName } from '../align/templates.js';
+import { drawOcclusion, type OcclusionKind } from '../../src/context/occluders.js';
 
 /** The occluders a node (or `faceflow eval --occlude-second`) can draw. */
 export const OCCLUSION_CHOICES = ['surgical-mask', 'cloth-mask', 'n95-mask', 'kn95-mask', 'sunglasses', 'hand', 'patch', 'any-mask', 'any', 'training-mix'] as const;

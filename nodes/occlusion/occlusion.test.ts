@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { FacesValue, Point } from '../../src/graph/values';
-import { Rng } from '../../src/util/rng';
-import { templatePoints } from '../align/templates';
-import { drawOcclusion, OCCLUSION_KINDS } from '../../src/context/occluders';
+import type { FacesValue, Point } from '../../src/graph/values.js';
+import { Rng } from '../../src/util/rng.js';
+import { templatePoints } from '../align/templates.js';
+import { drawOcclusion, OCCLUSION_KINDS } from '../../src/context/occluders.js';
 import { occludeFaces, occludeImage, occlusionNode, occlusionParams } from '.';
 
 const LM = templatePoints('arcface-112', 112) as Point[];

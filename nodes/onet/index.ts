@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineNode } from '../../src/graph/node-definition';
-import type { CandidatesValue, ImageValue } from '../../src/graph/values';
-import { checkSameImage, fromCandidatesValue, imageTensor, loadMtcnn, runOnet, toDetectionsValue } from '../../src/models/mtcnn';
+import { defineNode } from '../../src/graph/node-definition.js';
+import type { CandidatesValue, ImageValue } from '../../src/graph/values.js';
+import { checkSameImage, fromCandidatesValue, imageTensor, loadMtcnn, runOnet, toDetectionsValue } from '../../src/models/mtcnn/index.js';
 
 export const onetNode = defineNode({
   type: 'onet',

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineNode } from '../../src/graph/node-definition';
-import { pairImageStem, parsePairs } from '../../src/eval/lfw';
-import type { PairsValue } from '../../src/eval/verify';
+import { defineNode } from '../../src/graph/node-definition.js';
+import { pairImageStem, parsePairs } from '../../src/eval/lfw.js';
+import type { PairsValue } from '../../src/eval/verify.js';
 
 export const pairsNode = defineNode({
   type: 'pairs',

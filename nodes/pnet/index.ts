@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineNode } from '../../src/graph/node-definition';
-import type { PyramidValue } from '../../src/graph/values';
-import { imageTensor, loadMtcnn, pnetMapSize, runPnet, toCandidatesValue } from '../../src/models/mtcnn';
+import { defineNode } from '../../src/graph/node-definition.js';
+import type { PyramidValue } from '../../src/graph/values.js';
+import { imageTensor, loadMtcnn, pnetMapSize, runPnet, toCandidatesValue } from '../../src/models/mtcnn/index.js';
 
 export const pnetNode = defineNode({
   type: 'pnet',

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { defineNode } from '../../src/graph/node-definition';
-import type { ImageValue } from '../../src/graph/values';
-import { downscaleImage } from '../image-pyramid';
-import { detectSsdFaces, loadLandmarks68, loadSsdMobileNet } from '../../src/models/ssd';
+import { defineNode } from '../../src/graph/node-definition.js';
+import type { ImageValue } from '../../src/graph/values.js';
+import { downscaleImage } from '../image-pyramid/index.js';
+import { detectSsdFaces, loadLandmarks68, loadSsdMobileNet } from '../../src/models/ssd/index.js';
 
 /** SSD sees every photo at 512x512; a larger photo than this is downscaled before it becomes a float tensor (landmarks are then found on the copy too). */
 export const SSD_MAX_SIDE = 2048;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { faceVectorOf, type FaceVector } from '../../src/eval/adaptive';
-import { defineNode } from '../../src/graph/node-definition';
-import type { EmbeddingsValue } from '../../src/graph/values';
-import { allPairs, nameIndex, verifyPairs, type PairsValue } from '../../src/eval/verify';
+import { faceVectorOf, type FaceVector } from '../../src/eval/adaptive.js';
+import { defineNode } from '../../src/graph/node-definition.js';
+import type { EmbeddingsValue } from '../../src/graph/values.js';
+import { allPairs, nameIndex, verifyPairs, type PairsValue } from '../../src/eval/verify.js';
 
 export const verifyNode = defineNode({
   type: 'verify',

@@ -1,5 +1,5 @@
-import { UserError } from '../graph/errors';
-import { NodeError } from '../runtime/executor';
+import { UserError } from '../graph/errors.js';
+import { NodeError } from '../runtime/executor.js';
 
 /** A mistake in what the user gave (arguments, files, presets): reported in one line, exit code 2, no stack. */
 export class UsageError extends UserError {

@@ -1,8 +1,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { RunItem } from '../graph/node-definition';
-import { fileRunItem } from '../eval/datasets-nodejs';
-import { UsageError } from './errors';
+import type { RunItem } from '../graph/node-definition.js';
+import { fileRunItem } from '../eval/datasets-nodejs.js';
+import { UsageError } from './errors.js';
 
 const IMAGE_EXT = /\.(jpe?g|png)$/i;
 

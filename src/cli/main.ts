@@ -1,17 +1,17 @@
 import { readFileSync } from 'node:fs';
-import { HelpShown } from './args';
-import { isUserError } from './errors';
-import { runCommand, runHelp } from './commands/run';
-import { detectCommand, detectHelp } from './commands/detect';
-import { evalCommand, evalHelp } from './commands/eval';
-import { enrollCommand, enrollHelp } from './commands/enroll';
-import { identifyCommand, identifyHelp } from './commands/identify';
-import { trainCommand, trainHelp } from './commands/train';
-import { embedCommand, embedHelp } from './commands/embed';
-import { mergeCommand, mergeHelp } from './commands/merge';
-import { calibrateCommand, calibrateHelp } from './commands/calibrate';
-import { nodesCommand, nodesHelp } from './commands/nodes';
-import { splitCommand, splitHelp } from './commands/split';
+import { HelpShown } from './args.js';
+import { isUserError } from './errors.js';
+import { runCommand, runHelp } from './commands/run.js';
+import { detectCommand, detectHelp } from './commands/detect.js';
+import { evalCommand, evalHelp } from './commands/eval.js';
+import { enrollCommand, enrollHelp } from './commands/enroll.js';
+import { identifyCommand, identifyHelp } from './commands/identify.js';
+import { trainCommand, trainHelp } from './commands/train.js';
+import { embedCommand, embedHelp } from './commands/embed.js';
+import { mergeCommand, mergeHelp } from './commands/merge.js';
+import { calibrateCommand, calibrateHelp } from './commands/calibrate.js';
+import { nodesCommand, nodesHelp } from './commands/nodes.js';
+import { splitCommand, splitHelp } from './commands/split.js';
 
 const COMMANDS: Record<string, { help: string; run: (argv: string[]) => Promise<number> }> = {
   run: { help: runHelp, run: runCommand },

@@ -1,8 +1,8 @@
 import { accessSync, constants, rmSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../graph/errors';
-import { UsageError } from './errors';
+import { UserError } from '../graph/errors.js';
+import { UsageError } from './errors.js';
 
 /**
  * Output paths: checked before a run (so a typo in --json fails in a second, not after an

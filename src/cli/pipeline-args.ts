@@ -1,14 +1,14 @@
 import path from 'node:path';
-import { registry } from '../../nodes';
-import type { SimilarityMetric } from '../eval/similarity';
-import type { Pipeline } from '../graph/schema';
-import { PRESET_READ_PARAMS } from '../graph/preset-paths';
-import { FileAccessError } from '../io/file-policy';
-import { checkFileAccess, presetRunPolicy, setFileAccessPolicy, type FileAccessPolicy } from '../io/file-policy-nodejs';
-import { setMaxImagePixels } from '../io/nodejs-io';
-import { BACKENDS, type BackendName } from '../runtime/backend';
-import { UsageError } from './errors';
-import { applyParamOverrides, compileOrExplain, readPreset } from '../runtime/preset';
+import { registry } from '../../nodes/index.js';
+import type { SimilarityMetric } from '../eval/similarity.js';
+import type { Pipeline } from '../graph/schema.js';
+import { PRESET_READ_PARAMS } from '../graph/preset-paths.js';
+import { FileAccessError } from '../io/file-policy.js';
+import { checkFileAccess, presetRunPolicy, setFileAccessPolicy, type FileAccessPolicy } from '../io/file-policy-nodejs.js';
+import { setMaxImagePixels } from '../io/nodejs-io.js';
+import { BACKENDS, type BackendName } from '../runtime/backend.js';
+import { UsageError } from './errors.js';
+import { applyParamOverrides, compileOrExplain, readPreset } from '../runtime/preset.js';
 
 /** The options of every command that runs a preset over images (for parseCommandArgs). */
 export const PIPELINE_OPTIONS = {

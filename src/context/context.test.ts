@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { initBackend } from '../runtime/backend';
-import { Rng } from '../util/rng';
-import { DEFAULT_OCC_CONFIG, initOcclusionClassifier, occlusionLogits } from './occlusion-classifier';
-import type { Point } from '../graph/values';
-import { luma, photometry } from './photometric';
-import { POSE_MODEL, poseFromLandmarks } from './pose';
-import { CONTEXT_INDEX, contextVector, describeContext, faceSizeFeature } from './vector';
+import { initBackend } from '../runtime/backend.js';
+import { Rng } from '../util/rng.js';
+import { DEFAULT_OCC_CONFIG, initOcclusionClassifier, occlusionLogits } from './occlusion-classifier.js';
+import type { Point } from '../graph/values.js';
+import { luma, photometry } from './photometric.js';
+import { POSE_MODEL, poseFromLandmarks } from './pose.js';
+import { CONTEXT_INDEX, contextVector, describeContext, faceSizeFeature } from './vector.js';
 
 const deg = Math.PI / 180;
 

@@ -1,5 +1,5 @@
-import type { Point } from '../graph/values';
-import type { Rng } from '../util/rng';
+import type { Point } from '../graph/values.js';
+import type { Rng } from '../util/rng.js';
 
 /**
  * Synthetic occluders drawn onto an 8-bit image in place, placed from the 5 face landmarks

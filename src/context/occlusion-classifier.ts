@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Point } from '../graph/values';
-import type { Rng } from '../util/rng';
+import type { Point } from '../graph/values.js';
+import type { Rng } from '../util/rng.js';
 
 /**
  * A small CNN that scores two kinds of occlusion on an aligned face: the lower face (a mask) and

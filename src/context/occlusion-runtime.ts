@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import type { HostIO } from '../graph/node-definition';
-import { checkWeights } from '../models/fusion/common';
-import { BackendKeyedCache } from '../models/held-tensors';
-import { loadTrainedWeights } from '../models/trained-weights';
-import { OCC_INPUT, occlusionInput, occlusionLogits, occlusionShapes, type OcclusionClassifierConfig } from './occlusion-classifier';
+import type { HostIO } from '../graph/node-definition.js';
+import { checkWeights } from '../models/fusion/common.js';
+import { BackendKeyedCache } from '../models/held-tensors.js';
+import { loadTrainedWeights } from '../models/trained-weights.js';
+import { OCC_INPUT, occlusionInput, occlusionLogits, occlusionShapes, type OcclusionClassifierConfig } from './occlusion-classifier.js';
 
 export interface LoadedOcclusionClassifier {
   cfg: OcclusionClassifierConfig;

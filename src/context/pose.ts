@@ -1,4 +1,4 @@
-import type { Point } from '../graph/values';
+import type { Point } from '../graph/values.js';
 
 /**
  * Head pose from the 5 detector landmarks (left eye, right eye, nose, left and right mouth

@@ -1,6 +1,6 @@
-import type { Box, Point } from '../graph/values';
-import { luma, photometry, type Rect } from './photometric';
-import { poseFromLandmarks } from './pose';
+import type { Box, Point } from '../graph/values.js';
+import { luma, photometry, type Rect } from './photometric.js';
+import { poseFromLandmarks } from './pose.js';
 
 /**
  * The 12-D context vector (the paper's section 3.3), every component scaled to about [-1, 1]

@@ -1,5 +1,5 @@
-import type { EmbeddingsValue } from '../graph/values';
-import { pairScore, type SimilarityMetric } from './similarity';
+import type { EmbeddingsValue } from '../graph/values.js';
+import { pairScore, type SimilarityMetric } from './similarity.js';
 
 /**
  * Occlusion-adaptive matching: a masked face against an unmasked one is also compared with the

@@ -1,7 +1,7 @@
-import { UserError } from '../graph/errors';
-import { FileAccessError } from '../io/file-policy';
-import { readFileWithPolicy } from '../io/file-policy-nodejs';
-import { parseCalibration, type CalibrationFile } from './calibration';
+import { UserError } from '../graph/errors.js';
+import { FileAccessError } from '../io/file-policy.js';
+import { readFileWithPolicy } from '../io/file-policy-nodejs.js';
+import { parseCalibration, type CalibrationFile } from './calibration.js';
 
 /** Node-only: read and check a calibration file named by the user (one-line UserError when missing or malformed). */
 export async function loadCalibrationFile(file: string): Promise<CalibrationFile> {

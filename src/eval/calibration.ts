@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UserError } from '../graph/errors';
+import { UserError } from '../graph/errors.js';
 
 /**
  * Calibrated match scores: maps a similarity (cosine, or a negated distance) to the probability

@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { RunItem } from '../graph/node-definition';
-import { PairsFileError, pairImageStem, parsePairs, type PairsFile } from './lfw';
+import type { RunItem } from '../graph/node-definition.js';
+import { PairsFileError, pairImageStem, parsePairs, type PairsFile } from './lfw.js';
 
 /** Node-only dataset readers (file system). The pure parsing lives in lfw.ts. */
 

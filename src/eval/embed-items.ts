@@ -1,10 +1,10 @@
-import type { Plan } from '../graph/compile';
-import type { RunItem } from '../graph/node-definition';
-import type { Pipeline } from '../graph/schema';
-import type { EmbeddingsValue } from '../graph/values';
-import { faceVectorOf } from './adaptive';
-import { nodejsRun, type NodejsRunOptions } from '../runtime/nodejs-host';
-import { runPipeline, throwIfRunFailed, type PipelineRun } from '../runtime/run';
+import type { Plan } from '../graph/compile.js';
+import type { RunItem } from '../graph/node-definition.js';
+import type { Pipeline } from '../graph/schema.js';
+import type { EmbeddingsValue } from '../graph/values.js';
+import { faceVectorOf } from './adaptive.js';
+import { nodejsRun, type NodejsRunOptions } from '../runtime/nodejs-host.js';
+import { runPipeline, throwIfRunFailed, type PipelineRun } from '../runtime/run.js';
 
 /**
  * Node-only: run a preset's per-item phase on images and take each image's first embedding

@@ -1,9 +1,9 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { UserError } from '../graph/errors';
-import { FileAccessError } from '../io/file-policy';
-import { readFileWithPolicy } from '../io/file-policy-nodejs';
+import { UserError } from '../graph/errors.js';
+import { FileAccessError } from '../io/file-policy.js';
+import { readFileWithPolicy } from '../io/file-policy-nodejs.js';
 import path from 'node:path';
-import { emptyGallery, parseGallery, serializeGallery, type Gallery } from './gallery';
+import { emptyGallery, parseGallery, serializeGallery, type Gallery } from './gallery.js';
 
 /** Node-only gallery persistence: a JSON file, written atomically (temp file + rename). */
 

@@ -1,5 +1,5 @@
-import { jsonErrorWithoutContents, UserError } from '../graph/errors';
-import { dot, l2NormalizeRows } from './similarity';
+import { jsonErrorWithoutContents, UserError } from '../graph/errors.js';
+import { dot, l2NormalizeRows } from './similarity.js';
 
 /**
  * Identification against a gallery of enrolled identities. Each identity's template is the

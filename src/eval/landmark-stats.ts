@@ -1,4 +1,4 @@
-import type { Point } from '../graph/values';
+import type { Point } from '../graph/values.js';
 
 /** The median of each landmark coordinate over images, as fractions of each image's width and height. */
 export function medianLandmarks(samples: { width: number; height: number; landmarks: Point[] }[]): Point[] {

@@ -1,4 +1,4 @@
-import { UserError } from '../graph/errors';
+import { UserError } from '../graph/errors.js';
 
 /**
  * LFW "View 2" pairs files: a header `FOLDS<TAB>N` (or just `N` for one fold), then for

@@ -1,15 +1,15 @@
-import { compilePipeline, type Plan } from '../graph/compile';
-import type { NodeRegistry } from '../graph/registry';
-import type { Pipeline } from '../graph/schema';
-import type { NodeTiming } from '../runtime/executor';
-import { withOcclusion } from '../train/prepare';
-import { embedItems } from './embed-items';
-import { fileRunItems, readPairsDataset } from './datasets-nodejs';
-import { verificationMetrics } from './metrics';
-import type { EvalOptions, EvalResult } from './run-eval';
-import { adaptivePairScore, type FaceVector } from './adaptive';
-import type { SimilarityMetric } from './similarity';
-import { readUserTextFile } from '../io/file-policy-nodejs';
+import { compilePipeline, type Plan } from '../graph/compile.js';
+import type { NodeRegistry } from '../graph/registry.js';
+import type { Pipeline } from '../graph/schema.js';
+import type { NodeTiming } from '../runtime/executor.js';
+import { withOcclusion } from '../train/prepare.js';
+import { embedItems } from './embed-items.js';
+import { fileRunItems, readPairsDataset } from './datasets-nodejs.js';
+import { verificationMetrics } from './metrics.js';
+import type { EvalOptions, EvalResult } from './run-eval.js';
+import { adaptivePairScore, type FaceVector } from './adaptive.js';
+import type { SimilarityMetric } from './similarity.js';
+import { readUserTextFile } from '../io/file-policy-nodejs.js';
 
 /**
  * Node-only: the LFW protocol with a synthetic occluder on one image of each pair

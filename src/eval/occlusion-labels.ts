@@ -1,14 +1,14 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { registry } from '../../nodes';
-import { readPreset } from '../runtime/preset';
-import { nodejsRun } from '../runtime/nodejs-host';
-import { runPipeline, throwIfRunFailed } from '../runtime/run';
-import { CONTEXT_INDEX, type ContextValue } from '../context/vector';
-import { subgraph, upstreamOf } from '../graph/edit';
-import type { Pipeline } from '../graph/schema';
-import { fileRunItems } from './datasets-nodejs';
-import { parseMaskLabels, type MaskLabel } from './mask-labels';
+import { registry } from '../../nodes/index.js';
+import { readPreset } from '../runtime/preset.js';
+import { nodejsRun } from '../runtime/nodejs-host.js';
+import { runPipeline, throwIfRunFailed } from '../runtime/run.js';
+import { CONTEXT_INDEX, type ContextValue } from '../context/vector.js';
+import { subgraph, upstreamOf } from '../graph/edit.js';
+import type { Pipeline } from '../graph/schema.js';
+import { fileRunItems } from './datasets-nodejs.js';
+import { parseMaskLabels, type MaskLabel } from './mask-labels.js';
 
 /**
  * The occlusion classifier's accuracy against real mask labels (MFR2's labels.txt:

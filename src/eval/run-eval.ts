@@ -1,13 +1,13 @@
-import type { Plan } from '../graph/compile';
-import type { Pipeline } from '../graph/schema';
-import type { NodeTiming } from '../runtime/executor';
-import type { NodejsRunOptions } from '../runtime/nodejs-host';
-import { embedItems } from './embed-items';
-import { fileRunItems, readPairsDataset, type ResolvedPairs } from './datasets-nodejs';
-import { verificationMetrics, type VerificationMetrics } from './metrics';
-import { adaptivePairScore, type FaceVector } from './adaptive';
-import type { SimilarityMetric } from './similarity';
-import { readUserTextFile } from '../io/file-policy-nodejs';
+import type { Plan } from '../graph/compile.js';
+import type { Pipeline } from '../graph/schema.js';
+import type { NodeTiming } from '../runtime/executor.js';
+import type { NodejsRunOptions } from '../runtime/nodejs-host.js';
+import { embedItems } from './embed-items.js';
+import { fileRunItems, readPairsDataset, type ResolvedPairs } from './datasets-nodejs.js';
+import { verificationMetrics, type VerificationMetrics } from './metrics.js';
+import { adaptivePairScore, type FaceVector } from './adaptive.js';
+import type { SimilarityMetric } from './similarity.js';
+import { readUserTextFile } from '../io/file-policy-nodejs.js';
 
 /**
  * Node-only LFW-protocol evaluation of a preset: the preset's per-item phase runs once per

@@ -1,11 +1,11 @@
-import { PairsFileError, pairImageStem, parsePairs } from './lfw';
-import { IMAGE_EXT, withPairImages, type ResolvedPairs } from './datasets-nodejs';
-import type { EvalResult } from './run-eval';
-import { scorePairs } from './run-eval';
-import type { FaceVector } from './adaptive';
-import type { SimilarityMetric } from './similarity';
-import { imagesByPath, loadStoredEmbeddings, type StoredImage } from './stored-embeddings';
-import { readUserTextFile } from '../io/file-policy-nodejs';
+import { PairsFileError, pairImageStem, parsePairs } from './lfw.js';
+import { IMAGE_EXT, withPairImages, type ResolvedPairs } from './datasets-nodejs.js';
+import type { EvalResult } from './run-eval.js';
+import { scorePairs } from './run-eval.js';
+import type { FaceVector } from './adaptive.js';
+import type { SimilarityMetric } from './similarity.js';
+import { imagesByPath, loadStoredEmbeddings, type StoredImage } from './stored-embeddings.js';
+import { readUserTextFile } from '../io/file-policy-nodejs.js';
 
 /**
  * LFW-protocol verification from stored embeddings (faceflow embed / merge) instead of running

@@ -1,6 +1,6 @@
-import type { Gallery, GalleryIdentity, IdentificationMetrics } from './gallery';
-import { dot, l2NormalizeRows } from './similarity';
-import type { StoredImage } from './stored-embeddings';
+import type { Gallery, GalleryIdentity, IdentificationMetrics } from './gallery.js';
+import { dot, l2NormalizeRows } from './similarity.js';
+import type { StoredImage } from './stored-embeddings.js';
 
 /**
  * Identification from stored embeddings (faceflow embed / merge): every stored image is a probe,

@@ -4,7 +4,7 @@ import {
   Bool, Field, FixedSizeList, Float32, Float64, Int32, List, Schema, Table, Utf8,
   tableFromIPC, tableToIPC, vectorFromArray, type Vector,
 } from 'apache-arrow';
-import type { FaceVector } from './adaptive';
+import type { FaceVector } from './adaptive.js';
 
 /**
  * Embeddings stored as columnar files (Arrow IPC file format, `.arrow`; see docs/cluster.md for

@@ -1,6 +1,6 @@
-import { bestThreshold, kFoldAccuracy, thresholdAtFar, verificationMetrics, type VerificationMetrics } from './metrics';
-import { adaptivePairScore, type FaceVector } from './adaptive';
-import type { SimilarityMetric } from './similarity';
+import { bestThreshold, kFoldAccuracy, thresholdAtFar, verificationMetrics, type VerificationMetrics } from './metrics.js';
+import { adaptivePairScore, type FaceVector } from './adaptive.js';
+import type { SimilarityMetric } from './similarity.js';
 
 /** Pairs to verify: image names (an item's name, or its name without extension), with labels where known. */
 export interface PairsValue {

@@ -1,9 +1,9 @@
-import type { AnyNodeDefinition } from './node-definition';
-import type { NodeRegistry } from './registry';
-import type { Pipeline, PortRef } from './schema';
-import { validatePipeline, type GraphIssue } from './validate';
-import { UserError } from './errors';
-import { migratedParams } from './param-migrations';
+import type { AnyNodeDefinition } from './node-definition.js';
+import type { NodeRegistry } from './registry.js';
+import type { Pipeline, PortRef } from './schema.js';
+import { validatePipeline, type GraphIssue } from './validate.js';
+import { UserError } from './errors.js';
+import { migratedParams } from './param-migrations.js';
 
 export interface PlanStep {
   nodeId: string;

@@ -1,5 +1,5 @@
-import type { NodeRegistry } from './registry';
-import { edgeId, type Pipeline, type PipelineEdge, type PipelineNode, type PortRef } from './schema';
+import type { NodeRegistry } from './registry.js';
+import { edgeId, type Pipeline, type PipelineEdge, type PipelineNode, type PortRef } from './schema.js';
 
 /**
  * The graph-editing toolkit: pure edits of the pipeline document, for the editor (its store records

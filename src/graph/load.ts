@@ -1,6 +1,6 @@
-import { MIGRATIONS } from './migrations';
-import { PIPELINE_SCHEMA_ID, PIPELINE_VERSION, PipelineSchema, type Pipeline } from './schema';
-import { formatZodIssue, jsonErrorWithoutContents } from './errors';
+import { MIGRATIONS } from './migrations/index.js';
+import { PIPELINE_SCHEMA_ID, PIPELINE_VERSION, PipelineSchema, type Pipeline } from './schema.js';
+import { formatZodIssue, jsonErrorWithoutContents } from './errors.js';
 
 export type LoadResult = { ok: true; pipeline: Pipeline; migratedFrom?: number } | { ok: false; error: string };
 

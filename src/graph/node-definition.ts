@@ -1,9 +1,9 @@
 import type { z } from 'zod';
-import type { PortValueOf } from './port-values';
-import type { PortType } from './ports';
-import type { ImageValue } from './values';
-import type { FileKind } from '../io/file-policy';
-import type { ParamMigration } from './param-migrations';
+import type { PortValueOf } from './port-values.js';
+import type { PortType } from './ports.js';
+import type { ImageValue } from './values.js';
+import type { FileKind } from '../io/file-policy.js';
+import type { ParamMigration } from './param-migrations.js';
 
 export const NODE_CATEGORIES = ['Input', 'Preprocess', 'Detection', 'Alignment', 'Recognition', 'Context', 'Fusion', 'Evaluation', 'Output'] as const;
 export type NodeCategory = (typeof NODE_CATEGORIES)[number];

@@ -1,4 +1,4 @@
-import type { AnyNodeDefinition, PortSpec } from './node-definition';
+import type { AnyNodeDefinition, PortSpec } from './node-definition.js';
 
 const ports = (p: Record<string, PortSpec>) => Object.entries(p).map(([name, spec]) => `${name}: ${spec.type}`).join(', ') || '-';
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

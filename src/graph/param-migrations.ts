@@ -1,6 +1,6 @@
-import type { AnyNodeDefinition } from './node-definition';
-import type { NodeRegistry } from './registry';
-import type { Pipeline, PipelineNode } from './schema';
+import type { AnyNodeDefinition } from './node-definition.js';
+import type { NodeRegistry } from './registry.js';
+import type { Pipeline, PipelineNode } from './schema.js';
 
 /**
  * One step of a node type's params, from version `from` to `from + 1` (e.g. a renamed param).

@@ -1,9 +1,9 @@
-import type { ContextValue } from '../context/vector';
-import type { Gallery, IdentificationMetrics, MatchesValue } from '../eval/gallery';
-import type { VerificationMetrics } from '../eval/metrics';
-import type { PairsValue, ScoresValue } from '../eval/verify';
-import type { PortType } from './ports';
-import type { CandidatesValue, DetectionsValue, EmbeddingsValue, FacesValue, FeatureMapValue, ImageValue, PyramidValue, WeightsValue } from './values';
+import type { ContextValue } from '../context/vector.js';
+import type { Gallery, IdentificationMetrics, MatchesValue } from '../eval/gallery.js';
+import type { VerificationMetrics } from '../eval/metrics.js';
+import type { PairsValue, ScoresValue } from '../eval/verify.js';
+import type { PortType } from './ports.js';
+import type { CandidatesValue, DetectionsValue, EmbeddingsValue, FacesValue, FeatureMapValue, ImageValue, PyramidValue, WeightsValue } from './values.js';
 
 /**
  * What travels along an edge of each port type: the one map from port type to value type.

@@ -1,4 +1,4 @@
-import type { Pipeline } from './schema';
+import type { Pipeline } from './schema.js';
 
 /**
  * Params that name a file a node reads (trained weights written by `faceflow train`, galleries,

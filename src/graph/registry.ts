@@ -1,5 +1,5 @@
-import type { AnyNodeDefinition } from './node-definition';
-import { migrationStepsProblem } from './param-migrations';
+import type { AnyNodeDefinition } from './node-definition.js';
+import { migrationStepsProblem } from './param-migrations.js';
 
 /** Node types by name. The engine only ever looks types up here; it never switches over kinds. */
 export class NodeRegistry {

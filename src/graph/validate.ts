@@ -1,8 +1,8 @@
-import { canConnect } from './ports';
-import type { NodeRegistry } from './registry';
-import type { Pipeline } from './schema';
-import { formatZodIssue, ownValue } from './errors';
-import { migrateNodeParams } from './param-migrations';
+import { canConnect } from './ports.js';
+import type { NodeRegistry } from './registry.js';
+import type { Pipeline } from './schema.js';
+import { formatZodIssue, ownValue } from './errors.js';
+import { migrateNodeParams } from './param-migrations.js';
 
 export interface GraphIssue {
   /** The node the problem belongs to, when there is one. */

@@ -1,10 +1,10 @@
-import type { HostIO } from '../graph/node-definition';
-import { UserError } from '../graph/errors';
-import type { ImageValue } from '../graph/values';
-import { galleryNameFromUrl, readGalleryUrl } from './gallery-store';
-import { parseWeightsUrl, readWeightsUrl } from './weights-store';
-import { FileAccessError, fileKindOf, readBounded, type FileKind } from './file-policy';
-import { checkImageBytes, checkImageSize, DEFAULT_MAX_PIXELS, readImageHeader as readHeader } from './image-header';
+import type { HostIO } from '../graph/node-definition.js';
+import { UserError } from '../graph/errors.js';
+import type { ImageValue } from '../graph/values.js';
+import { galleryNameFromUrl, readGalleryUrl } from './gallery-store.js';
+import { parseWeightsUrl, readWeightsUrl } from './weights-store.js';
+import { FileAccessError, fileKindOf, readBounded, type FileKind } from './file-policy.js';
+import { checkImageBytes, checkImageSize, DEFAULT_MAX_PIXELS, readImageHeader as readHeader } from './image-header.js';
 
 /** Images above this many pixels are refused before decoding (same limit as the Node IO). */
 export const MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS;

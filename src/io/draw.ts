@@ -1,4 +1,4 @@
-import type { Box, ImageValue, Point } from '../graph/values';
+import type { Box, ImageValue, Point } from '../graph/values.js';
 
 export type RGB = [number, number, number];
 

@@ -1,4 +1,4 @@
-import type { ImageValue } from '../graph/values';
+import type { ImageValue } from '../graph/values.js';
 
 /**
  * EXIF orientation, applied in Node as browsers apply it (createImageBitmap's default

@@ -2,8 +2,8 @@ import { constants } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { concatBytes } from '../util/bytes';
-import { FileAccessError, FILE_SIZE_CAPS, fileKindOf, readBounded, tooLarge, type FileKind } from './file-policy';
+import { concatBytes } from '../util/bytes.js';
+import { FileAccessError, FILE_SIZE_CAPS, fileKindOf, readBounded, tooLarge, type FileKind } from './file-policy.js';
 
 /**
  * The file access policy in Node: which folders a pipeline may read, and the one bounded

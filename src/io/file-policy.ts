@@ -1,5 +1,5 @@
-import { concatBytes } from '../util/bytes';
-import { UserError } from '../graph/errors';
+import { concatBytes } from '../util/bytes.js';
+import { UserError } from '../graph/errors.js';
 
 /**
  * The file access policy, the part shared by Node and the browser: what kinds of files a

@@ -1,5 +1,5 @@
-import { parseGallery, serializeGallery, type Gallery } from '../eval/gallery';
-import { dbDelete, dbGet, dbGetAll, dbPut, GALLERIES } from './lab-db';
+import { parseGallery, serializeGallery, type Gallery } from '../eval/gallery.js';
+import { dbDelete, dbGet, dbGetAll, dbPut, GALLERIES } from './lab-db.js';
 
 /**
  * Identification galleries saved in this browser (IndexedDB, the page and the worker alike).

@@ -1,4 +1,4 @@
-import { UserError } from '../graph/errors';
+import { UserError } from '../graph/errors.js';
 
 /**
  * Image headers read before any decoding, so that an image's size is known (and checked

@@ -1,4 +1,4 @@
-import { isImageValue, type ImageValue } from '../graph/values';
+import { isImageValue, type ImageValue } from '../graph/values.js';
 
 /** Longest side of the previews sent to the page. */
 export const PREVIEW_MAX_SIDE = 1024;

@@ -1,14 +1,14 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import jpeg from 'jpeg-js';
-import { applyOrientation, jpegOrientation } from './exif';
+import { applyOrientation, jpegOrientation } from './exif.js';
 import { PNG } from 'pngjs';
-import type { HostIO } from '../graph/node-definition';
-import { UserError } from '../graph/errors';
-import type { ImageValue } from '../graph/values';
-import { FileAccessError, type FileKind } from './file-policy';
-import { readFileWithPolicy } from './file-policy-nodejs';
-import { checkImageBytes, DEFAULT_MAX_PIXELS, sniffImageFormat } from './image-header';
+import type { HostIO } from '../graph/node-definition.js';
+import { UserError } from '../graph/errors.js';
+import type { ImageValue } from '../graph/values.js';
+import { FileAccessError, type FileKind } from './file-policy.js';
+import { readFileWithPolicy } from './file-policy-nodejs.js';
+import { checkImageBytes, DEFAULT_MAX_PIXELS, sniffImageFormat } from './image-header.js';
 
 export { sniffImageFormat };
 

@@ -1,4 +1,4 @@
-import { concatBytes } from '../util/bytes';
+import { concatBytes } from '../util/bytes.js';
 /**
  * Pipeline JSON inside a PNG: an iTXt chunk (UTF-8, uncompressed) with the keyword below,
  * inserted before IEND. Readers also accept a tEXt chunk with the same keyword. Pure byte

@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { readFileWithPolicy } from './file-policy-nodejs';
-import { encodeWeights, loadWeights, type LoadedWeights } from './weights-file';
+import { readFileWithPolicy } from './file-policy-nodejs.js';
+import { encodeWeights, loadWeights, type LoadedWeights } from './weights-file.js';
 
 /** Node only: write `<dir>/<name>.json` and `<dir>/<name>.weights.bin`; returns the manifest path. */
 export async function saveWeightsFiles(

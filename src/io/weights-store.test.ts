@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { freeWeightsName } from './weights-store';
+import { freeWeightsName } from './weights-store.js';
 
 describe('saved weights names', () => {
   it('never reuses a taken name, deleted ones included (their keys stay taken)', () => {

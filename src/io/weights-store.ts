@@ -1,5 +1,5 @@
-import type { WeightsManifest } from './weights-file';
-import { dbGet, dbGetAll, dbGetAllKeys, dbPut, WEIGHTS } from './lab-db';
+import type { WeightsManifest } from './weights-file.js';
+import { dbGet, dbGetAll, dbGetAllKeys, dbPut, WEIGHTS } from './lab-db.js';
 
 /**
  * Gate / fusion weights trained in the app, kept in this browser's IndexedDB (the lab's

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { HostIO } from '../graph/node-definition';
+import type { HostIO } from '../graph/node-definition.js';
 
 /**
  * Tensors that model caches keep alive on purpose (weights loaded once per process).

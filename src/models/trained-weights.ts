@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import type { HostIO } from '../graph/node-definition';
-import { decodeWeights, readWeightsFiles } from '../io/weights-file';
-import { confineWeightsReads } from '../io/file-policy';
-import { holdModelTensors, releaseModelTensors } from './held-tensors';
+import type { HostIO } from '../graph/node-definition.js';
+import { decodeWeights, readWeightsFiles } from '../io/weights-file.js';
+import { confineWeightsReads } from '../io/file-policy.js';
+import { holdModelTensors, releaseModelTensors } from './held-tensors.js';
 
 /**
  * A weights file written by `faceflow train`, read through the host (a path in Node, a URL or

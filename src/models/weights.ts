@@ -1,4 +1,4 @@
-import type { HostIO } from '../graph/node-definition';
+import type { HostIO } from '../graph/node-definition.js';
 
 /** A weight file shipped by an npm package, pinned by content. */
 export interface PinnedAsset {

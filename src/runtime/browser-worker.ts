@@ -2,17 +2,17 @@
 // page's worker entry (src/ui/run/compute-worker.ts), which hands in the node registry.
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
-import './wasm-paths';
-import type { HostIO, RunItem } from '../graph/node-definition';
-import type { NodeRegistry } from '../graph/registry';
-import type { Pipeline } from '../graph/schema';
-import { createBrowserIO } from '../io/browser-io';
-import { outputPreviews } from '../io/image-preview';
-import { gpuLost, initBackend, type BackendChoice, type BackendName } from './backend';
-import { itemProgress, type RunEvent } from './events';
-import { Executor } from './executor';
-import { itemAndFinal, runPipeline, type PipelineRun, type RunHost } from './run';
-import { trainInWorker, type TrainEvent, type TrainImage, type TrainOutcome, type TrainSettings } from './train-worker';
+import './wasm-paths.js';
+import type { HostIO, RunItem } from '../graph/node-definition.js';
+import type { NodeRegistry } from '../graph/registry.js';
+import type { Pipeline } from '../graph/schema.js';
+import { createBrowserIO } from '../io/browser-io.js';
+import { outputPreviews } from '../io/image-preview.js';
+import { gpuLost, initBackend, type BackendChoice, type BackendName } from './backend.js';
+import { itemProgress, type RunEvent } from './events.js';
+import { Executor } from './executor.js';
+import { itemAndFinal, runPipeline, type PipelineRun, type RunHost } from './run.js';
+import { trainInWorker, type TrainEvent, type TrainImage, type TrainOutcome, type TrainSettings } from './train-worker.js';
 
 export type { TrainEvent, TrainImage, TrainOutcome, TrainSettings };
 

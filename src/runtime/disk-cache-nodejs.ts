@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import type { NodeRegistry } from '../graph/registry';
-import { OutputCache } from './cache';
+import type { NodeRegistry } from '../graph/registry.js';
+import { OutputCache } from './cache.js';
 
 /**
  * Node only, opt-in: an output cache that also keeps the outputs of chosen node types on disk,

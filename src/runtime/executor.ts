@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import type { HostIO, KernelContext, RunItem } from '../graph/node-definition';
-import type { Plan, PlanStep } from '../graph/compile';
-import { heldModelTensors } from '../models/held-tensors';
-import { OutputCache } from './cache';
-import type { RunEvent } from './events';
-import { hashKey, stableStringify } from '../util/hash';
+import type { HostIO, KernelContext, RunItem } from '../graph/node-definition.js';
+import type { Plan, PlanStep } from '../graph/compile.js';
+import { heldModelTensors } from '../models/held-tensors.js';
+import { OutputCache } from './cache.js';
+import type { RunEvent } from './events.js';
+import { hashKey, stableStringify } from '../util/hash.js';
 
 export type NodeOutputs = Record<string, unknown>;
 

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { compilePipeline } from '../graph/compile';
-import type { HostIO, RunItem } from '../graph/node-definition';
-import type { NodeRegistry } from '../graph/registry';
-import type { Pipeline } from '../graph/schema';
-import { initBackend, type BackendChoice, type BackendName } from './backend';
-import type { OutputCache } from './cache';
-import { Executor, type ItemResult } from './executor';
+import { compilePipeline } from '../graph/compile.js';
+import type { HostIO, RunItem } from '../graph/node-definition.js';
+import type { NodeRegistry } from '../graph/registry.js';
+import type { Pipeline } from '../graph/schema.js';
+import { initBackend, type BackendChoice, type BackendName } from './backend.js';
+import type { OutputCache } from './cache.js';
+import { Executor, type ItemResult } from './executor.js';
 
 export interface ItemRunnerInit {
   backend?: BackendName;

@@ -1,11 +1,11 @@
 import os from 'node:os';
-import { createNodeIO } from '../io/nodejs-io';
-import { initBackend, type BackendChoice, type BackendName } from './backend';
-import { nodeOutputCache } from './disk-cache-nodejs';
-import { Executor } from './executor';
-import { WorkerPool } from './pool';
-import type { NodeRegistry } from '../graph/registry';
-import type { RunHost, RunPipelineOptions } from './run';
+import { createNodeIO } from '../io/nodejs-io.js';
+import { initBackend, type BackendChoice, type BackendName } from './backend.js';
+import { nodeOutputCache } from './disk-cache-nodejs.js';
+import { Executor } from './executor.js';
+import { WorkerPool } from './pool.js';
+import type { NodeRegistry } from '../graph/registry.js';
+import type { RunHost, RunPipelineOptions } from './run.js';
 
 export function defaultWorkers(): number {
   return os.availableParallelism();

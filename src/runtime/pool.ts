@@ -1,15 +1,15 @@
 import { Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import type { RunItem } from '../graph/node-definition';
-import type { Pipeline } from '../graph/schema';
-import type { BackendChoice } from './backend';
-import type { ItemResult, NodeTiming } from './executor';
-import type { NodeRegistry } from '../graph/registry';
-import type { ItemRunner, ItemRunnerInit } from './item-runner';
-import type { ItemPool } from './run';
-import { serializablePolicy } from '../io/file-policy-nodejs';
-import { getMaxImagePixels } from '../io/nodejs-io';
+import type { RunItem } from '../graph/node-definition.js';
+import type { Pipeline } from '../graph/schema.js';
+import type { BackendChoice } from './backend.js';
+import type { ItemResult, NodeTiming } from './executor.js';
+import type { NodeRegistry } from '../graph/registry.js';
+import type { ItemRunner, ItemRunnerInit } from './item-runner.js';
+import type { ItemPool } from './run.js';
+import { serializablePolicy } from '../io/file-policy-nodejs.js';
+import { getMaxImagePixels } from '../io/nodejs-io.js';
 
 /**
  * A pool of worker_threads, each with its own tfjs (wasm in Node is single-threaded, so

@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { compilePipeline, GraphError, type Plan } from '../graph/compile';
-import { UserError } from '../graph/errors';
-import { loadPipelineText } from '../graph/load';
-import { resolvePresetPaths } from '../graph/preset-paths';
-import { migratePipelineParams } from '../graph/param-migrations';
-import type { NodeRegistry } from '../graph/registry';
-import type { Pipeline } from '../graph/schema';
-import { BUNDLED_PRESETS_DIR, readFileWithPolicy } from '../io/file-policy-nodejs';
+import { compilePipeline, GraphError, type Plan } from '../graph/compile.js';
+import { UserError } from '../graph/errors.js';
+import { loadPipelineText } from '../graph/load.js';
+import { resolvePresetPaths } from '../graph/preset-paths.js';
+import { migratePipelineParams } from '../graph/param-migrations.js';
+import type { NodeRegistry } from '../graph/registry.js';
+import type { Pipeline } from '../graph/schema.js';
+import { BUNDLED_PRESETS_DIR, readFileWithPolicy } from '../io/file-policy-nodejs.js';
 
 /**
  * Read, migrate and validate a preset file; errors name the file. Relative weights paths in

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { compilePipeline, GraphError } from '../graph/compile';
-import { UserError } from '../graph/errors';
-import type { HostIO, RunItem } from '../graph/node-definition';
-import type { NodeRegistry } from '../graph/registry';
-import type { Pipeline } from '../graph/schema';
-import type { BackendChoice } from './backend';
-import type { RunEvent } from './events';
-import { Executor, NodeError, RunAborted, type ItemResult, type NodeOutputs, type NodeTiming } from './executor';
+import { compilePipeline, GraphError } from '../graph/compile.js';
+import { UserError } from '../graph/errors.js';
+import type { HostIO, RunItem } from '../graph/node-definition.js';
+import type { NodeRegistry } from '../graph/registry.js';
+import type { Pipeline } from '../graph/schema.js';
+import type { BackendChoice } from './backend.js';
+import type { RunEvent } from './events.js';
+import { Executor, NodeError, RunAborted, type ItemResult, type NodeOutputs, type NodeTiming } from './executor.js';
 
 /** What a run needs from where it runs (the lab's worker, a Node process): an executor, files, a backend, maybe threads. */
 export interface RunHost {

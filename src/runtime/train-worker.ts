@@ -1,18 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
-import type { HostIO, RunItem } from '../graph/node-definition';
-import type { NodeRegistry } from '../graph/registry';
-import type { Pipeline } from '../graph/schema';
-import { loadMobileFaceNetTail } from '../models/gate/mobilefacenet-tail';
-import type { ItemOutputs } from '../train/collect';
-import { defaultTrainOptions, type EpochLog, type TrainResult } from '../train/loop';
-import { trainingSetProblem } from '../train/picked-dataset';
-import { cachePipeline, trainTargetForNode } from '../train/prepare';
-import { epochsProblem, identityLabeler, OCCLUDE_SETTINGS, runTrainingSession, splitIdentities, trainingRecord, trainPasses, type TrainPass } from '../train/session';
-import { encodeWeights, type WeightsManifest } from '../io/weights-file';
-import type { BackendChoice } from './backend';
-import { itemProgress } from './events';
-import { RunAborted, type Executor } from './executor';
-import { runPipeline, throwIfRunFailed } from './run';
+import type { HostIO, RunItem } from '../graph/node-definition.js';
+import type { NodeRegistry } from '../graph/registry.js';
+import type { Pipeline } from '../graph/schema.js';
+import { loadMobileFaceNetTail } from '../models/gate/mobilefacenet-tail.js';
+import type { ItemOutputs } from '../train/collect.js';
+import { defaultTrainOptions, type EpochLog, type TrainResult } from '../train/loop.js';
+import { trainingSetProblem } from '../train/picked-dataset.js';
+import { cachePipeline, trainTargetForNode } from '../train/prepare.js';
+import { epochsProblem, identityLabeler, OCCLUDE_SETTINGS, runTrainingSession, splitIdentities, trainingRecord, trainPasses, type TrainPass } from '../train/session.js';
+import { encodeWeights, type WeightsManifest } from '../io/weights-file.js';
+import type { BackendChoice } from './backend.js';
+import { itemProgress } from './events.js';
+import { RunAborted, type Executor } from './executor.js';
+import { runPipeline, throwIfRunFailed } from './run.js';
 
 /** One training image as the page hands it over: its identity folder, its path in the picked folder, its bytes. */
 export interface TrainImage {

@@ -1,7 +1,7 @@
-import type { ContextValue } from '../context/vector';
-import type { EmbeddingsValue, FeatureMapValue } from '../graph/values';
-import type { CachedDataset } from './data';
-import type { TrainTarget } from './prepare';
+import type { ContextValue } from '../context/vector.js';
+import type { EmbeddingsValue, FeatureMapValue } from '../graph/values.js';
+import type { CachedDataset } from './data.js';
+import type { TrainTarget } from './prepare.js';
 
 /** One cached pipeline output: the item's outputs per node id, or undefined when the item failed. */
 export type ItemOutputs = Record<string, Record<string, unknown>> | undefined;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../util/rng';
-import type { TrainBatch } from './module';
+import type { Rng } from '../util/rng.js';
+import type { TrainBatch } from './module.js';
 
 /**
  * Per-image vectors computed once by the frozen pipeline and cached: one row per image, with its

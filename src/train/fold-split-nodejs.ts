@@ -1,8 +1,8 @@
 import { mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parsePairs } from '../eval/lfw';
-import { foldSplit } from './fold-split';
-import { readUserTextFile } from '../io/file-policy-nodejs';
+import { parsePairs } from '../eval/lfw.js';
+import { foldSplit } from './fold-split.js';
+import { readUserTextFile } from '../io/file-policy-nodejs.js';
 
 /**
  * Node only: write an identity-disjoint split of an LFW-layout pairs set:

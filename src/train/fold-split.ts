@@ -1,4 +1,4 @@
-import { pairImageStem, type PairsFile } from '../eval/lfw';
+import { pairImageStem, type PairsFile } from '../eval/lfw.js';
 
 /**
  * Identity-disjoint train/test splits of an LFW View-2 pairs set, so that modules trained on

@@ -3,16 +3,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultFusionConfig, initFusion, runFusion, type FusionConfig } from '../models/fusion';
-import { applyGate, defaultGateConfig, initGate } from '../models/gate/gate';
-import { initBackend } from '../runtime/backend';
-import type { CachedDataset } from './data';
-import { defaultTrainOptions, embedAll, trainModule, type TrainOptions } from './loop';
-import { fusionModule, gatedFusionModule, gateModule } from './module';
-import { MASKED_CONTEXT_DIM, MASKED_DIM, maskedEmbeddings } from '../../test/fixtures/masked-embeddings';
-import { Rng } from '../util/rng';
-import { mineSemiHard, tripletLoss } from './triplet';
-import { loadWeightsFiles, saveWeightsFiles } from '../io/weights-file-nodejs';
+import { defaultFusionConfig, initFusion, runFusion, type FusionConfig } from '../models/fusion/index.js';
+import { applyGate, defaultGateConfig, initGate } from '../models/gate/gate.js';
+import { initBackend } from '../runtime/backend.js';
+import type { CachedDataset } from './data.js';
+import { defaultTrainOptions, embedAll, trainModule, type TrainOptions } from './loop.js';
+import { fusionModule, gatedFusionModule, gateModule } from './module.js';
+import { MASKED_CONTEXT_DIM, MASKED_DIM, maskedEmbeddings } from '../../test/fixtures/masked-embeddings.js';
+import { Rng } from '../util/rng.js';
+import { mineSemiHard, tripletLoss } from './triplet.js';
+import { loadWeightsFiles, saveWeightsFiles } from '../io/weights-file-nodejs.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -96,8 +96,8 @@ describe('training loop', () => {
     const r = await trainModule(module, maskedEmbeddings(11, 16, 6), val, opts(1, 40, { patience: 2, lr: 0.05 }));
     expect(r.stoppedEarly).toBe(true);
     expect(r.logs.length).toBeLessThan(40);
-    const { evaluateLoss } = await import('./loop');
-    const { tripletBatches } = await import('./data');
+    const { evaluateLoss } = await import('./loop.js');
+    const { tripletBatches } = await import('./data.js');
     const vb = tripletBatches(val.labels, 24, 4, new Rng(1).fork(7919));
     const bestLoss = r.bestEpoch >= 0 ? r.logs[r.bestEpoch].valLoss! : r.initial.valLoss!;
     expect(await evaluateLoss(module, val, vb, 0.2)).toBeCloseTo(bestLoss, 5);

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { AdamW, ADAMW_DEFAULTS } from './adamw';
-import { checkDataset, disposeBatch, gatherBatch, gatherRows, tripletBatches, type CachedDataset } from './data';
-import type { TrainableModule } from './module';
-import { Rng } from '../util/rng';
-import { defaultMilestones, EarlyStopping, stepDecay } from './schedule';
-import { mineSemiHard, TRIPLET_MARGIN, tripletLoss, type MinedTriplets } from './triplet';
+import { AdamW, ADAMW_DEFAULTS } from './adamw.js';
+import { checkDataset, disposeBatch, gatherBatch, gatherRows, tripletBatches, type CachedDataset } from './data.js';
+import type { TrainableModule } from './module.js';
+import { Rng } from '../util/rng.js';
+import { defaultMilestones, EarlyStopping, stepDecay } from './schedule.js';
+import { mineSemiHard, TRIPLET_MARGIN, tripletLoss, type MinedTriplets } from './triplet.js';
 
 export interface TrainOptions {
   epochs: number;

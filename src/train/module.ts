@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { l2Normalize } from '../models/fusion/common';
-import { runFusion, type FusionConfig } from '../models/fusion';
-import { applyGate, type GateConfig } from '../models/gate/gate';
-import { weightsKindOf } from './prepare';
+import { l2Normalize } from '../models/fusion/common.js';
+import { runFusion, type FusionConfig } from '../models/fusion/index.js';
+import { applyGate, type GateConfig } from '../models/gate/gate.js';
+import { weightsKindOf } from './prepare.js';
 
 /** What a module reads from a batch of cached per-image vectors. */
 export interface TrainBatch {

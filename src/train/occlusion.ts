@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { drawOcclusion, type OcclusionKind } from '../context/occluders';
+import { drawOcclusion, type OcclusionKind } from '../context/occluders.js';
 import {
   changedFraction, DEFAULT_OCC_CONFIG, initOcclusionClassifier, OCC_INPUT, occlusionInput, occlusionLogits, occlusionRegions,
   type OcclusionClassifierConfig,
-} from '../context/occlusion-classifier';
-import type { Point } from '../graph/values';
-import { AdamW } from './adamw';
-import { Rng } from '../util/rng';
-import { defaultMilestones, EarlyStopping, stepDecay } from './schedule';
+} from '../context/occlusion-classifier.js';
+import type { Point } from '../graph/values.js';
+import { AdamW } from './adamw.js';
+import { Rng } from '../util/rng.js';
+import { defaultMilestones, EarlyStopping, stepDecay } from './schedule.js';
 
 /** Aligned face crops, row-major [count, size, size, 3], 8-bit. */
 export interface FaceCrops {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { registry } from '../../nodes';
-import { parseWeightsUrl, renamedManifest, safeWeightsName, weightsUrl } from '../io/weights-store';
-import type { CollectedRow } from './collect';
-import type { Pipeline } from '../graph/schema';
-import { identityCounts, trainingImages, trainingSetProblem } from './picked-dataset';
-import { trainTargetForNode } from './prepare';
-import { identityLabeler, pairsFromRows, splitIdentities } from './session';
-import type { WeightsManifest } from '../io/weights-file';
+import { registry } from '../../nodes/index.js';
+import { parseWeightsUrl, renamedManifest, safeWeightsName, weightsUrl } from '../io/weights-store.js';
+import type { CollectedRow } from './collect.js';
+import type { Pipeline } from '../graph/schema.js';
+import { identityCounts, trainingImages, trainingSetProblem } from './picked-dataset.js';
+import { trainTargetForNode } from './prepare.js';
+import { identityLabeler, pairsFromRows, splitIdentities } from './session.js';
+import type { WeightsManifest } from '../io/weights-file.js';
 
 const files = (paths: string[]) => paths.map((path) => ({ path, file: path }));
 

@@ -1,4 +1,4 @@
-import { splitIdentities } from './session';
+import { splitIdentities } from './session.js';
 
 /**
  * A training set picked in the app: files of a folder laid out as <identity>/<image>.jpg|png

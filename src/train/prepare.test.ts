@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { registry } from '../../nodes';
-import type { Pipeline } from '../graph/schema';
-import { cachePipeline, findTrainTarget, withOcclusion } from './prepare';
+import { registry } from '../../nodes/index.js';
+import type { Pipeline } from '../graph/schema.js';
+import { cachePipeline, findTrainTarget, withOcclusion } from './prepare.js';
 
 const node = (id: string, type: string, params: Record<string, unknown> = {}) => ({ id, type, params, position: { x: 0, y: 0 } });
 const edge = (a: string, ap: string, b: string, bp: string) => ({ from: { node: a, port: ap }, to: { node: b, port: bp } });

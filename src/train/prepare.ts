@@ -1,7 +1,7 @@
-import type { TrainableModule } from '../graph/node-definition';
-import { insertAfter, subgraph, upstreamOf } from '../graph/edit';
-import type { NodeRegistry } from '../graph/registry';
-import type { Pipeline, PortRef } from '../graph/schema';
+import type { TrainableModule } from '../graph/node-definition.js';
+import { insertAfter, subgraph, upstreamOf } from '../graph/edit.js';
+import type { NodeRegistry } from '../graph/registry.js';
+import type { Pipeline, PortRef } from '../graph/schema.js';
 
 /**
  * Pipeline surgery for `faceflow train`: find what to train in a preset, and derive the

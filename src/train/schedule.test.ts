@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { MASKED_CONTEXT_DIM, MASKED_DIM, maskedEmbeddings } from '../../test/fixtures/masked-embeddings';
-import { defaultFusionConfig, initFusion } from '../models/fusion';
-import { initBackend } from '../runtime/backend';
-import { defaultTrainOptions, trainModule } from './loop';
-import { fusionModule } from './module';
-import { Rng } from '../util/rng';
-import { defaultMilestones, EarlyStopping, NO_IMPROVEMENT, stepDecay, trainingVerdict } from './schedule';
+import { MASKED_CONTEXT_DIM, MASKED_DIM, maskedEmbeddings } from '../../test/fixtures/masked-embeddings.js';
+import { defaultFusionConfig, initFusion } from '../models/fusion/index.js';
+import { initBackend } from '../runtime/backend.js';
+import { defaultTrainOptions, trainModule } from './loop.js';
+import { fusionModule } from './module.js';
+import { Rng } from '../util/rng.js';
+import { defaultMilestones, EarlyStopping, NO_IMPROVEMENT, stepDecay, trainingVerdict } from './schedule.js';
 
 /** The learning-rate multiplier of each 0-based epoch of a run with the default milestones. */
 const rates = (epochs: number) => Array.from({ length: epochs }, (_, e) => stepDecay(e, defaultMilestones(epochs)));

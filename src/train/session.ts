@@ -1,15 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { OCCLUSION_KINDS } from '../context/occluders';
-import type { Pipeline } from '../graph/schema';
-import { defaultFusionConfig, initFusion } from '../models/fusion';
-import { defaultGateConfig, initGate } from '../models/gate/gate';
-import { heldModelTensors } from '../models/held-tensors';
-import { cleanRowIndex, rowFromOutputs, stackRows, type CollectedRow, type ItemOutputs } from './collect';
-import type { CachedDataset } from './data';
-import { trainModule, type TrainOptions, type TrainResult } from './loop';
-import { fusionModule, gateModule, type BackboneTail, type TrainableModule } from './module';
-import { withOcclusion, type TrainTarget } from './prepare';
-import { Rng } from '../util/rng';
+import { OCCLUSION_KINDS } from '../context/occluders.js';
+import type { Pipeline } from '../graph/schema.js';
+import { defaultFusionConfig, initFusion } from '../models/fusion/index.js';
+import { defaultGateConfig, initGate } from '../models/gate/gate.js';
+import { heldModelTensors } from '../models/held-tensors.js';
+import { cleanRowIndex, rowFromOutputs, stackRows, type CollectedRow, type ItemOutputs } from './collect.js';
+import type { CachedDataset } from './data.js';
+import { trainModule, type TrainOptions, type TrainResult } from './loop.js';
+import { fusionModule, gateModule, type BackboneTail, type TrainableModule } from './module.js';
+import { withOcclusion, type TrainTarget } from './prepare.js';
+import { Rng } from '../util/rng.js';
 
 /**
  * The steps of a gate / fusion training run that `faceflow train` (Node, worker threads) and the

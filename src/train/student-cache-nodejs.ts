@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { StudentData } from './student';
+import type { StudentData } from './student.js';
 
 /**
  * Node only: the student's training rows (front maps, coverage, teacher targets) kept on disk under a

@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import { l2Normalize } from '../models/fusion/common';
-import { defaultGateConfig, initGate } from '../models/gate/gate';
-import type { MobileFaceNet } from '../models/mobilefacenet/net';
-import { pretrainedBackWeights, runBack, splitAt, STUDENT_KIND, type StudentConfig, type StudentSplit } from '../models/mobilefacenet/student';
-import { AdamW } from './adamw';
-import { gatherRows, tripletBatches } from './data';
-import { bestThresholdAccuracy } from './loop';
-import { Rng } from '../util/rng';
-import { EarlyStopping, stepDecay } from './schedule';
-import { mineFromDistances, pairwiseSquaredDistances, tripletLoss } from './triplet';
+import { l2Normalize } from '../models/fusion/common.js';
+import { defaultGateConfig, initGate } from '../models/gate/gate.js';
+import type { MobileFaceNet } from '../models/mobilefacenet/net.js';
+import { pretrainedBackWeights, runBack, splitAt, STUDENT_KIND, type StudentConfig, type StudentSplit } from '../models/mobilefacenet/student.js';
+import { AdamW } from './adamw.js';
+import { gatherRows, tripletBatches } from './data.js';
+import { bestThresholdAccuracy } from './loop.js';
+import { Rng } from '../util/rng.js';
+import { EarlyStopping, stepDecay } from './schedule.js';
+import { mineFromDistances, pairwiseSquaredDistances, tripletLoss } from './triplet.js';
 
 /**
  * Fine-tuning MobileFaceNet's later stages as a student of the frozen pretrained network

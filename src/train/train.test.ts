@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../runtime/backend';
-import { AdamW } from './adamw';
-import { tripletBatches } from './data';
-import { Rng } from '../util/rng';
-import { defaultMilestones, EarlyStopping, stepDecay } from './schedule';
-import { mineSemiHard, pairwiseSquaredDistances, tripletLoss, tripletSemiHardLoss } from './triplet';
-import { bestThresholdAccuracy } from './loop';
+import { initBackend } from '../runtime/backend.js';
+import { AdamW } from './adamw.js';
+import { tripletBatches } from './data.js';
+import { Rng } from '../util/rng.js';
+import { defaultMilestones, EarlyStopping, stepDecay } from './schedule.js';
+import { mineSemiHard, pairwiseSquaredDistances, tripletLoss, tripletSemiHardLoss } from './triplet.js';
+import { bestThresholdAccuracy } from './loop.js';
 
 beforeAll(async () => {
   await initBackend('cpu');

@@ -1,23 +1,23 @@
 import { useEffect, useMemo, useState } from 'react';
 import { useReactFlow } from '@xyflow/react';
-import { Canvas } from './editor/Canvas';
-import { FIT_OPTIONS } from './editor/layout';
-import { Palette } from './editor/Palette';
-import { QuickAdd } from './editor/QuickAdd';
-import { HelpPanel } from './HelpPanel';
-import { Inspector } from './inspector/Inspector';
-import { importPresetFile, isPngFile, pipelineTextFromPng } from './presets/actions';
-import { Gallery } from './presets/Gallery';
-import { openImageFile } from './run/input';
-import { RunPanel } from './run/RunPanel';
-import { isEditable, shortcuts } from './shortcuts';
-import { dismissToast, useLab } from './state/store';
-import { TopBar } from './TopBar';
-import { OutputView } from './views/OutputView';
-import { CascadeViewer } from './views/cascade/CascadeView';
-import { ExperimentsView } from './experiments/ExperimentsView';
-import { announceEdits, useAnnouncement } from './a11y/announce';
-import { ConnectPicker } from './editor/ConnectPicker';
+import { Canvas } from './editor/Canvas.js';
+import { FIT_OPTIONS } from './editor/layout.js';
+import { Palette } from './editor/Palette.js';
+import { QuickAdd } from './editor/QuickAdd.js';
+import { HelpPanel } from './HelpPanel.js';
+import { Inspector } from './inspector/Inspector.js';
+import { importPresetFile, isPngFile, pipelineTextFromPng } from './presets/actions.js';
+import { Gallery } from './presets/Gallery.js';
+import { openImageFile } from './run/input.js';
+import { RunPanel } from './run/RunPanel.js';
+import { isEditable, shortcuts } from './shortcuts.js';
+import { dismissToast, useLab } from './state/store.js';
+import { TopBar } from './TopBar.js';
+import { OutputView } from './views/OutputView.js';
+import { CascadeViewer } from './views/cascade/CascadeView.js';
+import { ExperimentsView } from './experiments/ExperimentsView.js';
+import { announceEdits, useAnnouncement } from './a11y/announce.js';
+import { ConnectPicker } from './editor/ConnectPicker.js';
 
 /** The live region: what the last edit did ("connected …", "deleted …", "undo: …"), for screen readers. */
 function Announcer() {

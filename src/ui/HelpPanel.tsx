@@ -1,6 +1,6 @@
-import { GESTURES, modName, type Shortcut } from './shortcuts';
-import { lab } from './state/store';
-import { useReturnFocus } from './a11y/focus-return';
+import { GESTURES, modName, type Shortcut } from './shortcuts.js';
+import { lab } from './state/store.js';
+import { useReturnFocus } from './a11y/focus-return.js';
 
 /** Every shortcut and gesture, from the same records the key handler uses. */
 export function HelpPanel({ list }: { list: Shortcut[] }) {

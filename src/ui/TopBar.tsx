@@ -1,15 +1,15 @@
-import { BACKENDS } from '../runtime/backend';
-import type { BackendSetting } from '../runtime/browser-worker';
+import { BACKENDS } from '../runtime/backend.js';
+import type { BackendSetting } from '../runtime/browser-worker.js';
 import { useReactFlow } from '@xyflow/react';
-import { addAnnotationAt, layout } from './editor/commands';
-import { canvasSize } from './editor/layout';
-import { shareUrl } from './presets/share';
-import { setBackend } from './run/runner';
-import { doc, lab, redoEdit, toast, undoEdit, useLab } from './state/store';
-import { drawPipeline } from './editor/graph-png';
-import { slug } from './presets/actions';
-import { exportResultPng } from './views/export';
-import { modName } from './shortcuts';
+import { addAnnotationAt, layout } from './editor/commands.js';
+import { canvasSize } from './editor/layout.js';
+import { shareUrl } from './presets/share.js';
+import { setBackend } from './run/runner.js';
+import { doc, lab, redoEdit, toast, undoEdit, useLab } from './state/store.js';
+import { drawPipeline } from './editor/graph-png.js';
+import { slug } from './presets/actions.js';
+import { exportResultPng } from './views/export.js';
+import { modName } from './shortcuts.js';
 
 /** Title, history buttons, layout/fit/help, and the backend switch with what is in use and why. */
 /** Copy a link that opens the lab on this pipeline; where the clipboard is refused, the message shows the link. */

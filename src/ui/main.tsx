@@ -3,14 +3,14 @@ import { createRoot } from 'react-dom/client';
 import { ReactFlowProvider } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import './styles.css';
-import { App } from './App';
-import { defaultPreset } from './presets/bundled';
-import { layoutForScreen } from './editor/layout';
-import { readAutosave, writeAutosave } from './presets/storage';
-import { SAMPLES, setBackend, simulateGpuLoss, startAutoRun } from './run/runner';
-import { restoreInputImage } from './run/input';
-import { createLabStore, initHistory, lab, loadDocument, requestFit, toast } from './state/store';
-import { pipelineFromHash } from './presets/share';
+import { App } from './App.js';
+import { defaultPreset } from './presets/bundled.js';
+import { layoutForScreen } from './editor/layout.js';
+import { readAutosave, writeAutosave } from './presets/storage.js';
+import { SAMPLES, setBackend, simulateGpuLoss, startAutoRun } from './run/runner.js';
+import { restoreInputImage } from './run/input.js';
+import { createLabStore, initHistory, lab, loadDocument, requestFit, toast } from './state/store.js';
+import { pipelineFromHash } from './presets/share.js';
 
 // Restore the last session (graph, sample, backend) or land on the default preset and sample.
 const saved = readAutosave();

@@ -1,8 +1,8 @@
-import { copySelection, cutSelection, deleteSelection, duplicateSelection, layout, paste, selectAll } from './editor/commands';
-import { cancelRun, runNow } from './run/runner';
-import { lab, redoEdit, toast, undoEdit } from './state/store';
-import { openConnectPicker } from './editor/ConnectPicker';
-import { currentNode, focusNode, nodeElement, nodeInDirection } from './editor/focus';
+import { copySelection, cutSelection, deleteSelection, duplicateSelection, layout, paste, selectAll } from './editor/commands.js';
+import { cancelRun, runNow } from './run/runner.js';
+import { lab, redoEdit, toast, undoEdit } from './state/store.js';
+import { openConnectPicker } from './editor/ConnectPicker.js';
+import { currentNode, focusNode, nodeElement, nodeInDirection } from './editor/focus.js';
 
 export interface Shortcut {
   /** How the help panel shows it ("Mod" = Ctrl, or Cmd on a Mac). */

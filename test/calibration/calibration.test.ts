@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import {
   applyIsotonic, applyPlatt, buildCalibration, calibrate, expectedCalibrationError, fitIsotonic, fitPlatt, foldsOf,
   kFoldProbabilities, parseCalibration, rawProbability, reliabilityBins,
-} from '../../src/eval/calibration';
-import { loadCalibrationFile } from '../../src/eval/calibration-file';
+} from '../../src/eval/calibration.js';
+import { loadCalibrationFile } from '../../src/eval/calibration-file.js';
 
 /** Scores drawn so that P(same | s) = sigmoid(a s + b) exactly: the truth a calibration should find. */
 function synthetic(n: number, a: number, b: number, seed = 1) {
@@ -128,7 +128,7 @@ describe('calibration file', () => {
 
 describe('calibration node', () => {
   it('adds P(same) to verify pairs and to identify matches and their top 5; refuses a malformed file', async () => {
-    const { calibrationNode } = await import('../../nodes/calibration');
+    const { calibrationNode } = await import('../../nodes/calibration/index.js');
     const file = { schema: 'faceflow/calibration', version: 1, method: 'isotonic', metric: 'cosine', platt: { a: 10, b: -4 }, isotonic: { x: [0, 1], y: [0, 1] } };
     const reports: Record<string, unknown>[] = [];
     const ctx = (text: string) => ({

@@ -2,7 +2,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { faceflow, repoRoot } from '../faceflow-cli';
+import { faceflow, repoRoot } from '../faceflow-cli.js';
 
 describe('faceflow --version and --json -', () => {
   it('prints the package version', async () => {

@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { faceflow, repoRoot } from '../faceflow-cli';
-import { readStoredFile } from '../../src/eval/stored-embeddings';
-import { resolveShard, shardOf } from '../../src/cli/commands/embed';
+import { faceflow, repoRoot } from '../faceflow-cli.js';
+import { readStoredFile } from '../../src/eval/stored-embeddings.js';
+import { resolveShard, shardOf } from '../../src/cli/commands/embed.js';
 
 /**
  * The issue's acceptance on a small real pair set (12 lfw-dev pairs, 2 folds, when

@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { collectShards, manifestName, readStoredFile, rowsToArrow, type EmbeddingRow, type ShardManifest } from '../../src/eval/stored-embeddings';
-import { topK } from '../../src/eval/stored-embeddings-identify';
-import { emptyGallery, enroll, identify } from '../../src/eval/gallery';
-import { faceflow } from '../faceflow-cli';
+import { collectShards, manifestName, readStoredFile, rowsToArrow, type EmbeddingRow, type ShardManifest } from '../../src/eval/stored-embeddings.js';
+import { topK } from '../../src/eval/stored-embeddings-identify.js';
+import { emptyGallery, enroll, identify } from '../../src/eval/gallery.js';
+import { faceflow } from '../faceflow-cli.js';
 
 function rng(seed: number) {
   let s = seed >>> 0;

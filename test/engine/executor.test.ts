@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compilePipeline, GraphError } from '../../src/graph/compile';
-import { initBackend } from '../../src/runtime/backend';
-import type { RunEvent } from '../../src/runtime/events';
-import { Executor } from '../../src/runtime/executor';
-import { calls, chain, noIO, testRegistry } from './fixtures';
+import { compilePipeline, GraphError } from '../../src/graph/compile.js';
+import { initBackend } from '../../src/runtime/backend.js';
+import type { RunEvent } from '../../src/runtime/events.js';
+import { Executor } from '../../src/runtime/executor.js';
+import { calls, chain, noIO, testRegistry } from './fixtures.js';
 
 const items = [8, 16, 4].map((w) => ({ id: `w${w}`, name: String(w) }));
 

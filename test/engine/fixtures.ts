@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import type { PortValueOf } from '../../src/graph/port-values';
+import type { PortValueOf } from '../../src/graph/port-values.js';
 import { z } from 'zod';
-import { defineNode, type HostIO } from '../../src/graph/node-definition';
-import { NodeRegistry } from '../../src/graph/registry';
-import type { Pipeline } from '../../src/graph/schema';
-import type { ImageValue } from '../../src/graph/values';
+import { defineNode, type HostIO } from '../../src/graph/node-definition.js';
+import { NodeRegistry } from '../../src/graph/registry.js';
+import type { Pipeline } from '../../src/graph/schema.js';
+import type { ImageValue } from '../../src/graph/values.js';
 
 /**
  * Small real node types for exercising the engine: a source that makes a gradient image

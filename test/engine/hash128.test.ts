@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { hashBytes, hashKey, sha256 } from '../../src/util/hash';
+import { hashBytes, hashKey, sha256 } from '../../src/util/hash.js';
 
 describe('128-bit cache keys', () => {
   it('sha256 agrees with node:crypto on lengths around the block boundaries and on UTF-8 text', () => {

@@ -2,18 +2,18 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NODE_DEFINITIONS, registry } from '../../nodes';
-import { nodesText } from '../../src/cli/commands/nodes';
-import { loadPipelineText } from '../../src/graph/load';
-import { CASCADE_STAGES, type AnyNodeDefinition } from '../../src/graph/node-definition';
-import { nodeTable } from '../../src/graph/node-table';
-import { NodeRegistry } from '../../src/graph/registry';
-import type { ImageValue } from '../../src/graph/values';
-import { createNodeIO } from '../../src/io/nodejs-io';
-import { initBackend } from '../../src/runtime/backend';
-import { Executor } from '../../src/runtime/executor';
-import { runPipeline, type RunHost } from '../../src/runtime/run';
-import { searchNodes } from '../../src/ui/editor/search';
+import { NODE_DEFINITIONS, registry } from '../../nodes/index.js';
+import { nodesText } from '../../src/cli/commands/nodes.js';
+import { loadPipelineText } from '../../src/graph/load.js';
+import { CASCADE_STAGES, type AnyNodeDefinition } from '../../src/graph/node-definition.js';
+import { nodeTable } from '../../src/graph/node-table.js';
+import { NodeRegistry } from '../../src/graph/registry.js';
+import type { ImageValue } from '../../src/graph/values.js';
+import { createNodeIO } from '../../src/io/nodejs-io.js';
+import { initBackend } from '../../src/runtime/backend.js';
+import { Executor } from '../../src/runtime/executor.js';
+import { runPipeline, type RunHost } from '../../src/runtime/run.js';
+import { searchNodes } from '../../src/ui/editor/search.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { registry } from '../../nodes';
-import type { Pipeline } from '../../src/graph/schema';
-import type { ImageValue } from '../../src/graph/values';
-import { createNodeIO } from '../../src/io/nodejs-io';
-import { initBackend } from '../../src/runtime/backend';
-import { itemProgress, type RunEvent } from '../../src/runtime/events';
-import { Executor } from '../../src/runtime/executor';
-import { runPipeline, type RunHost } from '../../src/runtime/run';
+import { registry } from '../../nodes/index.js';
+import type { Pipeline } from '../../src/graph/schema.js';
+import type { ImageValue } from '../../src/graph/values.js';
+import { createNodeIO } from '../../src/io/nodejs-io.js';
+import { initBackend } from '../../src/runtime/backend.js';
+import { itemProgress, type RunEvent } from '../../src/runtime/events.js';
+import { Executor } from '../../src/runtime/executor.js';
+import { runPipeline, type RunHost } from '../../src/runtime/run.js';
 
 describe('runPipeline in-process: events say which item of the run they belong to', () => {
   it('numbers items 0..n-1 across the run, so a dataset run reports progress', async () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { loadPipeline, loadPipelineText } from '../../src/graph/load';
-import { MIGRATIONS } from '../../src/graph/migrations';
-import { PIPELINE_VERSION } from '../../src/graph/schema';
-import { checkConnection, validatePipeline } from '../../src/graph/validate';
-import { chain, testRegistry } from './fixtures';
+import { loadPipeline, loadPipelineText } from '../../src/graph/load.js';
+import { MIGRATIONS } from '../../src/graph/migrations/index.js';
+import { PIPELINE_VERSION } from '../../src/graph/schema.js';
+import { checkConnection, validatePipeline } from '../../src/graph/validate.js';
+import { chain, testRegistry } from './fixtures.js';
 
 describe('pipeline documents', () => {
   it('migrations run from version 1 to the current version with no gaps', () => {

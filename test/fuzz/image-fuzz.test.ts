@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/graph/errors';
-import { decodeImageNode } from '../../src/io/nodejs-io';
-import { baseImages, bombs, corruptImage, type ImageCase } from './images';
+import { UserError } from '../../src/graph/errors.js';
+import { decodeImageNode } from '../../src/io/nodejs-io.js';
+import { baseImages, bombs, corruptImage, type ImageCase } from './images.js';
 
 /**
  * Valid, odd and corrupt images through the Node decoder (`npm run bench -- fuzz` runs 1,000):

@@ -1,9 +1,9 @@
 import { deflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { crc32 } from '../../src/io/png-meta';
-import { concatBytes } from '../../src/util/bytes';
-import { mulberry32 } from '../../src/util/rng';
+import { crc32 } from '../../src/io/png-meta.js';
+import { concatBytes } from '../../src/util/bytes.js';
+import { mulberry32 } from '../../src/util/rng.js';
 
 /**
  * A seeded generator of valid, odd and corrupt PNG and JPEG files for the decoder fuzz test

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/runtime/backend';
-import { makeSandbox, mutatePreset, runPresetCase, type PresetCaseResult, type Sandbox } from './presets';
+import { initBackend } from '../../src/runtime/backend.js';
+import { makeSandbox, mutatePreset, runPresetCase, type PresetCaseResult, type Sandbox } from './presets.js';
 
 /**
  * 500 seeded preset mutations through the public load/validate/compile path and the loaders

@@ -3,16 +3,16 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { registry } from '../../nodes';
-import { applyFilePolicy } from '../../src/cli/pipeline-args';
-import { compileOrExplain, readPreset } from '../../src/runtime/preset';
-import { UserError } from '../../src/graph/errors';
-import { PRESET_READ_PARAMS } from '../../src/graph/preset-paths';
-import { validatePipeline } from '../../src/graph/validate';
-import { setFileAccessPolicy, type FileAccessPolicy } from '../../src/io/file-policy-nodejs';
-import { createNodeIO } from '../../src/io/nodejs-io';
-import { loadTrainedWeights } from '../../src/models/trained-weights';
-import { mulberry32 } from '../../src/util/rng';
+import { registry } from '../../nodes/index.js';
+import { applyFilePolicy } from '../../src/cli/pipeline-args.js';
+import { compileOrExplain, readPreset } from '../../src/runtime/preset.js';
+import { UserError } from '../../src/graph/errors.js';
+import { PRESET_READ_PARAMS } from '../../src/graph/preset-paths.js';
+import { validatePipeline } from '../../src/graph/validate.js';
+import { setFileAccessPolicy, type FileAccessPolicy } from '../../src/io/file-policy-nodejs.js';
+import { createNodeIO } from '../../src/io/nodejs-io.js';
+import { loadTrainedWeights } from '../../src/models/trained-weights.js';
+import { mulberry32 } from '../../src/util/rng.js';
 
 /**
  * The seeded preset fuzzer: mutations of the bundled presets (deleted and retyped fields,

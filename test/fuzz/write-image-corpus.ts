@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { baseImages, bombs, corruptImage } from './images';
+import { baseImages, bombs, corruptImage } from './images.js';
 
 /**
  * Writes the image fuzz cases to a folder for a reader that cannot run the generator (the

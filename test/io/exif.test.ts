@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import jpeg from 'jpeg-js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { applyOrientation, jpegOrientation } from '../../src/io/exif';
-import { createNodeIO, decodeImageNode, resolvePackageAsset } from '../../src/io/nodejs-io';
-import { detectFaces, loadMtcnn } from '../../src/models/mtcnn';
-import { initBackend } from '../../src/runtime/backend';
-import type { ImageValue } from '../../src/graph/values';
+import { applyOrientation, jpegOrientation } from '../../src/io/exif.js';
+import { createNodeIO, decodeImageNode, resolvePackageAsset } from '../../src/io/nodejs-io.js';
+import { detectFaces, loadMtcnn } from '../../src/models/mtcnn/index.js';
+import { initBackend } from '../../src/runtime/backend.js';
+import type { ImageValue } from '../../src/graph/values.js';
 
 /** A JPEG with an APP1 Exif segment (IFD0 with one tag, Orientation) right after SOI, as cameras write it. */
 function withOrientation(jpg: Uint8Array, orientation: number, littleEndian = false): Uint8Array {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { alignFaces, alignParams } from '../../nodes/align';
-import { centralFaceIndex } from '../../nodes/align/select';
-import { applyAffine, invertAffine, similarityTransform } from '../../nodes/align/similarity';
-import { ALIGN_TEMPLATES, templatePoints } from '../../nodes/align/templates';
-import { warpAffineBilinear } from '../../nodes/align/warp';
-import type { Affine, DetectionsValue, ImageValue, Point } from '../../src/graph/values';
+import { alignFaces, alignParams } from '../../nodes/align/index.js';
+import { centralFaceIndex } from '../../nodes/align/select.js';
+import { applyAffine, invertAffine, similarityTransform } from '../../nodes/align/similarity.js';
+import { ALIGN_TEMPLATES, templatePoints } from '../../nodes/align/templates.js';
+import { warpAffineBilinear } from '../../nodes/align/warp.js';
+import type { Affine, DetectionsValue, ImageValue, Point } from '../../src/graph/values.js';
 
 const arc = ALIGN_TEMPLATES['arcface-112'].points as unknown as Point[];
 

@@ -1,18 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { alignFaces, alignParams } from '../../nodes/align';
-import { embedFaces } from '../../nodes/mobilefacenet/embed';
-import type { DetectionsValue, FacesValue } from '../../src/graph/values';
-import { createNodeIO, resolvePackageAsset } from '../../src/io/nodejs-io';
-import { decodeWeights, loadDlibResNet } from '../../src/models/dlib';
-import { buildMobileFaceNetGraph, loadMobileFaceNet, MobileFaceNet } from '../../src/models/mobilefacenet';
-import { detectFaces, loadMtcnn } from '../../src/models/mtcnn';
-import { readTFLite } from '../../src/models/tflite/reader';
-import { MODEL_ASSETS } from '../../src/models/weights';
-import { initBackend } from '../../src/runtime/backend';
-import { dot } from '../../src/eval/similarity';
-import { runTFLiteReference } from './tflite-reference';
+import { alignFaces, alignParams } from '../../nodes/align/index.js';
+import { embedFaces } from '../../nodes/mobilefacenet/embed.js';
+import type { DetectionsValue, FacesValue } from '../../src/graph/values.js';
+import { createNodeIO, resolvePackageAsset } from '../../src/io/nodejs-io.js';
+import { decodeWeights, loadDlibResNet } from '../../src/models/dlib/index.js';
+import { buildMobileFaceNetGraph, loadMobileFaceNet, MobileFaceNet } from '../../src/models/mobilefacenet/index.js';
+import { detectFaces, loadMtcnn } from '../../src/models/mtcnn/index.js';
+import { readTFLite } from '../../src/models/tflite/reader.js';
+import { MODEL_ASSETS } from '../../src/models/weights.js';
+import { initBackend } from '../../src/runtime/backend.js';
+import { dot } from '../../src/eval/similarity.js';
+import { runTFLiteReference } from './tflite-reference.js';
 
 const io = createNodeIO();
 beforeAll(async () => {

@@ -2,10 +2,10 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readIdentityFolder, readPairsDataset } from '../../src/eval/datasets-nodejs';
-import { parsePairs } from '../../src/eval/lfw';
-import { emptyGallery, enroll, identificationMetrics, identify, parseGallery, serializeGallery } from '../../src/eval/gallery';
-import { allPairs, verifyPairs } from '../../src/eval/verify';
+import { readIdentityFolder, readPairsDataset } from '../../src/eval/datasets-nodejs.js';
+import { parsePairs } from '../../src/eval/lfw.js';
+import { emptyGallery, enroll, identificationMetrics, identify, parseGallery, serializeGallery } from '../../src/eval/gallery.js';
+import { allPairs, verifyPairs } from '../../src/eval/verify.js';
 
 const GOOD = '2\t1\nAnn\t1\t2\nAnn\t1\tBob\t1\nBob\t1\t2\nAnn\t2\tBob\t2\n';
 
@@ -78,7 +78,7 @@ describe('verify', () => {
 
 describe('gallery file', () => {
   it('survives a save and reload, and starts empty when asked', async () => {
-    const { loadGalleryFile, saveGalleryFile } = await import('../../src/eval/gallery-file');
+    const { loadGalleryFile, saveGalleryFile } = await import('../../src/eval/gallery-file.js');
     const dir = await mkdtemp(path.join(os.tmpdir(), 'faceflow-gallery-'));
     const file = path.join(dir, 'sub/g.json');
     expect((await loadGalleryFile(file, { model: 'm', dim: 2 })).identities).toEqual([]);

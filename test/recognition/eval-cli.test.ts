@@ -3,9 +3,9 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { faceflow } from '../faceflow-cli';
+import { faceflow } from '../faceflow-cli.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { writeTinyFaceSet } from './tiny-faces';
+import { writeTinyFaceSet } from './tiny-faces.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const preset = path.join(root, 'test/recognition/fixtures/center-mobilefacenet.json');

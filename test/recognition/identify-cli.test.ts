@@ -2,10 +2,10 @@ import { mkdir, mkdtemp, readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { faceflow } from '../faceflow-cli';
+import { faceflow } from '../faceflow-cli.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodePngNode } from '../../src/io/nodejs-io';
-import { writeTinyFaceSet } from './tiny-faces';
+import { encodePngNode } from '../../src/io/nodejs-io.js';
+import { writeTinyFaceSet } from './tiny-faces.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const preset = path.join(root, 'presets/baseline-mtcnn-facenet.json');

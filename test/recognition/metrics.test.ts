@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   accuracyAt, aucFromRoc, bestThreshold, equalErrorRate, kFoldAccuracy, rocCurve, scoreHistogram, tarAtFar, thresholdAtFar, verificationMetrics,
-} from '../../src/eval/metrics';
-import { cosineSimilarity, euclideanDistance, l2NormalizeRows, pairScore } from '../../src/eval/similarity';
-import { medianLandmarks } from '../../src/eval/landmark-stats';
+} from '../../src/eval/metrics.js';
+import { cosineSimilarity, euclideanDistance, l2NormalizeRows, pairScore } from '../../src/eval/similarity.js';
+import { medianLandmarks } from '../../src/eval/landmark-stats.js';
 
 // Hand-worked cases; the expected numbers are derived in the comments.
 describe('verification metrics', () => {

@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { faceflow } from '../faceflow-cli';
+import { faceflow } from '../faceflow-cli.js';
 
 describe('faceflow split', () => {
   let dir = '';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { tensorFloat32, type TFLiteModel } from '../../src/models/tflite/reader';
+import { tensorFloat32, type TFLiteModel } from '../../src/models/tflite/reader.js';
 
 /**
  * A literal op-by-op interpreter of a float TFLite graph (conv, depthwise conv, relu, abs,

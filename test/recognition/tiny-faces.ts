@@ -1,10 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { alignFaces, alignParams } from '../../nodes/align';
-import type { DetectionsValue } from '../../src/graph/values';
-import { createNodeIO, encodePngNode, resolvePackageAsset } from '../../src/io/nodejs-io';
-import { detectFaces, loadMtcnn } from '../../src/models/mtcnn';
-import { initBackend } from '../../src/runtime/backend';
+import { alignFaces, alignParams } from '../../nodes/align/index.js';
+import type { DetectionsValue } from '../../src/graph/values.js';
+import { createNodeIO, encodePngNode, resolvePackageAsset } from '../../src/io/nodejs-io.js';
+import { detectFaces, loadMtcnn } from '../../src/models/mtcnn/index.js';
+import { initBackend } from '../../src/runtime/backend.js';
 
 /**
  * A tiny folder-of-identities set from face-api's demo photos (real faces): each detected

@@ -3,8 +3,8 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, truncate, writeFile } from
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolvePackageAsset } from '../../src/io/nodejs-io';
-import { faceflow, repoRoot } from '../faceflow-cli';
+import { resolvePackageAsset } from '../../src/io/nodejs-io.js';
+import { faceflow, repoRoot } from '../faceflow-cli.js';
 
 /**
  * The CLI side of issue 12: presets that name files outside their place, exit codes (every

@@ -3,11 +3,11 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { UserError } from '../../src/graph/errors';
-import { FileAccessError, FILE_SIZE_CAPS, confineWeightsReads, normalizeRef } from '../../src/io/file-policy';
-import { BUNDLED_PRESETS_DIR, checkFileAccess, presetRunPolicy, readFileWithPolicy, setFileAccessPolicy } from '../../src/io/file-policy-nodejs';
-import { createNodeIO } from '../../src/io/nodejs-io';
-import { loadTrainedWeights } from '../../src/models/trained-weights';
+import { UserError } from '../../src/graph/errors.js';
+import { FileAccessError, FILE_SIZE_CAPS, confineWeightsReads, normalizeRef } from '../../src/io/file-policy.js';
+import { BUNDLED_PRESETS_DIR, checkFileAccess, presetRunPolicy, readFileWithPolicy, setFileAccessPolicy } from '../../src/io/file-policy-nodejs.js';
+import { createNodeIO } from '../../src/io/nodejs-io.js';
+import { loadTrainedWeights } from '../../src/models/trained-weights.js';
 
 /**
  * The file access policy (issue 12, item 1): presets read only under their own folder, the
@@ -168,7 +168,7 @@ describe('kinds and the browser', () => {
   });
 
   it('in the browser a preset fetches only same-origin URLs (and blob: URLs of picked files)', async () => {
-    const { checkBrowserUrl } = await import('../../src/io/browser-io');
+    const { checkBrowserUrl } = await import('../../src/io/browser-io.js');
     const base = 'https://lab.example/app/';
     expect(checkBrowserUrl('presets/weights/gate.json', base)).toBe('https://lab.example/app/presets/weights/gate.json');
     expect(checkBrowserUrl('/other/x.json', base)).toBe('https://lab.example/other/x.json');

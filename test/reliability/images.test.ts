@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/graph/errors';
-import { checkImageBytes, readImageHeader } from '../../src/io/image-header';
-import { decodeImageNode } from '../../src/io/nodejs-io';
-import { bombs, jpegFile, jpegWithSize, pngFile, pngWithSize } from '../fuzz/images';
+import { UserError } from '../../src/graph/errors.js';
+import { checkImageBytes, readImageHeader } from '../../src/io/image-header.js';
+import { decodeImageNode } from '../../src/io/nodejs-io.js';
+import { bombs, jpegFile, jpegWithSize, pngFile, pngWithSize } from '../fuzz/images.js';
 
 /** Images (issue 12, item 2): the size comes from the header and is checked before decoding. */
 describe('image size from the header, checked before decoding', () => {
@@ -49,8 +49,8 @@ describe('image size from the header, checked before decoding', () => {
 
 describe('very large photos are scanned downscaled', () => {
   it('the smallest face grows so that the first pyramid level stays within 4 MP', async () => {
-    const { scanMinFaceSize, MAX_SCAN_PIXELS } = await import('../../nodes/image-pyramid');
-    const { pyramidLevels } = await import('../../src/models/mtcnn');
+    const { scanMinFaceSize, MAX_SCAN_PIXELS } = await import('../../nodes/image-pyramid/index.js');
+    const { pyramidLevels } = await import('../../src/models/mtcnn/index.js');
     expect(scanMinFaceSize(640, 480, 20)).toBe(20);
     expect(scanMinFaceSize(3000, 2000, 20)).toBe(20); // a 6 MP photo: unchanged
     expect(scanMinFaceSize(4000, 3000, 20)).toBeLessThan(21); // a 12 MP photo: barely

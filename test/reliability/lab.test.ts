@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deletePreset, importPresetFile, parsePresetFile } from '../../src/ui/presets/actions';
-import { readUserPresets, writeUserPresets } from '../../src/ui/presets/storage';
-import { createLabStore, doc, initHistory, lab } from '../../src/ui/state/store';
-import { chain } from '../engine/fixtures';
+import { deletePreset, importPresetFile, parsePresetFile } from '../../src/ui/presets/actions.js';
+import { readUserPresets, writeUserPresets } from '../../src/ui/presets/storage.js';
+import { createLabStore, doc, initHistory, lab } from '../../src/ui/state/store.js';
+import { chain } from '../engine/fixtures.js';
 
 /**
  * The lab (issue 12, item 5): an import is atomic (the whole document is validated, edges

@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { registry } from '../../nodes';
-import { downscaleImage } from '../../nodes/image-pyramid';
-import { compilePipeline } from '../../src/graph/compile';
-import type { Pipeline } from '../../src/graph/schema';
-import type { DetectionsValue, ImageValue } from '../../src/graph/values';
-import { createNodeIO, decodeImageNode, resolvePackageAsset } from '../../src/io/nodejs-io';
-import { initBackend } from '../../src/runtime/backend';
-import { Executor } from '../../src/runtime/executor';
+import { registry } from '../../nodes/index.js';
+import { downscaleImage } from '../../nodes/image-pyramid/index.js';
+import { compilePipeline } from '../../src/graph/compile.js';
+import type { Pipeline } from '../../src/graph/schema.js';
+import type { DetectionsValue, ImageValue } from '../../src/graph/values.js';
+import { createNodeIO, decodeImageNode, resolvePackageAsset } from '../../src/io/nodejs-io.js';
+import { initBackend } from '../../src/runtime/backend.js';
+import { Executor } from '../../src/runtime/executor.js';
 
 /**
  * A very large photo is detected on a downscaled copy instead of exhausting wasm memory

@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { registry } from '../../nodes';
-import { compilePipeline } from '../../src/graph/compile';
-import { loadPipeline } from '../../src/graph/load';
-import { checkConnection, validatePipeline } from '../../src/graph/validate';
-import { initBackend } from '../../src/runtime/backend';
-import { Executor } from '../../src/runtime/executor';
-import { chain, noIO, testRegistry } from '../engine/fixtures';
+import { registry } from '../../nodes/index.js';
+import { compilePipeline } from '../../src/graph/compile.js';
+import { loadPipeline } from '../../src/graph/load.js';
+import { checkConnection, validatePipeline } from '../../src/graph/validate.js';
+import { initBackend } from '../../src/runtime/backend.js';
+import { Executor } from '../../src/runtime/executor.js';
+import { chain, noIO, testRegistry } from '../engine/fixtures.js';
 
 /**
  * Names from a document are looked up as own properties only (issue 12, item 3): ports named

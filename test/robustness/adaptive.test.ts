@@ -1,15 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { registry } from '../../nodes';
-import { adaptivePairScore, faceVectorOf } from '../../src/eval/adaptive';
-import { compilePipeline } from '../../src/graph/compile';
-import type { Pipeline } from '../../src/graph/schema';
-import type { EmbeddingsValue } from '../../src/graph/values';
-import { createNodeIO, resolvePackageAsset } from '../../src/io/nodejs-io';
-import { heldModelTensors } from '../../src/models/held-tensors';
-import { initBackend } from '../../src/runtime/backend';
-import { Executor } from '../../src/runtime/executor';
+import { registry } from '../../nodes/index.js';
+import { adaptivePairScore, faceVectorOf } from '../../src/eval/adaptive.js';
+import { compilePipeline } from '../../src/graph/compile.js';
+import type { Pipeline } from '../../src/graph/schema.js';
+import type { EmbeddingsValue } from '../../src/graph/values.js';
+import { createNodeIO, resolvePackageAsset } from '../../src/io/nodejs-io.js';
+import { heldModelTensors } from '../../src/models/held-tensors.js';
+import { initBackend } from '../../src/runtime/backend.js';
+import { Executor } from '../../src/runtime/executor.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -135,7 +135,7 @@ describe('occlusion-adaptive matching', () => {
 
 describe('masked templates in a gallery', () => {
   it('a masked probe is also scored against the identities\' masked templates; an unmasked probe is not', async () => {
-    const { emptyGallery, enroll, identify, parseGallery, serializeGallery } = await import('../../src/eval/gallery');
+    const { emptyGallery, enroll, identify, parseGallery, serializeGallery } = await import('../../src/eval/gallery.js');
     let g = emptyGallery('mobilefacenet+student', 2);
     g = enroll(g, 'ann', [[1, 0]], ['ann/1.jpg'], { vectors: [[0.6, 0.8]], weight: 0.5 });
     g = enroll(g, 'bob', [[0.8, 0.6]], ['bob/1.jpg'], { vectors: [[1, 0]], weight: 0.5 });

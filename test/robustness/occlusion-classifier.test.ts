@@ -1,15 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { alignFaces, alignParams } from '../../nodes/align';
-import { templatePoints } from '../../nodes/align/templates';
-import { drawOcclusion } from '../../src/context/occluders';
-import { OCC_INPUT, occlusionInput, occlusionLogits } from '../../src/context/occlusion-classifier';
-import type { DetectionsValue, Point } from '../../src/graph/values';
-import { createNodeIO, resolvePackageAsset } from '../../src/io/nodejs-io';
-import { detectFaces, loadMtcnn } from '../../src/models/mtcnn';
-import { initBackend } from '../../src/runtime/backend';
-import { Rng } from '../../src/util/rng';
-import { occlusionSamples, trainOcclusionClassifier, type FaceCrops } from '../../src/train/occlusion';
+import { alignFaces, alignParams } from '../../nodes/align/index.js';
+import { templatePoints } from '../../nodes/align/templates.js';
+import { drawOcclusion } from '../../src/context/occluders.js';
+import { OCC_INPUT, occlusionInput, occlusionLogits } from '../../src/context/occlusion-classifier.js';
+import type { DetectionsValue, Point } from '../../src/graph/values.js';
+import { createNodeIO, resolvePackageAsset } from '../../src/io/nodejs-io.js';
+import { detectFaces, loadMtcnn } from '../../src/models/mtcnn/index.js';
+import { initBackend } from '../../src/runtime/backend.js';
+import { Rng } from '../../src/util/rng.js';
+import { occlusionSamples, trainOcclusionClassifier, type FaceCrops } from '../../src/train/occlusion.js';
 
 const LM = templatePoints('arcface-112', 112) as Point[];
 let faces: FaceCrops;

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createNodeIO } from '../../src/io/nodejs-io';
-import { loadMtcnn } from '../../src/models/mtcnn';
-import { initBackend } from '../../src/runtime/backend';
+import { createNodeIO } from '../../src/io/nodejs-io.js';
+import { loadMtcnn } from '../../src/models/mtcnn/index.js';
+import { initBackend } from '../../src/runtime/backend.js';
 
 /**
  * The CLI's webgpu backend in Node (Dawn from the optional `webgpu` package). Here the only

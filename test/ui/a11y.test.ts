@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { registry } from '../../nodes';
-import type { Pipeline } from '../../src/graph/schema';
-import { connectionChoices } from '../../src/ui/a11y/connections';
-import { describeChange } from '../../src/ui/a11y/describe';
-import { connect, removeElements, setParam } from '../../src/graph/edit';
+import { registry } from '../../nodes/index.js';
+import type { Pipeline } from '../../src/graph/schema.js';
+import { connectionChoices } from '../../src/ui/a11y/connections.js';
+import { describeChange } from '../../src/ui/a11y/describe.js';
+import { connect, removeElements, setParam } from '../../src/graph/edit.js';
 
 const title = (t: string) => registry.get(t)?.title;
 const three: Pipeline = {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { registry } from '../../nodes';
-import type { Pipeline } from '../../src/graph/schema';
-import type { WeightsValue } from '../../src/graph/values';
+import { registry } from '../../nodes/index.js';
+import type { Pipeline } from '../../src/graph/schema.js';
+import type { WeightsValue } from '../../src/graph/values.js';
 import {
   colourRange, differenceCells, divergingColor, faceMapOf, isFaceMap, mapPlacement, symmetricRange, toUnit, valueRange, type FaceMap,
-} from '../../src/ui/views/attention/maps';
-import { addOccludedBranch, attentionPair, mapSource } from '../../src/ui/views/attention/pairs';
-import { componentWeights, headMatrices } from '../../src/ui/views/fusion-data';
+} from '../../src/ui/views/attention/maps.js';
+import { addOccludedBranch, attentionPair, mapSource } from '../../src/ui/views/attention/pairs.js';
+import { componentWeights, headMatrices } from '../../src/ui/views/fusion-data.js';
 
 const doc: Pipeline = {
   schema: 'faceflow/pipeline', version: 2, name: 'g', description: '',

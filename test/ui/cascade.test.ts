@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Pipeline } from '../../src/graph/schema';
-import { cascadeChain, funnelRows, mtcnnFunnelRows } from '../../src/ui/views/cascade/chain';
+import type { Pipeline } from '../../src/graph/schema.js';
+import { cascadeChain, funnelRows, mtcnnFunnelRows } from '../../src/ui/views/cascade/chain.js';
 import mtcnn from '../../presets/mtcnn.json';
 
 const preset = mtcnn as unknown as Pipeline;

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { registry } from '../../nodes';
-import { buildCalibration } from '../../src/eval/calibration';
-import type { Pipeline } from '../../src/graph/schema';
-import type { DetectionsValue, Point } from '../../src/graph/values';
-import { addNode, connect } from '../../src/graph/edit';
-import { runCalibration } from '../../src/ui/experiments/run-calibration';
-import { detectorMs, detectorTwins, detectorTypes, matchFaces } from '../../src/ui/views/detector-compare/compare';
+import { registry } from '../../nodes/index.js';
+import { buildCalibration } from '../../src/eval/calibration.js';
+import type { Pipeline } from '../../src/graph/schema.js';
+import type { DetectionsValue, Point } from '../../src/graph/values.js';
+import { addNode, connect } from '../../src/graph/edit.js';
+import { runCalibration } from '../../src/ui/experiments/run-calibration.js';
+import { detectorMs, detectorTwins, detectorTypes, matchFaces } from '../../src/ui/views/detector-compare/compare.js';
 
 /** Five points of a face whose eyes lie `iod` apart, shifted by (dx, dy). */
 const points = (x: number, y: number, iod: number, dx = 0, dy = 0): Point[] =>

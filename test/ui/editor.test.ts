@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { registry } from '../../nodes';
-import type { Pipeline } from '../../src/graph/schema';
-import { readImageHeader } from '../../src/io/browser-io';
-import { addNode, connect, copyFragment, freshId, moveNodes, pasteFragment, removeElements, runSignature, setParam } from '../../src/graph/edit';
-import { layeredLayout } from '../../src/ui/editor/layout';
-import { searchNodes } from '../../src/ui/editor/search';
-import { checkParam, paramFields } from '../../src/ui/inspector/param-fields';
-import { parsePresetFile } from '../../src/ui/presets/actions';
-import { commit, initHistory, redo, undo } from '../../src/ui/state/history';
+import { registry } from '../../nodes/index.js';
+import type { Pipeline } from '../../src/graph/schema.js';
+import { readImageHeader } from '../../src/io/browser-io.js';
+import { addNode, connect, copyFragment, freshId, moveNodes, pasteFragment, removeElements, runSignature, setParam } from '../../src/graph/edit.js';
+import { layeredLayout } from '../../src/ui/editor/layout.js';
+import { searchNodes } from '../../src/ui/editor/search.js';
+import { checkParam, paramFields } from '../../src/ui/inspector/param-fields.js';
+import { parsePresetFile } from '../../src/ui/presets/actions.js';
+import { commit, initHistory, redo, undo } from '../../src/ui/state/history.js';
 
 const base: Pipeline = {
   schema: 'faceflow/pipeline', version: 2, name: 't', description: '',

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { registry } from '../../nodes';
-import { verificationMetrics } from '../../src/eval/metrics';
-import type { Pipeline } from '../../src/graph/schema';
-import { datasetItems, datasetName, datasetPath, datasetPipeline, embeddingsSink } from '../../src/ui/experiments/dataset';
-import { operatingPoint, SUMMARY_COLUMNS, thinRoc, toCsv, toJson, type ExperimentRecord } from '../../src/ui/experiments/records';
+import { registry } from '../../nodes/index.js';
+import { verificationMetrics } from '../../src/eval/metrics.js';
+import type { Pipeline } from '../../src/graph/schema.js';
+import { datasetItems, datasetName, datasetPath, datasetPipeline, embeddingsSink } from '../../src/ui/experiments/dataset.js';
+import { operatingPoint, SUMMARY_COLUMNS, thinRoc, toCsv, toJson, type ExperimentRecord } from '../../src/ui/experiments/records.js';
 
 const embed: Pipeline = {
   schema: 'faceflow/pipeline', version: 2, name: 'Embed, "quoted"', description: '',

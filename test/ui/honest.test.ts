@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { verificationMetrics } from '../../src/eval/metrics';
-import type { Pipeline } from '../../src/graph/schema';
-import { balancedAccuracy, isImbalanced, maskBreakdown, parseRocCsv, recordFromEvalJson, runLabels } from '../../src/ui/experiments/honest';
-import type { ExperimentRecord } from '../../src/ui/experiments/records';
+import { verificationMetrics } from '../../src/eval/metrics.js';
+import type { Pipeline } from '../../src/graph/schema.js';
+import { balancedAccuracy, isImbalanced, maskBreakdown, parseRocCsv, recordFromEvalJson, runLabels } from '../../src/ui/experiments/honest.js';
+import type { ExperimentRecord } from '../../src/ui/experiments/records.js';
 
 const pipeline = (clip: number, extra = false): Pipeline => ({
   schema: 'faceflow/pipeline', version: 2, name: 'P', description: '',

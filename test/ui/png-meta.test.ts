@@ -1,6 +1,6 @@
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { crc32, embedPngText, readPngText } from '../../src/io/png-meta';
+import { crc32, embedPngText, readPngText } from '../../src/io/png-meta.js';
 import mtcnn from '../../presets/mtcnn.json';
 
 function tinyPng(): Uint8Array {

@@ -1,12 +1,12 @@
-import { buildCalibration, foldsOf, type CalibrationMethod } from '../../eval/calibration';
-import { findEmbeddingsOutput } from '../../eval/embed-items';
-import { PairsFileError } from '../../eval/lfw';
-import { evalSummary, evaluatePairs } from '../../eval/run-eval';
-import { parseCommandArgs } from '../args';
-import { UsageError } from '../errors';
-import { checkOutputPaths, writeOutputFile } from '../outputs';
-import { loadPresetRun, parseMetric, PIPELINE_HELP, PIPELINE_OPTIONS, runOptions } from '../pipeline-args';
-import { progressBar } from '../progress';
+import { buildCalibration, foldsOf, type CalibrationMethod } from '../../eval/calibration.js';
+import { findEmbeddingsOutput } from '../../eval/embed-items.js';
+import { PairsFileError } from '../../eval/lfw.js';
+import { evalSummary, evaluatePairs } from '../../eval/run-eval.js';
+import { parseCommandArgs } from '../args.js';
+import { UsageError } from '../errors.js';
+import { checkOutputPaths, writeOutputFile } from '../outputs.js';
+import { loadPresetRun, parseMetric, PIPELINE_HELP, PIPELINE_OPTIONS, runOptions } from '../pipeline-args.js';
+import { progressBar } from '../progress.js';
 
 export const calibrateHelp = `faceflow calibrate <preset.json> --pairs <pairs.txt> --images <dir> --out <calibration.json> [options]
 

@@ -1,16 +1,16 @@
 import path from 'node:path';
-import { PIPELINE_SCHEMA_ID, PIPELINE_VERSION, type Pipeline } from '../../graph/schema';
-import type { DetectionsValue, ImageValue } from '../../graph/values';
-import { encodePngNode } from '../../io/nodejs-io';
-import { BACKENDS } from '../../runtime/backend';
-import { parseCommandArgs } from '../args';
-import { UsageError } from '../errors';
-import { listInputs } from '../inputs';
-import { checkOutputPaths, writeOutputFile } from '../outputs';
-import { progressBar } from '../progress';
-import { nodejsRun } from '../../runtime/nodejs-host';
-import { runPipeline, throwIfRunFailed } from '../../runtime/run';
-import { applyFilePolicy, applyMaxPixels, runOptions } from '../pipeline-args';
+import { PIPELINE_SCHEMA_ID, PIPELINE_VERSION, type Pipeline } from '../../graph/schema.js';
+import type { DetectionsValue, ImageValue } from '../../graph/values.js';
+import { encodePngNode } from '../../io/nodejs-io.js';
+import { BACKENDS } from '../../runtime/backend.js';
+import { parseCommandArgs } from '../args.js';
+import { UsageError } from '../errors.js';
+import { listInputs } from '../inputs.js';
+import { checkOutputPaths, writeOutputFile } from '../outputs.js';
+import { progressBar } from '../progress.js';
+import { nodejsRun } from '../../runtime/nodejs-host.js';
+import { runPipeline, throwIfRunFailed } from '../../runtime/run.js';
+import { applyFilePolicy, applyMaxPixels, runOptions } from '../pipeline-args.js';
 
 export const detectHelp = `faceflow detect --input <image|dir> --json <file> [options]
 

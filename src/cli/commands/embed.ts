@@ -1,22 +1,22 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Plan } from '../../graph/compile';
-import type { RunItem } from '../../graph/node-definition';
-import type { Pipeline } from '../../graph/schema';
-import type { DetectionsValue, EmbeddingsValue, FacesValue } from '../../graph/values';
-import type { ContextValue } from '../../context/vector';
-import { findEmbeddingsOutput } from '../../eval/embed-items';
-import { fileRunItem } from '../../eval/datasets-nodejs';
-import { listPartFiles, manifestName, readStoredFile, rowsToArrow, FORMAT, type EmbeddingRow, type ShardManifest } from '../../eval/stored-embeddings';
-import type { ItemResult } from '../../runtime/executor';
-import { defaultWorkers, nodejsHost } from '../../runtime/nodejs-host';
-import { runPipeline, throwIfRunFailed } from '../../runtime/run';
-import { stableStringify } from '../../util/hash';
-import { parseCommandArgs } from '../args';
-import { UsageError } from '../errors';
-import { loadPresetRun, PIPELINE_HELP, PIPELINE_OPTIONS } from '../pipeline-args';
-import { checkOutputPaths, writeOutputFile } from '../outputs';
+import type { Plan } from '../../graph/compile.js';
+import type { RunItem } from '../../graph/node-definition.js';
+import type { Pipeline } from '../../graph/schema.js';
+import type { DetectionsValue, EmbeddingsValue, FacesValue } from '../../graph/values.js';
+import type { ContextValue } from '../../context/vector.js';
+import { findEmbeddingsOutput } from '../../eval/embed-items.js';
+import { fileRunItem } from '../../eval/datasets-nodejs.js';
+import { listPartFiles, manifestName, readStoredFile, rowsToArrow, FORMAT, type EmbeddingRow, type ShardManifest } from '../../eval/stored-embeddings.js';
+import type { ItemResult } from '../../runtime/executor.js';
+import { defaultWorkers, nodejsHost } from '../../runtime/nodejs-host.js';
+import { runPipeline, throwIfRunFailed } from '../../runtime/run.js';
+import { stableStringify } from '../../util/hash.js';
+import { parseCommandArgs } from '../args.js';
+import { UsageError } from '../errors.js';
+import { loadPresetRun, PIPELINE_HELP, PIPELINE_OPTIONS } from '../pipeline-args.js';
+import { checkOutputPaths, writeOutputFile } from '../outputs.js';
 
 export const embedHelp = `faceflow embed <preset.json> --input <dir> --out <dir> [--shard i/n | --shard auto [--shards n]] [--resume] [options]
 

@@ -1,12 +1,12 @@
-import { fileRunItems, readIdentityFolder } from '../../eval/datasets-nodejs';
-import { embedItems, findEmbeddingsOutput } from '../../eval/embed-items';
-import { enroll } from '../../eval/gallery';
-import { loadGalleryFile, saveGalleryFile } from '../../eval/gallery-file';
-import { parseCommandArgs } from '../args';
-import { UsageError } from '../errors';
-import { loadPresetRun, PIPELINE_HELP, PIPELINE_OPTIONS } from '../pipeline-args';
-import { progressBar } from '../progress';
-import { checkOutputPaths } from '../outputs';
+import { fileRunItems, readIdentityFolder } from '../../eval/datasets-nodejs.js';
+import { embedItems, findEmbeddingsOutput } from '../../eval/embed-items.js';
+import { enroll } from '../../eval/gallery.js';
+import { loadGalleryFile, saveGalleryFile } from '../../eval/gallery-file.js';
+import { parseCommandArgs } from '../args.js';
+import { UsageError } from '../errors.js';
+import { loadPresetRun, PIPELINE_HELP, PIPELINE_OPTIONS } from '../pipeline-args.js';
+import { progressBar } from '../progress.js';
+import { checkOutputPaths } from '../outputs.js';
 
 export const enrollHelp = `faceflow enroll <preset.json> --images <dir> --gallery <file.json> [options]
 

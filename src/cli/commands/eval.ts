@@ -1,16 +1,16 @@
-import { PairsFileError } from '../../eval/lfw';
-import { findEmbeddingsOutput } from '../../eval/embed-items';
-import { evalSummary, evaluatePairs, rocCsv } from '../../eval/run-eval';
-import { evaluatePairsOccluded } from '../../eval/occluded-eval';
-import { OCCLUSION_CHOICES } from '../../../nodes/occlusion';
-import { parseCommandArgs } from '../args';
-import { UsageError } from '../errors';
-import { loadPresetRun, parseMetric, PIPELINE_HELP, PIPELINE_OPTIONS, runOptions } from '../pipeline-args';
-import { progressBar } from '../progress';
-import { evaluateStoredPairs } from '../../eval/stored-embeddings-eval';
-import { StoredEmbeddingsError } from '../../eval/stored-embeddings';
-import { presetHash } from './embed';
-import { checkOutputPaths, writeOutputFile } from '../outputs';
+import { PairsFileError } from '../../eval/lfw.js';
+import { findEmbeddingsOutput } from '../../eval/embed-items.js';
+import { evalSummary, evaluatePairs, rocCsv } from '../../eval/run-eval.js';
+import { evaluatePairsOccluded } from '../../eval/occluded-eval.js';
+import { OCCLUSION_CHOICES } from '../../../nodes/occlusion/index.js';
+import { parseCommandArgs } from '../args.js';
+import { UsageError } from '../errors.js';
+import { loadPresetRun, parseMetric, PIPELINE_HELP, PIPELINE_OPTIONS, runOptions } from '../pipeline-args.js';
+import { progressBar } from '../progress.js';
+import { evaluateStoredPairs } from '../../eval/stored-embeddings-eval.js';
+import { StoredEmbeddingsError } from '../../eval/stored-embeddings.js';
+import { presetHash } from './embed.js';
+import { checkOutputPaths, writeOutputFile } from '../outputs.js';
 
 export const evalHelp = `faceflow eval <preset.json> --pairs <pairs.txt> --images <dir> --json <file> [options]
 

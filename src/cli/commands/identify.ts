@@ -1,18 +1,18 @@
-import { registry } from '../../../nodes';
-import { embedItems, findEmbeddingsOutput } from '../../eval/embed-items';
-import { identificationMetrics, identify } from '../../eval/gallery';
-import { loadGalleryFile } from '../../eval/gallery-file';
-import { calibrate } from '../../eval/calibration';
-import { loadCalibrationFile } from '../../eval/calibration-file';
-import { parseCommandArgs } from '../args';
-import { UsageError } from '../errors';
-import { listInputs } from '../inputs';
-import { loadPresetRun, PIPELINE_HELP, PIPELINE_OPTIONS, runOptions } from '../pipeline-args';
-import { progressBar } from '../progress';
-import { imagesByPath, loadStoredEmbeddings, StoredEmbeddingsError } from '../../eval/stored-embeddings';
-import { identifyStored } from '../../eval/stored-embeddings-identify';
-import { presetHash } from './embed';
-import { checkOutputPaths, writeOutputFile } from '../outputs';
+import { registry } from '../../../nodes/index.js';
+import { embedItems, findEmbeddingsOutput } from '../../eval/embed-items.js';
+import { identificationMetrics, identify } from '../../eval/gallery.js';
+import { loadGalleryFile } from '../../eval/gallery-file.js';
+import { calibrate } from '../../eval/calibration.js';
+import { loadCalibrationFile } from '../../eval/calibration-file.js';
+import { parseCommandArgs } from '../args.js';
+import { UsageError } from '../errors.js';
+import { listInputs } from '../inputs.js';
+import { loadPresetRun, PIPELINE_HELP, PIPELINE_OPTIONS, runOptions } from '../pipeline-args.js';
+import { progressBar } from '../progress.js';
+import { imagesByPath, loadStoredEmbeddings, StoredEmbeddingsError } from '../../eval/stored-embeddings.js';
+import { identifyStored } from '../../eval/stored-embeddings-identify.js';
+import { presetHash } from './embed.js';
+import { checkOutputPaths, writeOutputFile } from '../outputs.js';
 
 /**
  * Open-set cosine thresholds when none is given, per backbone: the k-fold LFW thresholds of the

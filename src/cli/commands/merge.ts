@@ -3,10 +3,10 @@ import path from 'node:path';
 import { AsyncByteQueue, RecordBatchFileWriter, type Table } from 'apache-arrow';
 import {
   readShardManifests, rowsToTable, shardParts, StoredEmbeddingsError, type EmbeddingRow, type ShardManifest,
-} from '../../eval/stored-embeddings';
-import { parseCommandArgs } from '../args';
-import { UsageError } from '../errors';
-import { checkOutputPaths, writeOutputFile } from '../outputs';
+} from '../../eval/stored-embeddings.js';
+import { parseCommandArgs } from '../args.js';
+import { UsageError } from '../errors.js';
+import { checkOutputPaths, writeOutputFile } from '../outputs.js';
 
 export const mergeHelp = `faceflow merge <dir> [--out <file.arrow>]
 

@@ -1,7 +1,7 @@
-import { registry } from '../../../nodes';
-import { nodeList, nodeTable } from '../../graph/node-table';
-import type { NodeRegistry } from '../../graph/registry';
-import { parseCommandArgs } from '../args';
+import { registry } from '../../../nodes/index.js';
+import { nodeList, nodeTable } from '../../graph/node-table.js';
+import type { NodeRegistry } from '../../graph/registry.js';
+import { parseCommandArgs } from '../args.js';
 
 export const nodesHelp = `faceflow nodes [--markdown]
 

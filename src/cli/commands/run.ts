@@ -1,14 +1,14 @@
 import path from 'node:path';
-import { isImageValue } from '../../graph/values';
-import { encodePngNode } from '../../io/nodejs-io';
-import { parseCommandArgs } from '../args';
-import { UsageError } from '../errors';
-import { listInputs } from '../inputs';
-import { checkOutputPaths, writeOutputFile } from '../outputs';
-import { loadPresetRun, PIPELINE_HELP, PIPELINE_OPTIONS } from '../pipeline-args';
-import { progressBar } from '../progress';
-import { nodejsRun } from '../../runtime/nodejs-host';
-import { runPipeline, throwIfRunFailed } from '../../runtime/run';
+import { isImageValue } from '../../graph/values.js';
+import { encodePngNode } from '../../io/nodejs-io.js';
+import { parseCommandArgs } from '../args.js';
+import { UsageError } from '../errors.js';
+import { listInputs } from '../inputs.js';
+import { checkOutputPaths, writeOutputFile } from '../outputs.js';
+import { loadPresetRun, PIPELINE_HELP, PIPELINE_OPTIONS } from '../pipeline-args.js';
+import { progressBar } from '../progress.js';
+import { nodejsRun } from '../../runtime/nodejs-host.js';
+import { runPipeline, throwIfRunFailed } from '../../runtime/run.js';
 
 export const runHelp = `faceflow run <preset.json> --input <image|dir> --out <dir> [options]
 

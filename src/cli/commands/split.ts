@@ -1,7 +1,7 @@
-import { writeFoldSplit } from '../../train/fold-split-nodejs';
-import { parseCommandArgs } from '../args';
-import { UsageError } from '../errors';
-import { checkOutputPaths } from '../outputs';
+import { writeFoldSplit } from '../../train/fold-split-nodejs.js';
+import { parseCommandArgs } from '../args.js';
+import { UsageError } from '../errors.js';
+import { checkOutputPaths } from '../outputs.js';
 
 export const splitHelp = `faceflow split <pairs.txt> --images <dir> --out <dir> [--train 1,2] [--test 3,4,5]
 

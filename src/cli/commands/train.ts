@@ -1,36 +1,36 @@
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { registry } from '../../../nodes';
-import { ALIGN_TEMPLATES, templatePoints, type TemplateName } from '../../../nodes/align/templates';
-import { OCCLUSION_KINDS } from '../../context/occluders';
-import { DEFAULT_OCC_CONFIG } from '../../context/occlusion-classifier';
-import { fileRunItems, readIdentityFolder, readPairsDataset, type DatasetImage } from '../../eval/datasets-nodejs';
-import { PairsFileError } from '../../eval/lfw';
-import type { Pipeline } from '../../graph/schema';
-import type { FacesValue } from '../../graph/values';
-import { readUserTextFile } from '../../io/file-policy-nodejs';
-import { createNodeIO } from '../../io/nodejs-io';
-import { loadMobileFaceNetTail } from '../../models/gate/mobilefacenet-tail';
-import { BACKENDS } from '../../runtime/backend';
-import type { CollectedRow, ItemOutputs } from '../../train/collect';
-import { defaultTrainOptions, type EpochLog } from '../../train/loop';
-import { cachePipeline, findTrainTarget, type TrainTarget, type TrainTargetKind } from '../../train/prepare';
-import { trainOcclusionClassifier, type FaceCrops } from '../../train/occlusion';
-import { defaultMilestones, trainingVerdict } from '../../train/schedule';
+import { registry } from '../../../nodes/index.js';
+import { ALIGN_TEMPLATES, templatePoints, type TemplateName } from '../../../nodes/align/templates.js';
+import { OCCLUSION_KINDS } from '../../context/occluders.js';
+import { DEFAULT_OCC_CONFIG } from '../../context/occlusion-classifier.js';
+import { fileRunItems, readIdentityFolder, readPairsDataset, type DatasetImage } from '../../eval/datasets-nodejs.js';
+import { PairsFileError } from '../../eval/lfw.js';
+import type { Pipeline } from '../../graph/schema.js';
+import type { FacesValue } from '../../graph/values.js';
+import { readUserTextFile } from '../../io/file-policy-nodejs.js';
+import { createNodeIO } from '../../io/nodejs-io.js';
+import { loadMobileFaceNetTail } from '../../models/gate/mobilefacenet-tail.js';
+import { BACKENDS } from '../../runtime/backend.js';
+import type { CollectedRow, ItemOutputs } from '../../train/collect.js';
+import { defaultTrainOptions, type EpochLog } from '../../train/loop.js';
+import { cachePipeline, findTrainTarget, type TrainTarget, type TrainTargetKind } from '../../train/prepare.js';
+import { trainOcclusionClassifier, type FaceCrops } from '../../train/occlusion.js';
+import { defaultMilestones, trainingVerdict } from '../../train/schedule.js';
 import {
   collectPasses, epochsProblem, identityLabeler, OCCLUDE_SETTINGS, runTrainingSession, splitIdentities, trainingRecord, trainPasses, type TrainPass,
-} from '../../train/session';
-import { saveWeightsFiles } from '../../io/weights-file-nodejs';
-import { trainBackbone, type BackboneArgs } from './train-backbone';
-import { parseCommandArgs } from '../args';
-import { UsageError } from '../errors';
-import { applyParamOverrides, compileOrExplain, readPreset } from '../../runtime/preset';
-import { progressBar } from '../progress';
-import { nodejsRun } from '../../runtime/nodejs-host';
-import { runPipeline, throwIfRunFailed } from '../../runtime/run';
-import { applyFilePolicy, applyMaxPixels, parseBackend, parseWorkers } from '../pipeline-args';
-import { checkOutputPaths } from '../outputs';
+} from '../../train/session.js';
+import { saveWeightsFiles } from '../../io/weights-file-nodejs.js';
+import { trainBackbone, type BackboneArgs } from './train-backbone.js';
+import { parseCommandArgs } from '../args.js';
+import { UsageError } from '../errors.js';
+import { applyParamOverrides, compileOrExplain, readPreset } from '../../runtime/preset.js';
+import { progressBar } from '../progress.js';
+import { nodejsRun } from '../../runtime/nodejs-host.js';
+import { runPipeline, throwIfRunFailed } from '../../runtime/run.js';
+import { applyFilePolicy, applyMaxPixels, parseBackend, parseWorkers } from '../pipeline-args.js';
+import { checkOutputPaths } from '../outputs.js';
 
 export const trainHelp = `faceflow train <preset.json> --data <dir> --out <dir> [options]
 

@@ -1,5 +1,5 @@
-import { v1ToV2 } from './v1-to-v2';
-import { v2ToV3 } from './v2-to-v3';
+import { v1ToV2 } from './v1-to-v2.js';
+import { v2ToV3 } from './v2-to-v3.js';
 
 export interface Migration {
   from: number;

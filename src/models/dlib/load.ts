@@ -1,8 +1,8 @@
-import type { HostIO } from '../../graph/node-definition';
-import { PerBackendModel } from '../held-tensors';
-import { verifyAsset, type PinnedAsset } from '../weights';
-import { decodeWeights, type WeightsManifestGroup } from './manifest';
-import { DlibResNet } from './net';
+import type { HostIO } from '../../graph/node-definition.js';
+import { PerBackendModel } from '../held-tensors.js';
+import { verifyAsset, type PinnedAsset } from '../weights.js';
+import { decodeWeights, type WeightsManifestGroup } from './manifest.js';
+import { DlibResNet } from './net.js';
 
 /** npm `@vladmandic/face-api@1.7.15`: dlib's face recognition ResNet as a uint8-quantized tfjs manifest. */
 export const DLIB_ASSETS = {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { NamedWeight } from './manifest';
+import type { NamedWeight } from './manifest.js';
 
 /** dlib's per-channel mean (R, G, B), subtracted before dividing by 256 as dlib's input layer does. */
 export const DLIB_MEAN_RGB = [122.782, 117.001, 104.298] as const;

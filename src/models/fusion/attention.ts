@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../../util/rng';
-import { checkInputs, glorotNormal, l2Normalize, normalInit, type Weights } from './common';
+import type { Rng } from '../../util/rng.js';
+import { checkInputs, glorotNormal, l2Normalize, normalInit, type Weights } from './common.js';
 
 /**
  * Attention fusion, the paper's Eq. 8-10. The query comes from the embedding, one key and one

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../../util/rng';
+import type { Rng } from '../../util/rng.js';
 
 /** Named weight tensors of a module (tf.Variables while training, plain tensors when loaded). */
 export type Weights = Record<string, tf.Tensor>;

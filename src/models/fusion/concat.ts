@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../../util/rng';
-import { checkInputs, l2Normalize, normalInit, type Weights } from './common';
+import type { Rng } from '../../util/rng.js';
+import { checkInputs, l2Normalize, normalInit, type Weights } from './common.js';
 
 /** Static baseline: fused = L2([e, c W]), W [C, P] a learned projection of the context. */
 export interface ConcatConfig {

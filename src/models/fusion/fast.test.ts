@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../runtime/backend';
-import { Rng } from '../../util/rng';
+import { initBackend } from '../../runtime/backend.js';
+import { Rng } from '../../util/rng.js';
 import { defaultFusionConfig, FUSION_KINDS, initFusion, runFusion } from '.';
-import { fastFusion } from './fast';
+import { fastFusion } from './fast.js';
 
 beforeAll(async () => {
   await initBackend('wasm');

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../runtime/backend';
-import { Rng } from '../../util/rng';
+import { initBackend } from '../../runtime/backend.js';
+import { Rng } from '../../util/rng.js';
 import { defaultFusionConfig, FUSION_KINDS, fusedDim, initFusion, runFusion, type AttentionConfig, type TransformerConfig } from '.';
 
 beforeAll(async () => {

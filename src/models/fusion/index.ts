@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../../util/rng';
-import { attentionFusion, attentionShapes, initAttention, type AttentionConfig } from './attention';
-import { checkWeights, type Weights } from './common';
-import { concatFusion, concatShapes, initConcat, type ConcatConfig } from './concat';
-import { initTransformer, transformerFusion, transformerShapes, type TransformerConfig } from './transformer';
+import type { Rng } from '../../util/rng.js';
+import { attentionFusion, attentionShapes, initAttention, type AttentionConfig } from './attention.js';
+import { checkWeights, type Weights } from './common.js';
+import { concatFusion, concatShapes, initConcat, type ConcatConfig } from './concat.js';
+import { initTransformer, transformerFusion, transformerShapes, type TransformerConfig } from './transformer.js';
 
 export type { AttentionConfig, ConcatConfig, TransformerConfig, Weights };
 export type FusionConfig = ConcatConfig | AttentionConfig | TransformerConfig;

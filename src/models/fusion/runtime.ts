@@ -1,12 +1,12 @@
-import type { HostIO } from '../../graph/node-definition';
-import type { EmbeddingsValue } from '../../graph/values';
-import type { ContextValue } from '../../context/vector';
-import { Rng } from '../../util/rng';
-import type { WeightsValue } from '../../graph/values';
-import { BackendKeyedCache, holdModelTensors } from '../held-tensors';
-import { loadTrainedWeights } from '../trained-weights';
+import type { HostIO } from '../../graph/node-definition.js';
+import type { EmbeddingsValue } from '../../graph/values.js';
+import type { ContextValue } from '../../context/vector.js';
+import { Rng } from '../../util/rng.js';
+import type { WeightsValue } from '../../graph/values.js';
+import { BackendKeyedCache, holdModelTensors } from '../held-tensors.js';
+import { loadTrainedWeights } from '../trained-weights.js';
 import { checkFusionWeights, defaultFusionConfig, fusedDim, initFusion, type FusionConfig, type FusionKind, type Weights } from '.';
-import { fastFusion, type HostWeights } from './fast';
+import { fastFusion, type HostWeights } from './fast.js';
 
 export interface LoadedFusion {
   cfg: FusionConfig;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../../util/rng';
-import { checkInputs, dense, glorotNormal, l2Normalize, layerNorm, normalInit, type Weights } from './common';
+import type { Rng } from '../../util/rng.js';
+import { checkInputs, dense, glorotNormal, l2Normalize, layerNorm, normalInit, type Weights } from './common.js';
 
 /**
  * Transformer fusion (the paper's Eq. 11 and section 4: one encoder block, 4 heads, key dim 64).

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../runtime/backend';
-import { Rng } from '../../util/rng';
-import { applyGate, defaultGateConfig, initGate } from './gate';
+import { initBackend } from '../../runtime/backend.js';
+import { Rng } from '../../util/rng.js';
+import { applyGate, defaultGateConfig, initGate } from './gate.js';
 
 beforeAll(async () => {
   await initBackend('wasm');

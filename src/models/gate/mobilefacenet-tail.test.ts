@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createNodeIO } from '../../io/nodejs-io';
-import { initBackend } from '../../runtime/backend';
-import { Rng } from '../../util/rng';
-import { loadMobileFaceNet } from '../mobilefacenet';
-import { applyGate, defaultGateConfig, initGate } from './gate';
-import { loadMobileFaceNetTail } from './mobilefacenet-tail';
+import { createNodeIO } from '../../io/nodejs-io.js';
+import { initBackend } from '../../runtime/backend.js';
+import { Rng } from '../../util/rng.js';
+import { loadMobileFaceNet } from '../mobilefacenet/index.js';
+import { applyGate, defaultGateConfig, initGate } from './gate.js';
+import { loadMobileFaceNetTail } from './mobilefacenet-tail.js';
 
 beforeAll(async () => {
   await initBackend('wasm');

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import type { HostIO } from '../../graph/node-definition';
-import { holdModelTensors } from '../held-tensors';
-import { buildMobileFaceNetGraph, type MobileFaceNetGraph } from '../mobilefacenet';
-import type { ConvStep, Step } from '../mobilefacenet/graph';
-import { readTFLite } from '../tflite/reader';
-import { MODEL_ASSETS, readPinnedAsset } from '../weights';
+import type { HostIO } from '../../graph/node-definition.js';
+import { holdModelTensors } from '../held-tensors.js';
+import { buildMobileFaceNetGraph, type MobileFaceNetGraph } from '../mobilefacenet/index.js';
+import type { ConvStep, Step } from '../mobilefacenet/graph.js';
+import { readTFLite } from '../tflite/reader.js';
+import { MODEL_ASSETS, readPinnedAsset } from '../weights.js';
 
 /**
  * MobileFaceNet from its 7x7x512 tap to the raw 192-D embedding (global depthwise conv, 1x1

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import type { HostIO } from '../../graph/node-definition';
-import { checkWeights } from '../fusion/common';
-import { BackendKeyedCache, holdModelTensors } from '../held-tensors';
-import { loadTrainedWeights } from '../trained-weights';
-import { defaultGateConfig, gateShapes, initGate, type GateConfig } from './gate';
+import type { HostIO } from '../../graph/node-definition.js';
+import { checkWeights } from '../fusion/common.js';
+import { BackendKeyedCache, holdModelTensors } from '../held-tensors.js';
+import { loadTrainedWeights } from '../trained-weights.js';
+import { defaultGateConfig, gateShapes, initGate, type GateConfig } from './gate.js';
 
 export interface LoadedGate {
   cfg: GateConfig;

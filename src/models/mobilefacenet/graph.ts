@@ -1,4 +1,4 @@
-import { tensorFloat32, type TFLiteModel, type TFLiteOperator } from '../tflite/reader';
+import { tensorFloat32, type TFLiteModel, type TFLiteOperator } from '../tflite/reader.js';
 
 /**
  * MobileFaceNet's TFLite graph turned into a short program of layers the net runs with its

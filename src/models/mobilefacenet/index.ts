@@ -1,3 +1,3 @@
-export { buildMobileFaceNetGraph, type MobileFaceNetGraph } from './graph';
-export { MobileFaceNet } from './net';
-export { disposeMobileFaceNet, loadMobileFaceNet } from './load';
+export { buildMobileFaceNetGraph, type MobileFaceNetGraph } from './graph.js';
+export { MobileFaceNet } from './net.js';
+export { disposeMobileFaceNet, loadMobileFaceNet } from './load.js';

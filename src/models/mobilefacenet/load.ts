@@ -1,9 +1,9 @@
-import type { HostIO } from '../../graph/node-definition';
-import { PerBackendModel } from '../held-tensors';
-import { readTFLite } from '../tflite/reader';
-import { MODEL_ASSETS, readPinnedAsset } from '../weights';
-import { buildMobileFaceNetGraph } from './graph';
-import { MobileFaceNet } from './net';
+import type { HostIO } from '../../graph/node-definition.js';
+import { PerBackendModel } from '../held-tensors.js';
+import { readTFLite } from '../tflite/reader.js';
+import { MODEL_ASSETS, readPinnedAsset } from '../weights.js';
+import { buildMobileFaceNetGraph } from './graph.js';
+import { MobileFaceNet } from './net.js';
 
 const mobileFaceNet = new PerBackendModel(
   async (io) => {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { MobileFaceNetGraph, Step } from './graph';
+import type { MobileFaceNetGraph, Step } from './graph.js';
 
 interface ConvWeights { filter: tf.Tensor4D; bias: tf.Tensor1D; alpha?: tf.Tensor1D }
 

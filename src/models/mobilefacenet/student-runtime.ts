@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import type { HostIO } from '../../graph/node-definition';
-import { checkWeights } from '../fusion/common';
-import { BackendKeyedCache } from '../held-tensors';
-import { loadTrainedWeights } from '../trained-weights';
-import { loadMobileFaceNet } from './load';
-import type { MobileFaceNet } from './net';
-import { runBack, splitAt, STUDENT_KIND, studentShapes, type StudentConfig, type StudentSplit } from './student';
+import type { HostIO } from '../../graph/node-definition.js';
+import { checkWeights } from '../fusion/common.js';
+import { BackendKeyedCache } from '../held-tensors.js';
+import { loadTrainedWeights } from '../trained-weights.js';
+import { loadMobileFaceNet } from './load.js';
+import type { MobileFaceNet } from './net.js';
+import { runBack, splitAt, STUDENT_KIND, studentShapes, type StudentConfig, type StudentSplit } from './student.js';
 
 export interface LoadedStudent {
   cfg: StudentConfig;

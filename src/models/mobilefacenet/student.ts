@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { applyGate, type GateConfig } from '../gate/gate';
-import type { ConvStep, MobileFaceNetGraph, Step } from './graph';
+import { applyGate, type GateConfig } from '../gate/gate.js';
+import type { ConvStep, MobileFaceNetGraph, Step } from './graph.js';
 
 /**
  * MobileFaceNet split in two at the start of a block: a frozen front (the pretrained layers, run

@@ -1,4 +1,4 @@
-import type { Box, Point } from '../../graph/values';
+import type { Box, Point } from '../../graph/values.js';
 
 /**
  * The CPU side of the MTCNN cascade: pyramid scales, P-Net map decoding, NMS, box

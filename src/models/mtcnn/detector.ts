@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Box, ImageValue, Point } from '../../graph/values';
+import type { Box, ImageValue, Point } from '../../graph/values.js';
 import {
   type Candidate, type NmsBoxes, type NmsMode, type PyramidLevel, clip, cropBox, isUsable, landmarksInBox, nms, nmsCandidates,
   pnetCandidates, pnetMapSize, pyramidLevels, refined, regress, sigmoid,
-} from './boxes';
-import type { MtcnnNets } from './load';
+} from './boxes.js';
+import type { MtcnnNets } from './load.js';
 
 /**
  * The MTCNN cascade on tensors. Each stage runs its net on all its inputs at once, reads the

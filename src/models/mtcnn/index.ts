@@ -1,5 +1,5 @@
-export * from './boxes';
-export * from './detector';
-export * from './load';
-export { ONet, PNet, RNet } from './nets';
-export * from './values';
+export * from './boxes.js';
+export * from './detector.js';
+export * from './load.js';
+export { ONet, PNet, RNet } from './nets.js';
+export * from './values.js';

@@ -1,8 +1,8 @@
-import type { HostIO } from '../../graph/node-definition';
-import { PerBackendModel } from '../held-tensors';
-import { readTFLite } from '../tflite/reader';
-import { MODEL_ASSETS, readPinnedAsset } from '../weights';
-import { ONet, PNet, RNet } from './nets';
+import type { HostIO } from '../../graph/node-definition.js';
+import { PerBackendModel } from '../held-tensors.js';
+import { readTFLite } from '../tflite/reader.js';
+import { MODEL_ASSETS, readPinnedAsset } from '../weights.js';
+import { ONet, PNet, RNet } from './nets.js';
 
 export interface MtcnnNets {
   pnet: PNet;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { constantTensors, type TFLiteModel } from '../tflite/reader';
+import { constantTensors, type TFLiteModel } from '../tflite/reader.js';
 
 /**
  * P-Net, R-Net and O-Net of MTCNN (Zhang et al. 2016) as tfjs ops, built from the TFLite

@@ -1,6 +1,6 @@
-import type { CandidatesValue, DetectionsValue, ImageValue } from '../../graph/values';
-import type { Candidate } from './boxes';
-import type { FaceDetection, LevelHeatmap } from './detector';
+import type { CandidatesValue, DetectionsValue, ImageValue } from '../../graph/values.js';
+import type { Candidate } from './boxes.js';
+import type { FaceDetection, LevelHeatmap } from './detector.js';
 
 /** Conversions between the cascade's working types and the plain values that flow between nodes. */
 

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Box, ImageValue, Point } from '../../graph/values';
-import { nmsIndices } from '../mtcnn/boxes';
-import { LANDMARKS68_INPUT_SIZE, LANDMARKS68_MEAN_RGB, type FaceLandmark68Net } from './landmarks68';
-import { SSD_INPUT_SIZE, type SsdMobileNetV1 } from './net';
+import type { Box, ImageValue, Point } from '../../graph/values.js';
+import { nmsIndices } from '../mtcnn/boxes.js';
+import { LANDMARKS68_INPUT_SIZE, LANDMARKS68_MEAN_RGB, type FaceLandmark68Net } from './landmarks68.js';
+import { SSD_INPUT_SIZE, type SsdMobileNetV1 } from './net.js';
 
 export interface SsdOptions {
   /** Face score (sigmoid of the face class) a detection needs; face-api's default 0.5. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { NamedWeight } from '../dlib/manifest';
+import type { NamedWeight } from '../dlib/manifest.js';
 
 /**
  * face-api's 68-point landmark net (`face_landmark_68_model`): four densely connected blocks of

@@ -1,9 +1,9 @@
-import type { HostIO } from '../../graph/node-definition';
-import { decodeWeights, type WeightsManifestGroup } from '../dlib/manifest';
-import { PerBackendModel } from '../held-tensors';
-import { verifyAsset, type PinnedAsset } from '../weights';
-import { FaceLandmark68Net } from './landmarks68';
-import { SsdMobileNetV1 } from './net';
+import type { HostIO } from '../../graph/node-definition.js';
+import { decodeWeights, type WeightsManifestGroup } from '../dlib/manifest.js';
+import { PerBackendModel } from '../held-tensors.js';
+import { verifyAsset, type PinnedAsset } from '../weights.js';
+import { FaceLandmark68Net } from './landmarks68.js';
+import { SsdMobileNetV1 } from './net.js';
 
 /** npm `@vladmandic/face-api@1.7.15`: SSD MobileNet v1 and the 68-point landmark net, uint8-quantized tfjs manifests. */
 export const SSD_ASSETS = {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { NamedWeight } from '../dlib/manifest';
+import type { NamedWeight } from '../dlib/manifest.js';
 
 /**
  * SSD MobileNet v1 face detector (face-api's `ssd_mobilenetv1_model`, trained on WIDER FACE),

@@ -1,4 +1,4 @@
-import { FlatBuffer, type FlatTable } from './flatbuffer';
+import { FlatBuffer, type FlatTable } from './flatbuffer.js';
 
 /**
  * Reader for TFLite model files (schema v3): tensors with their names, shapes and weights,

@@ -1,7 +1,7 @@
 import { useSyncExternalStore } from 'react';
-import { registry } from '../../../nodes';
-import { lab } from '../state/store';
-import { describeChange } from './describe';
+import { registry } from '../../../nodes/index.js';
+import { lab } from '../state/store.js';
+import { describeChange } from './describe.js';
 
 /** The live region's text: the last thing that happened, read out by screen readers (role=status). */
 let message = '';

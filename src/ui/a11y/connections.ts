@@ -1,7 +1,7 @@
-import type { NodeRegistry } from '../../graph/registry';
-import { checkConnection } from '../../graph/validate';
-import type { Pipeline, PortRef } from '../../graph/schema';
-import { nodeName } from './describe';
+import type { NodeRegistry } from '../../graph/registry.js';
+import { checkConnection } from '../../graph/validate.js';
+import type { Pipeline, PortRef } from '../../graph/schema.js';
+import { nodeName } from './describe.js';
 
 export interface ConnectionChoice {
   from: PortRef;

@@ -1,4 +1,4 @@
-import { edgeId, type Pipeline, type PipelineEdge, type PipelineNode } from '../../graph/schema';
+import { edgeId, type Pipeline, type PipelineEdge, type PipelineNode } from '../../graph/schema.js';
 
 /** How a node is named to people: its label, else its type's title, and its id when they differ. */
 export function nodeName(n: PipelineNode, title: (type: string) => string | undefined): string {

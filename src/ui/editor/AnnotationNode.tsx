@@ -1,8 +1,8 @@
 import { memo } from 'react';
 import { NodeResizer, type Node, type NodeProps } from '@xyflow/react';
-import type { Annotation } from '../../graph/schema';
-import { edit } from '../state/store';
-import { updateAnnotation } from './annotations';
+import type { Annotation } from '../../graph/schema.js';
+import { edit } from '../state/store.js';
+import { updateAnnotation } from './annotations.js';
 
 export type AnnotationFlowNode = Node<{ annotation: Annotation }, 'note' | 'group'>;
 

@@ -3,19 +3,19 @@ import {
   Background, BackgroundVariant, Controls, MiniMap, ReactFlow, useReactFlow,
   type Connection, type Edge, type EdgeChange, type FinalConnectionState, type IsValidConnection, type NodeChange,
 } from '@xyflow/react';
-import { registry } from '../../../nodes';
-import { PORT_TYPES, isPortType } from '../../graph/ports';
-import { edgeId, type Pipeline, type PipelineNode } from '../../graph/schema';
-import { checkConnection } from '../../graph/validate';
-import { doc, endLiveEdit, lab, liveEdit, select, toast, useLab } from '../state/store';
-import { CATEGORY_COLORS } from './categories';
-import { addNodeAt, tryConnect, type PendingWire } from './commands';
-import { FlowNode, type FaceflowNode } from './FlowNode';
-import { GroupNode, NoteNode, type AnnotationFlowNode } from './AnnotationNode';
-import { annotationFlowId, annotationIdOf, updateAnnotation } from './annotations';
-import { moveNodes } from '../../graph/edit';
-import { FIT_OPTIONS } from './layout';
-import { edgeName } from '../a11y/describe';
+import { registry } from '../../../nodes/index.js';
+import { PORT_TYPES, isPortType } from '../../graph/ports.js';
+import { edgeId, type Pipeline, type PipelineNode } from '../../graph/schema.js';
+import { checkConnection } from '../../graph/validate.js';
+import { doc, endLiveEdit, lab, liveEdit, select, toast, useLab } from '../state/store.js';
+import { CATEGORY_COLORS } from './categories.js';
+import { addNodeAt, tryConnect, type PendingWire } from './commands.js';
+import { FlowNode, type FaceflowNode } from './FlowNode.js';
+import { GroupNode, NoteNode, type AnnotationFlowNode } from './AnnotationNode.js';
+import { annotationFlowId, annotationIdOf, updateAnnotation } from './annotations.js';
+import { moveNodes } from '../../graph/edit.js';
+import { FIT_OPTIONS } from './layout.js';
+import { edgeName } from '../a11y/describe.js';
 
 const titleOf = (type: string) => registry.get(type)?.title;
 

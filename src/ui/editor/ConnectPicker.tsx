@@ -1,10 +1,10 @@
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import { registry } from '../../../nodes';
-import { connectionChoices } from '../a11y/connections';
-import { useLab } from '../state/store';
-import { listboxKeyDown } from './listbox-keys';
-import { tryConnect } from './commands';
-import { focusNode } from './focus';
+import { registry } from '../../../nodes/index.js';
+import { connectionChoices } from '../a11y/connections.js';
+import { useLab } from '../state/store.js';
+import { listboxKeyDown } from './listbox-keys.js';
+import { tryConnect } from './commands.js';
+import { focusNode } from './focus.js';
 
 /** The node whose connections the picker offers (opened with C on a focused or selected node). */
 let openFor: string | undefined;

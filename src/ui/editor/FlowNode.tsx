@@ -1,13 +1,13 @@
 import { memo, useEffect, useState, type CSSProperties } from 'react';
 import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
-import { registry } from '../../../nodes';
-import { PORT_TYPES, isPortType } from '../../graph/ports';
-import type { PipelineNode } from '../../graph/schema';
-import { useLab, type NodeStatus } from '../state/store';
-import { NODE_VIEWS, hasPortView, portViewFor } from '../views';
-import { upstreamImage } from '../views/upstream';
-import { formatMs } from '../format';
-import { CATEGORY_COLORS } from './categories';
+import { registry } from '../../../nodes/index.js';
+import { PORT_TYPES, isPortType } from '../../graph/ports.js';
+import type { PipelineNode } from '../../graph/schema.js';
+import { useLab, type NodeStatus } from '../state/store.js';
+import { NODE_VIEWS, hasPortView, portViewFor } from '../views/index.js';
+import { upstreamImage } from '../views/upstream.js';
+import { formatMs } from '../format.js';
+import { CATEGORY_COLORS } from './categories.js';
 
 export type FlowNodeData = {
   node: PipelineNode;

@@ -1,12 +1,12 @@
 import { useMemo, useState } from 'react';
 import { useReactFlow } from '@xyflow/react';
-import { registry } from '../../../nodes';
-import { NODE_CATEGORIES } from '../../graph/node-definition';
-import { PORT_TYPES } from '../../graph/ports';
-import { CATEGORY_COLORS } from './categories';
-import { PALETTE_DRAG_TYPE } from './Canvas';
-import { addNodeAt } from './commands';
-import { searchNodes } from './search';
+import { registry } from '../../../nodes/index.js';
+import { NODE_CATEGORIES } from '../../graph/node-definition.js';
+import { PORT_TYPES } from '../../graph/ports.js';
+import { CATEGORY_COLORS } from './categories.js';
+import { PALETTE_DRAG_TYPE } from './Canvas.js';
+import { addNodeAt } from './commands.js';
+import { searchNodes } from './search.js';
 
 /** Node types by category with a search box; click adds at the canvas centre, drag drops where you let go. */
 export function Palette() {

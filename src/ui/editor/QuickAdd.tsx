@@ -1,12 +1,12 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { registry } from '../../../nodes';
-import { PORT_TYPES } from '../../graph/ports';
-import { lab, useLab } from '../state/store';
-import { listboxKeyDown } from './listbox-keys';
-import { CATEGORY_COLORS } from './categories';
-import { addNodeAt } from './commands';
-import { focusNode } from './focus';
-import { searchNodes } from './search';
+import { registry } from '../../../nodes/index.js';
+import { PORT_TYPES } from '../../graph/ports.js';
+import { lab, useLab } from '../state/store.js';
+import { listboxKeyDown } from './listbox-keys.js';
+import { CATEGORY_COLORS } from './categories.js';
+import { addNodeAt } from './commands.js';
+import { focusNode } from './focus.js';
+import { searchNodes } from './search.js';
 
 /** Search-to-add popup (/, Space, double-click on the canvas, or a wire dropped on empty canvas). */
 export function QuickAdd() {

@@ -1,4 +1,4 @@
-import type { Annotation, Pipeline } from '../../graph/schema';
+import type { Annotation, Pipeline } from '../../graph/schema.js';
 
 /** Canvas ids of notes and groups: prefixed, so they never meet a pipeline node's id. */
 export const ANNOTATION_PREFIX = 'ann:';

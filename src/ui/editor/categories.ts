@@ -1,4 +1,4 @@
-import type { NodeCategory } from '../../graph/node-definition';
+import type { NodeCategory } from '../../graph/node-definition.js';
 
 /** Accent colour of each palette category (node header stripe). */
 export const CATEGORY_COLORS: Record<NodeCategory, string> = {

@@ -1,12 +1,12 @@
-import { registry } from '../../../nodes';
-import type { PortType } from '../../graph/ports';
-import { checkConnection } from '../../graph/validate';
-import type { PortRef } from '../../graph/schema';
-import { doc, edit, lab, requestFit, select, toast } from '../state/store';
-import { addNode, connect, copyFragment, pasteFragment, removeElements, type Fragment } from '../../graph/edit';
-import { layoutForScreen } from './layout';
-import { addAnnotation, annotationFlowId, annotationIdOf, removeAnnotations } from './annotations';
-import type { Annotation } from '../../graph/schema';
+import { registry } from '../../../nodes/index.js';
+import type { PortType } from '../../graph/ports.js';
+import { checkConnection } from '../../graph/validate.js';
+import type { PortRef } from '../../graph/schema.js';
+import { doc, edit, lab, requestFit, select, toast } from '../state/store.js';
+import { addNode, connect, copyFragment, pasteFragment, removeElements, type Fragment } from '../../graph/edit.js';
+import { layoutForScreen } from './layout.js';
+import { addAnnotation, annotationFlowId, annotationIdOf, removeAnnotations } from './annotations.js';
+import type { Annotation } from '../../graph/schema.js';
 
 /** A wire dragged from a port and dropped on empty canvas: the node picked next is connected to it. */
 export interface PendingWire {

@@ -1,4 +1,4 @@
-import { lab, select } from '../state/store';
+import { lab, select } from '../state/store.js';
 
 /** The canvas element of a node (React Flow's wrapper, which is focusable). */
 export function nodeElement(id: string): HTMLElement | null {

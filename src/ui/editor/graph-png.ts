@@ -1,7 +1,7 @@
-import { registry } from '../../../nodes';
-import { isPortType, PORT_TYPES } from '../../graph/ports';
-import type { Pipeline } from '../../graph/schema';
-import { CATEGORY_COLORS } from './categories';
+import { registry } from '../../../nodes/index.js';
+import { isPortType, PORT_TYPES } from '../../graph/ports.js';
+import type { Pipeline } from '../../graph/schema.js';
+import { CATEGORY_COLORS } from './categories.js';
 
 const W = 200;
 const HEAD = 36;

@@ -1,6 +1,6 @@
 import dagre from '@dagrejs/dagre';
-import { registry } from '../../../nodes';
-import type { Pipeline, PipelineNode } from '../../graph/schema';
+import { registry } from '../../../nodes/index.js';
+import type { Pipeline, PipelineNode } from '../../graph/schema.js';
 
 export interface Size {
   width: number;

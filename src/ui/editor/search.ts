@@ -1,5 +1,5 @@
-import type { AnyNodeDefinition } from '../../graph/node-definition';
-import type { PendingWire } from './commands';
+import type { AnyNodeDefinition } from '../../graph/node-definition.js';
+import type { PendingWire } from './commands.js';
 
 /** Does this node type have a port the pending wire can plug into? */
 export function fitsWire(def: AnyNodeDefinition, wire?: PendingWire): boolean {

@@ -1,6 +1,6 @@
-import { PAIR_KINDS } from './honest';
-import type { ExperimentRecord } from './records';
-import { num, pct } from './RunsTable';
+import { PAIR_KINDS } from './honest.js';
+import type { ExperimentRecord } from './records.js';
+import { num, pct } from './RunsTable.js';
 
 const KIND_LABEL = { 'masked-masked': 'both masked', 'masked-unmasked': 'one masked', 'unmasked-unmasked': 'neither masked' };
 

@@ -1,7 +1,7 @@
-import { formatMs } from '../format';
-import { RUN_COLORS } from './charts';
-import { balancedAccuracy, isImbalanced, matchedShare, pairCounts } from './honest';
-import { operatingPoint, type ExperimentRecord } from './records';
+import { formatMs } from '../format.js';
+import { RUN_COLORS } from './charts.js';
+import { balancedAccuracy, isImbalanced, matchedShare, pairCounts } from './honest.js';
+import { operatingPoint, type ExperimentRecord } from './records.js';
 
 export const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(2)}%` : '–');
 export const num = (v: number, d = 4) => (Number.isFinite(v) ? v.toFixed(d) : '–');

@@ -1,6 +1,6 @@
 import { Area, AreaChart, CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { ExperimentRecord } from './records';
-import { operatingPoint, thinRoc } from './records';
+import type { ExperimentRecord } from './records.js';
+import { operatingPoint, thinRoc } from './records.js';
 
 export const RUN_COLORS = ['#4f9cf7', '#f78c4f', '#5de39a', '#c77dff', '#f7d44f', '#f0616d'];
 const FLOOR = 1e-4;

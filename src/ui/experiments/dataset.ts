@@ -1,7 +1,7 @@
-import type { RunItem } from '../../graph/node-definition';
-import type { NodeRegistry } from '../../graph/registry';
-import type { Pipeline, PortRef } from '../../graph/schema';
-import { connect } from '../../graph/edit';
+import type { RunItem } from '../../graph/node-definition.js';
+import type { NodeRegistry } from '../../graph/registry.js';
+import type { Pipeline, PortRef } from '../../graph/schema.js';
+import { connect } from '../../graph/edit.js';
 
 export const IMAGE_FILE = /\.(jpe?g|png)$/i;
 

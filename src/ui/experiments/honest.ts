@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { MaskLabel } from '../../eval/mask-labels';
-import { aucFromRoc, rocCurve, type RocPoint, type VerificationMetrics } from '../../eval/metrics';
-import type { ScoredPair } from '../../eval/verify';
-import { flatParams } from '../presets/param-diff';
-import type { ExperimentRecord } from './records';
+import type { MaskLabel } from '../../eval/mask-labels.js';
+import { aucFromRoc, rocCurve, type RocPoint, type VerificationMetrics } from '../../eval/metrics.js';
+import type { ScoredPair } from '../../eval/verify.js';
+import { flatParams } from '../presets/param-diff.js';
+import type { ExperimentRecord } from './records.js';
 
 /** Matched and mismatched pairs of a run (its score histogram counts every pair once). */
 export function pairCounts(m: VerificationMetrics): { matched: number; mismatched: number } {

@@ -1,7 +1,7 @@
-import { tarAtFar, type RocPoint, type VerificationMetrics } from '../../eval/metrics';
-import type { Pipeline } from '../../graph/schema';
-import type { CalibrationReport } from '../../eval/calibration';
-import { balancedAccuracy, matchedShare, type KindSummary, type PairKind } from './honest';
+import { tarAtFar, type RocPoint, type VerificationMetrics } from '../../eval/metrics.js';
+import type { Pipeline } from '../../graph/schema.js';
+import type { CalibrationReport } from '../../eval/calibration.js';
+import { balancedAccuracy, matchedShare, type KindSummary, type PairKind } from './honest.js';
 
 /** One dataset run as stored in IndexedDB. */
 export interface ExperimentRecord {

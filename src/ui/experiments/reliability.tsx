@@ -1,7 +1,7 @@
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { CalibrationReport, ReliabilityBin } from '../../eval/calibration';
-import { RUN_COLORS } from './charts';
-import type { ExperimentRecord } from './records';
+import type { CalibrationReport, ReliabilityBin } from '../../eval/calibration.js';
+import { RUN_COLORS } from './charts.js';
+import type { ExperimentRecord } from './records.js';
 
 const SERIES = [
   { key: 'raw', name: 'raw score', color: '#9aa7b8' },

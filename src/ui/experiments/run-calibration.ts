@@ -1,5 +1,5 @@
-import { buildCalibration, foldsOf, type CalibrationReport } from '../../eval/calibration';
-import type { ScoresValue } from '../../eval/verify';
+import { buildCalibration, foldsOf, type CalibrationReport } from '../../eval/calibration.js';
+import type { ScoresValue } from '../../eval/verify.js';
 
 /**
  * Calibration of a dataset run's scores, as `faceflow calibrate` measures it: Platt and isotonic

@@ -1,14 +1,14 @@
-import { registry } from '../../../nodes';
-import { PORT_TYPES } from '../../graph/ports';
-import { updateNode } from '../../graph/edit';
-import { CATEGORY_COLORS } from '../editor/categories';
-import { edit, useLab } from '../state/store';
-import { ParamForm } from './ParamForm';
-import type { Pipeline } from '../../graph/schema';
-import { BUNDLED_PRESETS } from '../presets/bundled';
-import { paramChanges } from '../presets/param-diff';
-import { readUserPresets } from '../presets/storage';
-import { isTrainable, TrainPanel } from './TrainPanel';
+import { registry } from '../../../nodes/index.js';
+import { PORT_TYPES } from '../../graph/ports.js';
+import { updateNode } from '../../graph/edit.js';
+import { CATEGORY_COLORS } from '../editor/categories.js';
+import { edit, useLab } from '../state/store.js';
+import { ParamForm } from './ParamForm.js';
+import type { Pipeline } from '../../graph/schema.js';
+import { BUNDLED_PRESETS } from '../presets/bundled.js';
+import { paramChanges } from '../presets/param-diff.js';
+import { readUserPresets } from '../presets/storage.js';
+import { isTrainable, TrainPanel } from './TrainPanel.js';
 
 /**
  * The preset this document was opened from (bundled or saved, by name), when its params have

@@ -1,8 +1,8 @@
 import { useEffect, useId, useState } from 'react';
 import type { z } from 'zod';
-import { setParam } from '../../graph/edit';
-import { edit } from '../state/store';
-import { checkParam, paramFields, type ParamField } from './param-fields';
+import { setParam } from '../../graph/edit.js';
+import { edit } from '../state/store.js';
+import { checkParam, paramFields, type ParamField } from './param-fields.js';
 
 function formatNumber(v: unknown): string {
   return typeof v === 'number' ? String(Number(v.toPrecision(6))) : v === undefined ? '' : String(v);

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
-import { deleteStoredWeights, listStoredWeights, onStoredWeightsChange, weightsUrl, type StoredWeights } from '../../io/weights-store';
-import { doc, useLab } from '../state/store';
-import { savedValAccuracy, deleteRefusal, weightsFitting } from './saved-weights';
+import { deleteStoredWeights, listStoredWeights, onStoredWeightsChange, weightsUrl, type StoredWeights } from '../../io/weights-store.js';
+import { doc, useLab } from '../state/store.js';
+import { savedValAccuracy, deleteRefusal, weightsFitting } from './saved-weights.js';
 
 const savedAt = (t: number) => new Date(t).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' });
 

@@ -1,19 +1,19 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { registry } from '../../../nodes';
-import { saveStoredWeights, weightsUrl, type StoredWeights } from '../../io/weights-store';
-import type { TrainEvent, TrainOutcome, TrainSettings } from '../../runtime/browser-worker';
-import type { EpochLog } from '../../train/loop';
-import { identityCounts, trainingImages, trainingSetProblem, type TrainingImage } from '../../train/picked-dataset';
-import { trainedModuleOf, trainTargetForNode } from '../../train/prepare';
-import { trainingVerdict } from '../../train/schedule';
-import { OCCLUDE_SETTINGS } from '../../train/session';
-import { setParam } from '../../graph/edit';
-import { datasetName, datasetPath } from '../experiments/dataset';
-import { download } from '../views/export';
-import { cancelTraining, trainInWorker } from '../run/runner';
-import { doc, edit, toast, useLab } from '../state/store';
-import { SavedWeightsList } from './SavedWeightsList';
+import { registry } from '../../../nodes/index.js';
+import { saveStoredWeights, weightsUrl, type StoredWeights } from '../../io/weights-store.js';
+import type { TrainEvent, TrainOutcome, TrainSettings } from '../../runtime/browser-worker.js';
+import type { EpochLog } from '../../train/loop.js';
+import { identityCounts, trainingImages, trainingSetProblem, type TrainingImage } from '../../train/picked-dataset.js';
+import { trainedModuleOf, trainTargetForNode } from '../../train/prepare.js';
+import { trainingVerdict } from '../../train/schedule.js';
+import { OCCLUDE_SETTINGS } from '../../train/session.js';
+import { setParam } from '../../graph/edit.js';
+import { datasetName, datasetPath } from '../experiments/dataset.js';
+import { download } from '../views/export.js';
+import { cancelTraining, trainInWorker } from '../run/runner.js';
+import { doc, edit, toast, useLab } from '../state/store.js';
+import { SavedWeightsList } from './SavedWeightsList.js';
 
 interface Session {
   nodeId: string;

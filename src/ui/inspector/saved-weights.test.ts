@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Pipeline } from '../../graph/schema';
-import type { StoredWeights } from '../../io/weights-store';
-import { savedValAccuracy, deleteRefusal, weightsFitting } from './saved-weights';
+import type { Pipeline } from '../../graph/schema.js';
+import type { StoredWeights } from '../../io/weights-store.js';
+import { savedValAccuracy, deleteRefusal, weightsFitting } from './saved-weights.js';
 
 const stored = (name: string, kind: string, training?: Record<string, unknown>): StoredWeights => ({
   name, savedAt: 0, bin: new Uint8Array(),

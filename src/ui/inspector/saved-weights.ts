@@ -1,7 +1,7 @@
-import { registry } from '../../../nodes';
-import type { Pipeline } from '../../graph/schema';
-import { weightsUrl, type StoredWeights } from '../../io/weights-store';
-import { trainedModuleOf, weightsKindOf } from '../../train/prepare';
+import { registry } from '../../../nodes/index.js';
+import type { Pipeline } from '../../graph/schema.js';
+import { weightsUrl, type StoredWeights } from '../../io/weights-store.js';
+import { trainedModuleOf, weightsKindOf } from '../../train/prepare.js';
 
 /** The saved weights a node of this type can load (the kind its weights file records). */
 export function weightsFitting(list: StoredWeights[], nodeType: string): StoredWeights[] {

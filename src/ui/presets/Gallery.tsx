@@ -1,12 +1,12 @@
 import { useEffect, useRef, useState } from 'react';
 import { useReactFlow } from '@xyflow/react';
-import { fitViewSoon } from '../editor/Canvas';
-import { layoutForScreen } from '../editor/layout';
-import { doc, loadDocument, toast, useLab } from '../state/store';
-import { deletePreset, downloadPipeline, importPresetFile, renamePreset, savePresetAs } from './actions';
-import { BUNDLED_PRESETS } from './bundled';
-import { onUserPresetsChange, readUserPresets, type UserPreset } from './storage';
-import type { Pipeline } from '../../graph/schema';
+import { fitViewSoon } from '../editor/Canvas.js';
+import { layoutForScreen } from '../editor/layout.js';
+import { doc, loadDocument, toast, useLab } from '../state/store.js';
+import { deletePreset, downloadPipeline, importPresetFile, renamePreset, savePresetAs } from './actions.js';
+import { BUNDLED_PRESETS } from './bundled.js';
+import { onUserPresetsChange, readUserPresets, type UserPreset } from './storage.js';
+import type { Pipeline } from '../../graph/schema.js';
 
 function UserPresetRow({ preset, onChange, open }: { preset: UserPreset; onChange: (l: UserPreset[]) => void; open: (p: Pipeline) => void }) {
   const [renaming, setRenaming] = useState<string>();

@@ -1,11 +1,11 @@
-import { registry } from '../../../nodes';
-import { loadPipelineText } from '../../graph/load';
-import { isPng, readPngText } from '../../io/png-meta';
-import type { Pipeline } from '../../graph/schema';
-import { validatePipeline } from '../../graph/validate';
-import { doc, loadDocument, toast } from '../state/store';
-import { browserOnlyFiles, portablePipeline, resolveImported } from './portable';
-import { readUserPresets, writeUserPresets, type UserPreset } from './storage';
+import { registry } from '../../../nodes/index.js';
+import { loadPipelineText } from '../../graph/load.js';
+import { isPng, readPngText } from '../../io/png-meta.js';
+import type { Pipeline } from '../../graph/schema.js';
+import { validatePipeline } from '../../graph/validate.js';
+import { doc, loadDocument, toast } from '../state/store.js';
+import { browserOnlyFiles, portablePipeline, resolveImported } from './portable.js';
+import { readUserPresets, writeUserPresets, type UserPreset } from './storage.js';
 
 export function slug(name: string): string {
   return name.trim().toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'pipeline';

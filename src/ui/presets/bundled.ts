@@ -1,6 +1,6 @@
-import { loadPipeline } from '../../graph/load';
-import { resolvePresetPathsAgainstUrl } from '../../graph/preset-paths';
-import type { Pipeline } from '../../graph/schema';
+import { loadPipeline } from '../../graph/load.js';
+import { resolvePresetPathsAgainstUrl } from '../../graph/preset-paths.js';
+import type { Pipeline } from '../../graph/schema.js';
 
 export interface BundledPreset {
   /** File stem, e.g. "clahe". */

@@ -1,5 +1,5 @@
-import { registry } from '../../../nodes';
-import type { Pipeline } from '../../graph/schema';
+import { registry } from '../../../nodes/index.js';
+import type { Pipeline } from '../../graph/schema.js';
 
 /** Every param (defaults filled in) as "node.param" -> JSON, and each node as "+node" (so added or removed nodes count too). */
 export function flatParams(p: Pipeline | undefined): Map<string, string> {

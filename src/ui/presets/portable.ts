@@ -1,6 +1,6 @@
-import { PRESET_FILE_PARAMS, resolvePresetPathsAgainstUrl } from '../../graph/preset-paths';
-import type { Pipeline } from '../../graph/schema';
-import { WEIGHTS_URL_PREFIX } from '../../io/weights-store';
+import { PRESET_FILE_PARAMS, resolvePresetPathsAgainstUrl } from '../../graph/preset-paths.js';
+import type { Pipeline } from '../../graph/schema.js';
+import { WEIGHTS_URL_PREFIX } from '../../io/weights-store.js';
 
 /** Where the app serves the bundled presets (and their weights/) from. */
 const PRESETS_URL = `${import.meta.env.BASE_URL}presets/`;

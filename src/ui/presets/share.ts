@@ -1,6 +1,6 @@
-import type { Pipeline } from '../../graph/schema';
-import { parsePresetFile } from './actions';
-import { portablePipeline } from './portable';
+import type { Pipeline } from '../../graph/schema.js';
+import { parsePresetFile } from './actions.js';
+import { portablePipeline } from './portable.js';
 
 /** The URL fragment that carries a pipeline: `#p=` then the document's JSON, deflated, in base64url. */
 const KEY = '#p=';

@@ -1,6 +1,6 @@
-import { loadPipeline } from '../../graph/load';
-import type { Pipeline } from '../../graph/schema';
-import type { BackendSetting } from '../../runtime/browser-worker';
+import { loadPipeline } from '../../graph/load.js';
+import type { Pipeline } from '../../graph/schema.js';
+import type { BackendSetting } from '../../runtime/browser-worker.js';
 
 const AUTOSAVE_KEY = 'faceflow.autosave.v1';
 const PRESETS_KEY = 'faceflow.presets.v1';

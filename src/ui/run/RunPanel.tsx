@@ -1,8 +1,8 @@
 import { useRef } from 'react';
-import { formatMs } from '../format';
-import { useLab, lab, type NodeStatus } from '../state/store';
-import { BASE_URL, SAMPLE_DIR, SAMPLES, cancelRun, rerunFromScratch, runNow } from './runner';
-import { openImageFile } from './input';
+import { formatMs } from '../format.js';
+import { useLab, lab, type NodeStatus } from '../state/store.js';
+import { BASE_URL, SAMPLE_DIR, SAMPLES, cancelRun, rerunFromScratch, runNow } from './runner.js';
+import { openImageFile } from './input.js';
 
 function StatusList() {
   const pipeline = useLab((s) => s.history.present);

@@ -1,4 +1,4 @@
-import type { Pipeline } from '../../graph/schema';
+import type { Pipeline } from '../../graph/schema.js';
 
 /**
  * What the lab runs on its one image: the document with every align node keeping all faces.

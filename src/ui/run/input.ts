@@ -1,6 +1,6 @@
-import { dbGet, dbPut, INPUTS } from '../../io/lab-db';
-import { hashBytes } from '../../util/hash';
-import { lab, toast } from '../state/store';
+import { dbGet, dbPut, INPUTS } from '../../io/lab-db.js';
+import { hashBytes } from '../../util/hash.js';
+import { lab, toast } from '../state/store.js';
 
 interface StoredInput {
   key: 'current';

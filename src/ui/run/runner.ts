@@ -1,16 +1,16 @@
 import * as Comlink from 'comlink';
-import { registry } from '../../../nodes';
-import type { RunItem } from '../../graph/node-definition';
-import type { Pipeline } from '../../graph/schema';
-import { validatePipeline } from '../../graph/validate';
-import { isImageValue } from '../../graph/values';
-import { setPreview } from '../views/image';
-import { itemAndFinal, type PipelineRun } from '../../runtime/run';
-import type { BackendSetting, LabWorkerApi, TrainEvent, TrainImage, TrainOutcome, TrainSettings } from '../../runtime/browser-worker';
-import type { RunEvent } from '../../runtime/events';
-import { runSignature } from '../../graph/edit';
-import { everyFace } from './every-face';
-import { doc, lab, toast, type InputChoice, type NodeStatus } from '../state/store';
+import { registry } from '../../../nodes/index.js';
+import type { RunItem } from '../../graph/node-definition.js';
+import type { Pipeline } from '../../graph/schema.js';
+import { validatePipeline } from '../../graph/validate.js';
+import { isImageValue } from '../../graph/values.js';
+import { setPreview } from '../views/image.js';
+import { itemAndFinal, type PipelineRun } from '../../runtime/run.js';
+import type { BackendSetting, LabWorkerApi, TrainEvent, TrainImage, TrainOutcome, TrainSettings } from '../../runtime/browser-worker.js';
+import type { RunEvent } from '../../runtime/events.js';
+import { runSignature } from '../../graph/edit.js';
+import { everyFace } from './every-face.js';
+import { doc, lab, toast, type InputChoice, type NodeStatus } from '../state/store.js';
 
 /** Where the bundled sample photos are served from (see the package-assets plugin). */
 export const SAMPLE_DIR = 'pkg/@vladmandic/face-api/demo/';

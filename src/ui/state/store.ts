@@ -1,11 +1,11 @@
 import { useSyncExternalStore } from 'react';
-import { edgeId, type Pipeline } from '../../graph/schema';
-import type { BackendChoice } from '../../runtime/backend';
-import type { BackendSetting } from '../../runtime/browser-worker';
-import type { NodeOutputs } from '../../runtime/executor';
-import type { QuickAdd } from '../editor/commands';
-import { annotationFlowId } from '../editor/annotations';
-import { commit, initHistory, redo, replace, undo, type History } from './history';
+import { edgeId, type Pipeline } from '../../graph/schema.js';
+import type { BackendChoice } from '../../runtime/backend.js';
+import type { BackendSetting } from '../../runtime/browser-worker.js';
+import type { NodeOutputs } from '../../runtime/executor.js';
+import type { QuickAdd } from '../editor/commands.js';
+import { annotationFlowId } from '../editor/annotations.js';
+import { commit, initHistory, redo, replace, undo, type History } from './history.js';
 
 export type NodeState = 'idle' | 'queued' | 'running' | 'cached' | 'done' | 'error' | 'invalid' | 'skipped';
 export interface NodeStatus {

@@ -1,12 +1,12 @@
-import { registry } from '../../../nodes';
-import { useLab } from '../state/store';
+import { registry } from '../../../nodes/index.js';
+import { useLab } from '../state/store.js';
 import { useRef } from 'react';
-import { slug } from '../presets/actions';
-import { toast } from '../state/store';
-import { exportOutput, exportResultPng } from './export';
-import { NODE_VIEWS, portViewFor, VIEWS_WITHOUT_OUTPUT } from './index';
-import { upstreamImage } from './upstream';
-import { weightsProblem } from './attention/AttentionView';
+import { slug } from '../presets/actions.js';
+import { toast } from '../state/store.js';
+import { exportOutput, exportResultPng } from './export.js';
+import { NODE_VIEWS, portViewFor, VIEWS_WITHOUT_OUTPUT } from './index.js';
+import { upstreamImage } from './upstream.js';
+import { weightsProblem } from './attention/AttentionView.js';
 
 /** The larger side view: the selected node's outputs (or, with nothing selected, the pipeline's last node with results). */
 export function OutputView() {

@@ -1,7 +1,7 @@
 import { useCallback } from 'react';
-import type { Box, CandidatesValue, DetectionsValue, Point } from '../../graph/values';
-import { ImageCanvas } from './image';
-import type { ViewProps } from './types';
+import type { Box, CandidatesValue, DetectionsValue, Point } from '../../graph/values.js';
+import { ImageCanvas } from './image.js';
+import type { ViewProps } from './types.js';
 
 const LANDMARK_COLORS = ['#4f9cf7', '#4f9cf7', '#5de39a', '#f7b84f', '#f7b84f'];
 

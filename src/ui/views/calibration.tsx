@@ -1,10 +1,10 @@
 import { useCallback } from 'react';
-import type { FacesValue } from '../../graph/values';
-import { useLab } from '../state/store';
-import { drawBoxes } from './boxes';
-import { ImageCanvas } from './image';
-import type { NodeViewProps } from './types';
-import { upstreamValue } from './upstream';
+import type { FacesValue } from '../../graph/values.js';
+import { useLab } from '../state/store.js';
+import { drawBoxes } from './boxes.js';
+import { ImageCanvas } from './image.js';
+import type { NodeViewProps } from './types.js';
+import { upstreamValue } from './upstream.js';
 
 interface Scored { score: number; probability?: number; same?: boolean }
 interface Pair extends Scored { a: string; b: string }

@@ -1,8 +1,8 @@
-import type { Pipeline } from '../../graph/schema';
-import { isImageValue } from '../../graph/values';
-import { embedPngText } from '../../io/png-meta';
-import { portablePipeline } from '../presets/portable';
-import { imageCanvas } from './image';
+import type { Pipeline } from '../../graph/schema.js';
+import { isImageValue } from '../../graph/values.js';
+import { embedPngText } from '../../io/png-meta.js';
+import { portablePipeline } from '../presets/portable.js';
+import { imageCanvas } from './image.js';
 
 /** Save a blob as a file download. */
 export function download(blob: Blob, name: string): void {

@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
-import type { EmbeddingsValue, FacesValue } from '../../graph/values';
-import type { ViewProps } from './types';
+import type { EmbeddingsValue, FacesValue } from '../../graph/values.js';
+import type { ViewProps } from './types.js';
 
 /** Aligned crops side by side; fallback (centre-crop) faces are marked with a dashed frame. */
 export function FacesView({ value, size }: ViewProps) {

@@ -1,4 +1,4 @@
-import type { WeightsValue } from '../../graph/values';
+import type { WeightsValue } from '../../graph/values.js';
 
 /** Per-face rows of a [face, component] (or [component]) weights value, with their labels. */
 export function componentWeights(w: WeightsValue): { faces: number; labels: string[]; row: (i: number) => number[] } {

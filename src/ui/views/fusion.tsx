@@ -1,9 +1,9 @@
 import { useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { WeightsValue } from '../../graph/values';
-import { heatColor } from './cascade/draw';
-import { componentWeights, headMatrices } from './fusion-data';
-import type { NodeViewProps } from './types';
+import type { WeightsValue } from '../../graph/values.js';
+import { heatColor } from './cascade/draw.js';
+import { componentWeights, headMatrices } from './fusion-data.js';
+import type { NodeViewProps } from './types.js';
 
 const short = (s: string) => s.replace(/_/g, ' ').replace(/^embedding$/, 'emb');
 

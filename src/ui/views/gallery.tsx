@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'react';
-import type { Gallery } from '../../eval/gallery';
-import { deleteGallery, galleryNameFromUrl, galleryUrl, listGalleries, saveGallery, type StoredGallery } from '../../io/gallery-store';
-import { setParam } from '../../graph/edit';
-import { edit, toast, useLab } from '../state/store';
-import type { NodeViewProps } from './types';
+import type { Gallery } from '../../eval/gallery.js';
+import { deleteGallery, galleryNameFromUrl, galleryUrl, listGalleries, saveGallery, type StoredGallery } from '../../io/gallery-store.js';
+import { setParam } from '../../graph/edit.js';
+import { edit, toast, useLab } from '../state/store.js';
+import type { NodeViewProps } from './types.js';
 
 let cache: StoredGallery[] = [];
 const listeners = new Set<(g: StoredGallery[]) => void>();

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'react';
-import { isImageValue, type ImageValue } from '../../graph/values';
-import { imageToRGBA } from '../../io/image-preview';
-import type { ViewProps } from './types';
+import { isImageValue, type ImageValue } from '../../graph/values.js';
+import { imageToRGBA } from '../../io/image-preview.js';
+import type { ViewProps } from './types.js';
 
 const rendered = new WeakMap<ImageValue, HTMLCanvasElement>();
 const previews = new WeakMap<ImageValue, ImageBitmap>();

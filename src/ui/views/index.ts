@@ -1,16 +1,16 @@
-import type { PortType } from '../../graph/ports';
-import { CandidatesView, DetectionsView } from './boxes';
-import { AttentionView } from './attention/AttentionView';
-import { FaceMapPortView } from './attention/FaceMapPortView';
-import { CascadeNodeView } from './cascade/CascadeView';
-import { MtcnnCompareView, SsdNodeView } from './detector-compare/DetectorCompareView';
-import { CalibrationView } from './calibration';
-import { FusionView } from './fusion';
-import { EnrollView, IdentifyView } from './gallery';
-import { EmbeddingsView, FacesView } from './faces';
-import { ImageView } from './image';
-import type { NodeView, PortView } from './types';
-import { ValueSummaryView } from './value-summary';
+import type { PortType } from '../../graph/ports.js';
+import { CandidatesView, DetectionsView } from './boxes.js';
+import { AttentionView } from './attention/AttentionView.js';
+import { FaceMapPortView } from './attention/FaceMapPortView.js';
+import { CascadeNodeView } from './cascade/CascadeView.js';
+import { MtcnnCompareView, SsdNodeView } from './detector-compare/DetectorCompareView.js';
+import { CalibrationView } from './calibration.js';
+import { FusionView } from './fusion.js';
+import { EnrollView, IdentifyView } from './gallery.js';
+import { EmbeddingsView, FacesView } from './faces.js';
+import { ImageView } from './image.js';
+import type { NodeView, PortView } from './types.js';
+import { ValueSummaryView } from './value-summary.js';
 
 /**
  * The UI's list of views. A port type's view shows any output of that type; a node type's

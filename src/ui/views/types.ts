@@ -1,6 +1,6 @@
 import type { ComponentType } from 'react';
-import type { PortType } from '../../graph/ports';
-import type { ImageValue } from '../../graph/values';
+import type { PortType } from '../../graph/ports.js';
+import type { ImageValue } from '../../graph/values.js';
 
 export interface ViewProps {
   /** The value on one output port. */

@@ -1,6 +1,6 @@
-import type { PipelineEdge } from '../../graph/schema';
-import { isImageValue, type ImageValue } from '../../graph/values';
-import type { NodeOutputs } from '../../runtime/executor';
+import type { PipelineEdge } from '../../graph/schema.js';
+import { isImageValue, type ImageValue } from '../../graph/values.js';
+import type { NodeOutputs } from '../../runtime/executor.js';
 
 /** The nearest output value feeding `nodeId` (breadth-first up the edges) that `pick` accepts, as `pick` maps it. */
 export function upstreamValue<T>(edges: PipelineEdge[], outputs: Record<string, NodeOutputs>, nodeId: string, pick: (value: unknown) => T | undefined): T | undefined {

@@ -1,4 +1,4 @@
-import type { ViewProps } from './types';
+import type { ViewProps } from './types.js';
 
 /** Short text for any value: shapes of arrays and typed arrays, numbers, nested keys (depth-limited). */
 export function summarise(value: unknown, depth = 0): string {

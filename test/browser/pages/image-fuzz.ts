@@ -1,7 +1,7 @@
 // Served by the dev server in the browser tests: one image case at a time through the lab's own
 // decoder (decodeImageBrowser: header checks, then createImageBitmap and a canvas read-back).
-import { UserError } from '../../../src/graph/errors';
-import { decodeImageBrowser } from '../../../src/io/browser-io';
+import { UserError } from '../../../src/graph/errors.js';
+import { decodeImageBrowser } from '../../../src/io/browser-io.js';
 
 async function decodeCase(b64: string, name: string) {
   const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));

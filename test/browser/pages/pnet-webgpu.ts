@@ -1,13 +1,13 @@
 // Served by the dev server in the browser tests: P-Net run by the app's own code on the webgpu
 // backend, checked against the plain float64 loops of test/mtcnn-reference.ts on a small random image.
 import * as tf from '@tensorflow/tfjs';
-import '../../../src/runtime/wasm-paths';
-import { createBrowserIO } from '../../../src/io/browser-io';
-import { loadMtcnn, pnetMapSize } from '../../../src/models/mtcnn';
-import { readTFLite } from '../../../src/models/tflite/reader';
-import { MODEL_ASSETS } from '../../../src/models/weights';
-import { initBackend } from '../../../src/runtime/backend';
-import { pnetErrors, randomImage, referencePnet } from '../../mtcnn-reference';
+import '../../../src/runtime/wasm-paths.js';
+import { createBrowserIO } from '../../../src/io/browser-io.js';
+import { loadMtcnn, pnetMapSize } from '../../../src/models/mtcnn/index.js';
+import { readTFLite } from '../../../src/models/tflite/reader.js';
+import { MODEL_ASSETS } from '../../../src/models/weights.js';
+import { initBackend } from '../../../src/runtime/backend.js';
+import { pnetErrors, randomImage, referencePnet } from '../../mtcnn-reference.js';
 
 async function check() {
   const choice = await initBackend('webgpu');

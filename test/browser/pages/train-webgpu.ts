@@ -2,13 +2,13 @@
 // (transformer fusion, semi-hard triplet loss, AdamW) on small synthetic data, once on wasm and once
 // on webgpu with the same seed; the two loss curves should agree to float tolerance.
 import * as tf from '@tensorflow/tfjs';
-import '../../../src/runtime/wasm-paths';
-import { defaultFusionConfig, initFusion } from '../../../src/models/fusion';
-import { initBackend, type BackendName } from '../../../src/runtime/backend';
-import { defaultTrainOptions, trainModule } from '../../../src/train/loop';
-import { fusionModule } from '../../../src/train/module';
-import { Rng } from '../../../src/util/rng';
-import { MASKED_CONTEXT_DIM, MASKED_DIM, maskedEmbeddings } from '../../fixtures/masked-embeddings';
+import '../../../src/runtime/wasm-paths.js';
+import { defaultFusionConfig, initFusion } from '../../../src/models/fusion/index.js';
+import { initBackend, type BackendName } from '../../../src/runtime/backend.js';
+import { defaultTrainOptions, trainModule } from '../../../src/train/loop.js';
+import { fusionModule } from '../../../src/train/module.js';
+import { Rng } from '../../../src/util/rng.js';
+import { MASKED_CONTEXT_DIM, MASKED_DIM, maskedEmbeddings } from '../../fixtures/masked-embeddings.js';
 
 async function lossCurve(backend: BackendName) {
   await initBackend(backend);

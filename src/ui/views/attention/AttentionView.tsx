@@ -1,16 +1,16 @@
 import { useEffect, useRef, useState } from 'react';
-import { registry } from '../../../../nodes';
-import type { FacesValue } from '../../../graph/values';
-import { edit, lab, select, toast, useLab } from '../../state/store';
-import { heatColor, HEAT_GRADIENT } from '../cascade/draw';
-import type { NodeViewProps } from '../types';
+import { registry } from '../../../../nodes/index.js';
+import type { FacesValue } from '../../../graph/values.js';
+import { edit, lab, select, toast, useLab } from '../../state/store.js';
+import { heatColor, HEAT_GRADIENT } from '../cascade/draw.js';
+import type { NodeViewProps } from '../types.js';
 import {
   colourRange, differenceCells, DIVERGING_GRADIENT, divergingColor, faceCells, faceMapOf, formatValue, mapPlacement, meanWeight,
   symmetricRange, toUnit, type FaceMap, type Range,
-} from './maps';
-import { addOccludedBranch, attentionPair, type MapSource } from './pairs';
+} from './maps.js';
+import { addOccludedBranch, attentionPair, type MapSource } from './pairs.js';
 
-export { meanWeight } from './maps';
+export { meanWeight } from './maps.js';
 
 /** Face `i` of a batch as a canvas (RGB -> RGBA). */
 function faceCanvas(f: FacesValue, i: number): HTMLCanvasElement {

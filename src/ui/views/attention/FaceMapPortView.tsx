@@ -1,7 +1,7 @@
-import type { ViewProps } from '../types';
-import { ValueSummaryView } from '../value-summary';
-import { AttentionView } from './AttentionView';
-import { isFaceMap } from './maps';
+import type { ViewProps } from '../types.js';
+import { ValueSummaryView } from '../value-summary.js';
+import { AttentionView } from './AttentionView.js';
+import { isFaceMap } from './maps.js';
 
 /**
  * Any Weights output that is a per-face map ([n, h, w], kind gate or sensitivity: e.g. a gate

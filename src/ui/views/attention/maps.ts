@@ -1,4 +1,4 @@
-import type { WeightsValue } from '../../../graph/values';
+import type { WeightsValue } from '../../../graph/values.js';
 
 /**
  * Per-face spatial maps over aligned faces: the attention gate's weights (kind "gate", any h x w,

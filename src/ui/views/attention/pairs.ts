@@ -1,7 +1,7 @@
-import { registry as defaultRegistry } from '../../../../nodes';
-import type { NodeRegistry } from '../../../graph/registry';
-import type { Pipeline, PortRef } from '../../../graph/schema';
-import { freshId } from '../../../graph/edit';
+import { registry as defaultRegistry } from '../../../../nodes/index.js';
+import type { NodeRegistry } from '../../../graph/registry.js';
+import type { Pipeline, PortRef } from '../../../graph/schema.js';
+import { freshId } from '../../../graph/edit.js';
 
 /**
  * Where a map node's faces come from: the nearest Faces output upstream of it, and the nodes

@@ -1,16 +1,16 @@
 import { useCallback, useEffect, useRef, type CSSProperties } from 'react';
-import type { CandidatesValue, DetectionsValue, ImageValue, PyramidValue } from '../../../graph/values';
-import { registry } from '../../../../nodes';
-import { setParam } from '../../../graph/edit';
-import { paramFields } from '../../inspector/param-fields';
-import { scheduleRun } from '../../run/runner';
-import { edit, lab, useLab } from '../../state/store';
-import { drawBoxes } from '../boxes';
-import { ImageCanvas, imageSource } from '../image';
-import type { NodeViewProps } from '../types';
-import { cascadeChain, cascadeRoleOf, funnelRows, mtcnnFunnelRows, type CascadeStage, type FunnelRow } from './chain';
-import { drawHeatComposite, drawHeatLevel, HEAT_GRADIENT } from './draw';
-import { useReturnFocus } from '../../a11y/focus-return';
+import type { CandidatesValue, DetectionsValue, ImageValue, PyramidValue } from '../../../graph/values.js';
+import { registry } from '../../../../nodes/index.js';
+import { setParam } from '../../../graph/edit.js';
+import { paramFields } from '../../inspector/param-fields.js';
+import { scheduleRun } from '../../run/runner.js';
+import { edit, lab, useLab } from '../../state/store.js';
+import { drawBoxes } from '../boxes.js';
+import { ImageCanvas, imageSource } from '../image.js';
+import type { NodeViewProps } from '../types.js';
+import { cascadeChain, cascadeRoleOf, funnelRows, mtcnnFunnelRows, type CascadeStage, type FunnelRow } from './chain.js';
+import { drawHeatComposite, drawHeatLevel, HEAT_GRADIENT } from './draw.js';
+import { useReturnFocus } from '../../a11y/focus-return.js';
 
 type Heatmaps = NonNullable<CandidatesValue['heatmaps']>;
 const STAGE_COLORS: Record<string, string> = {

@@ -1,6 +1,6 @@
-import { registry } from '../../../../nodes';
-import type { CascadeStageName } from '../../../graph/node-definition';
-import type { Pipeline } from '../../../graph/schema';
+import { registry } from '../../../../nodes/index.js';
+import type { CascadeStageName } from '../../../graph/node-definition.js';
+import type { Pipeline } from '../../../graph/schema.js';
 
 export type CascadeRole = CascadeStageName;
 /** A node type's stage in a stage-node MTCNN cascade (its definition's cascadeStage). */

@@ -1,5 +1,5 @@
-import type { CandidatesValue, ImageValue } from '../../../graph/values';
-import { imageSource } from '../image';
+import type { CandidatesValue, ImageValue } from '../../../graph/values.js';
+import { imageSource } from '../image.js';
 
 type Heatmap = NonNullable<CandidatesValue['heatmaps']>[number];
 

@@ -1,14 +1,14 @@
 import { useCallback } from 'react';
-import { registry } from '../../../../nodes';
-import { isImageValue, type DetectionsValue } from '../../../graph/values';
-import { addNode, connect } from '../../../graph/edit';
-import { formatMs } from '../../format';
-import { edit, lab, select, useLab } from '../../state/store';
-import { drawBoxes } from '../boxes';
-import { MtcnnNodeView } from '../cascade/CascadeView';
-import { ImageCanvas } from '../image';
-import type { NodeViewProps } from '../types';
-import { detectorMs, detectorTwins, detectorTypes, matchFaces } from './compare';
+import { registry } from '../../../../nodes/index.js';
+import { isImageValue, type DetectionsValue } from '../../../graph/values.js';
+import { addNode, connect } from '../../../graph/edit.js';
+import { formatMs } from '../../format.js';
+import { edit, lab, select, useLab } from '../../state/store.js';
+import { drawBoxes } from '../boxes.js';
+import { MtcnnNodeView } from '../cascade/CascadeView.js';
+import { ImageCanvas } from '../image.js';
+import type { NodeViewProps } from '../types.js';
+import { detectorMs, detectorTwins, detectorTypes, matchFaces } from './compare.js';
 
 const COLORS = ['#f78c4f', '#4f9cf7'];
 /** Two columns side by side in the output panel (a narrow panel stacks them). */

@@ -1,7 +1,7 @@
-import type { NodeRegistry } from '../../../graph/registry';
-import type { Pipeline, PortRef } from '../../../graph/schema';
-import type { DetectionsValue } from '../../../graph/values';
-import { iou } from '../../../models/mtcnn/boxes';
+import type { NodeRegistry } from '../../../graph/registry.js';
+import type { Pipeline, PortRef } from '../../../graph/schema.js';
+import type { DetectionsValue } from '../../../graph/values.js';
+import { iou } from '../../../models/mtcnn/boxes.js';
 
 /** Two detectors' faces on one photo, paired by box overlap. */
 export interface FaceMatch {
