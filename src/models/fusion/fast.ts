@@ -1,4 +1,4 @@
-import type { FusionConfig } from '.';
+import type { FusionConfig } from './index.js';
 
 /**
  * Inference of the fusion modules in plain float32 loops, for the nodes. A fusion is a few

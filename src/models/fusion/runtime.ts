@@ -5,7 +5,7 @@ import { Rng } from '../../util/rng.js';
 import type { WeightsValue } from '../../graph/values.js';
 import { BackendKeyedCache, holdModelTensors } from '../held-tensors.js';
 import { loadTrainedWeights } from '../trained-weights.js';
-import { checkFusionWeights, defaultFusionConfig, fusedDim, initFusion, type FusionConfig, type FusionKind, type Weights } from '.';
+import { checkFusionWeights, defaultFusionConfig, fusedDim, initFusion, type FusionConfig, type FusionKind, type Weights } from './index.js';
 import { fastFusion, type HostWeights } from './fast.js';
 
 export interface LoadedFusion {
