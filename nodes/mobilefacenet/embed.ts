@@ -57,3 +57,38 @@ export function pickFaces(faces: FacesValue, idx: number[]): FacesValue {
   idx.forEach((i, k) => data.set(faces.data.subarray(i * stride, (i + 1) * stride), k * stride));
   return { ...faces, count: idx.length, data, transforms: idx.map((i) => faces.transforms[i]), boxes: idx.map((i) => faces.boxes[i]), fallback: idx.map((i) => faces.fallback[i]) };
 }
+
+/** Several images' aligned faces as one batch (same crop size and template), in order. */
+export function concatFaces(list: FacesValue[]): FacesValue {
+  const [first] = list;
+  for (const f of list) {
+    if (f.size !== first.size || f.template !== first.template) throw new Error(`faces of ${f.size}px (${f.template}) cannot batch with ${first.size}px (${first.template})`);
+  }
+  const data = new Uint8Array(list.reduce((n, f) => n + f.data.length, 0));
+  let at = 0;
+  for (const f of list) {
+    data.set(f.data, at);
+    at += f.data.length;
+  }
+  return {
+    ...first, count: list.reduce((n, f) => n + f.count, 0), data,
+    transforms: list.flatMap((f) => f.transforms), boxes: list.flatMap((f) => f.boxes), fallback: list.flatMap((f) => f.fallback),
+  };
+}
+
+/** Rows [start, start + count) of a batch's result, as that image's own faces would have given. */
+export function sliceEmbedded(out: Embedded, faces: FacesValue, start: number): Embedded {
+  const { count } = faces;
+  const rows = <T extends { data: Float32Array }>(v: T, shape: number[]) => {
+    const size = shape.slice(1).reduce((a, b) => a * b, 1);
+    return { ...v, shape: [count, ...shape.slice(1)], data: v.data.slice(start * size, (start + count) * size) };
+  };
+  const e = out.embeddings;
+  return {
+    embeddings: { ...e, count, data: e.data.slice(start * e.dim, (start + count) * e.dim), fallback: [...faces.fallback], source: faces.source },
+    features: out.features && (rows(out.features, out.features.shape) as FeatureMapValue),
+    attention: out.attention && (rows(out.attention, out.attention.shape) as Embedded['attention']),
+  };
+}
+
+export type Embedded = Awaited<ReturnType<typeof embedFaces>>;

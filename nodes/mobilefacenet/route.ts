@@ -1,8 +1,6 @@
 import type { FacesValue } from '../../src/graph/values.js';
 import type { LoadedBackbone } from '../../src/models/mobilefacenet/student-runtime.js';
-import { embedFaces, pickFaces } from './embed.js';
-
-type Embedded = Awaited<ReturnType<typeof embedFaces>>;
+import { embedFaces, pickFaces, type Embedded } from './embed.js';
 
 /** Rows `idx` of a [count, ...] array laid into `out` at the given face indices. */
 function scatter(out: Float32Array, rowSize: number, part: Float32Array, idx: number[]): void {

@@ -114,11 +114,25 @@ export interface NodeDefinition<
   /** Its stage in an MTCNN cascade built from stage nodes (the lab's cascade view). */
   cascadeStage?: CascadeStageName;
   kernel(inputs: M extends 'aggregate' ? AggregateInputs<I> : PortValues<I>, params: z.output<S>, ctx: KernelContext): Promise<PortOutputs<O>> | PortOutputs<O>;
+  /**
+   * Optional, for item nodes whose work batches across images (a network on the faces of several
+   * images in one call, which a GPU needs to be busy): several items' inputs at once, each item's
+   * outputs and report back in order, the same as `kernel` gives item by item. The executor uses it
+   * when items run in lockstep (RunOptions.batch); `ctx.item` and `ctx.report` are not used then.
+   */
+  batchKernel?(inputs: PortValues<I>[], params: z.output<S>, ctx: KernelContext): Promise<BatchResult<O>[]>;
+}
+
+/** One item's share of a batch kernel call. */
+export interface BatchResult<O extends Record<string, PortSpec>> {
+  outputs: PortOutputs<O>;
+  report?: Record<string, unknown>;
 }
 
 /** A node type as the engine holds it: values are checked where they are made (defineNode), so here they are plain data. */
-export type AnyNodeDefinition = Omit<NodeDefinition, 'kernel'> & {
+export type AnyNodeDefinition = Omit<NodeDefinition, 'kernel' | 'batchKernel'> & {
   kernel(inputs: Record<string, unknown>, params: Record<string, unknown>, ctx: KernelContext): Promise<Record<string, unknown>> | Record<string, unknown>;
+  batchKernel?(inputs: Record<string, unknown>[], params: Record<string, unknown>, ctx: KernelContext): Promise<{ outputs: Record<string, unknown>; report?: Record<string, unknown> }[]>;
 };
 
 /** Identity function that keeps the literal port and param types, so the kernel's inputs, params and outputs are typed. */

@@ -16,6 +16,8 @@ export interface RunOptions {
   retain?: 'all' | 'sinks';
   /** With retain 'sinks': also keep these nodes' outputs. */
   keep?: string[];
+  /** Items run in lockstep per chunk (default 1): nodes with a batch kernel then see that many items at once. */
+  batch?: number;
 }
 
 export interface ItemResult {
@@ -88,38 +90,99 @@ export class Executor {
     return { backend: tf.getBackend(), items: itemResults, final, finalReports, timings };
   }
 
-  /** The per-item phase. With no items, item steps run once with no current item. */
+  /**
+   * The per-item phase. With no items, item steps run once with no current item. Items go through
+   * in chunks of `opts.batch` (default 1) in lockstep, node by node: a node with a batch kernel
+   * then runs once on the chunk's items (e.g. one network call on the faces of several images).
+   */
   async runItems(plan: Plan, items: RunItem[], opts: RunOptions, timings: Record<string, NodeTiming> = {}): Promise<ItemResult[]> {
-    const steps = plan.steps.filter((s) => s.phase === 'items');
     const runItems: (RunItem | undefined)[] = items.length ? items : [undefined];
-    const needed = neededOutputs(plan, opts.retain ?? 'all', opts.keep);
+    const chunk = Math.max(1, Math.floor(opts.batch ?? 1));
     const results: ItemResult[] = [];
-    for (let index = 0; index < runItems.length; index++) {
-      const item = runItems[index];
-      const result: ItemResult = { index, name: item?.name ?? '', outputs: {}, keys: {}, reports: {}, ms: {} };
-      const live: Record<string, NodeOutputs> = {};
-      for (const step of steps) {
+    for (let start = 0; start < runItems.length; start += chunk) {
+      const lanes = runItems.slice(start, start + chunk).map((item, k): Lane => ({
+        item, index: start + k, live: {}, result: { index: start + k, name: item?.name ?? '', outputs: {}, keys: {}, reports: {}, ms: {} },
+      }));
+      await this.runLanes(plan, lanes, runItems.length, opts, timings);
+      results.push(...lanes.map((l) => l.result));
+    }
+    return results;
+  }
+
+  /** Every item step over a chunk's lanes; a lane whose node fails stops there with its error. */
+  private async runLanes(plan: Plan, lanes: Lane[], total: number, opts: RunOptions, timings: Record<string, NodeTiming>): Promise<void> {
+    const needed = neededOutputs(plan, opts.retain ?? 'all', opts.keep);
+    for (const step of plan.steps.filter((s) => s.phase === 'items')) {
+      const todo: { lane: Lane; key: string; inputs: Record<string, unknown> }[] = [];
+      for (const lane of lanes.filter((l) => !l.result.error)) {
         await yieldToEventLoop();
         checkAborted(opts.signal);
-        const inputs = gatherInputs(step, live);
-        const key = cacheKey(step, (ref) => result.keys[ref], item ? `item:${item.id}` : 'noitem');
-        result.keys[step.nodeId] = key;
+        const key = cacheKey(step, (ref) => lane.result.keys[ref], lane.item ? `item:${lane.item.id}` : 'noitem');
+        lane.result.keys[step.nodeId] = key;
+        todo.push({ lane, key, inputs: gatherInputs(step, lane.live) });
+      }
+      // a batch kernel runs once on the lanes whose output is not cached
+      const batchable = !!step.def.batchKernel && todo.length > 1;
+      const cached = new Map(batchable ? todo.map((t) => [t, this.fromCache(step, t.key, { items: total, index: t.lane.index }, opts, timings, t.lane.result.reports)]) : []);
+      const fresh = todo.filter((t) => !cached.get(t));
+      const batched = batchable && fresh.length > 1 ? await this.executeBatch(step, fresh, total, opts, timings) : undefined;
+      for (const t of todo) {
+        const { lane } = t;
+        const at = { item: lane.item, items: total, index: lane.index };
         const t0 = performance.now();
         try {
-          live[step.nodeId] = await this.execute(step, key, inputs, { item, items: runItems.length, index }, opts, timings, result.reports);
-          result.ms[step.nodeId] = performance.now() - t0;
+          const done = batched?.get(t);
+          lane.live[step.nodeId] = cached.get(t) ?? done?.outputs ?? (await this.execute(step, t.key, t.inputs, at, opts, timings, lane.result.reports));
+          lane.result.ms[step.nodeId] = cached.get(t) ? 0 : done ? done.ms : performance.now() - t0;
         } catch (e) {
           if (e instanceof RunAborted) throw e;
           const message = (e as Error).message ?? String(e);
-          opts.onEvent?.({ kind: 'error', nodeId: step.nodeId, item: index, items: runItems.length, message });
-          result.error = { nodeId: step.nodeId, message };
-          break;
+          opts.onEvent?.({ kind: 'error', nodeId: step.nodeId, item: lane.index, items: total, message });
+          lane.result.error = { nodeId: step.nodeId, message };
+          continue;
         }
-        if (needed.has(step.nodeId)) result.outputs[step.nodeId] = live[step.nodeId];
+        if (needed.has(step.nodeId)) lane.result.outputs[step.nodeId] = lane.live[step.nodeId];
       }
-      results.push(result);
     }
-    return results;
+  }
+
+  /**
+   * One batch-kernel call on several lanes' inputs; each lane's outputs are cached and reported as
+   * if its item had run alone. When the call fails, nothing is returned: the lanes then run one by
+   * one, so the failure lands on the item that caused it.
+   */
+  private async executeBatch(
+    step: PlanStep, lanes: { lane: Lane; key: string; inputs: Record<string, unknown> }[], total: number, opts: RunOptions, timings: Record<string, NodeTiming>,
+  ): Promise<Map<object, { outputs: NodeOutputs; ms: number }> | undefined> {
+    for (const { lane } of lanes) opts.onEvent?.({ kind: 'start', nodeId: step.nodeId, item: lane.index, items: total });
+    const { ctx } = this.kernelContext(step, opts, {});
+    const tensorsBefore = tf.memory().numTensors;
+    const heldBefore = heldModelTensors();
+    const t0 = performance.now();
+    let outs: { outputs: NodeOutputs; report?: Record<string, unknown> }[];
+    try {
+      outs = await step.def.batchKernel!(lanes.map((l) => l.inputs), step.params, ctx);
+    } catch {
+      if (opts.signal?.aborted) throw new RunAborted();
+      return undefined;
+    }
+    const ms = (performance.now() - t0) / lanes.length;
+    const leaked = tf.memory().numTensors - tensorsBefore - (heldModelTensors() - heldBefore);
+    if (leaked > 0) throw new NodeError(step.nodeId, `batch kernel leaked ${leaked} tensor(s)`);
+    if (outs.length !== lanes.length) throw new NodeError(step.nodeId, `batch kernel gave ${outs.length} results for ${lanes.length} items`);
+    const timing = (timings[step.nodeId] ??= { ms: 0, runs: 0, cached: 0 });
+    const done = new Map<object, { outputs: NodeOutputs; ms: number }>();
+    lanes.forEach((l, k) => {
+      const { outputs, report } = outs[k];
+      this.checkOutputs(step, outputs, l.lane.item);
+      timing.ms += ms;
+      timing.runs++;
+      if (report) l.lane.result.reports[step.nodeId] = report;
+      this.cache.set(l.key, report ? { ...outputs, __report: report } : outputs, step.def.type);
+      opts.onEvent?.({ kind: 'done', nodeId: step.nodeId, item: l.lane.index, items: total, ms, cached: false });
+      done.set(l, { outputs, ms });
+    });
+    return done;
   }
 
   /** The final phase: aggregates see arrays over the items that succeeded; item steps after them run once. */
@@ -159,29 +222,11 @@ export class Executor {
     timings: Record<string, NodeTiming>,
     reports: Record<string, Record<string, unknown>>,
   ): Promise<NodeOutputs> {
+    const cached = this.fromCache(step, key, at, opts, timings, reports);
+    if (cached) return cached;
     const timing = (timings[step.nodeId] ??= { ms: 0, runs: 0, cached: 0 });
-    const cached = this.cache.get(key, step.def.type);
-    if (cached) {
-      timing.cached++;
-      const report = cached.__report as Record<string, unknown> | undefined;
-      if (report) reports[step.nodeId] = report;
-      opts.onEvent?.({ kind: 'done', nodeId: step.nodeId, item: at.index, items: at.items, ms: 0, cached: true });
-      return cached;
-    }
     opts.onEvent?.({ kind: 'start', nodeId: step.nodeId, item: at.index, items: at.items });
-    let report: Record<string, unknown> | undefined;
-    const ctx: KernelContext = {
-      nodeId: step.nodeId,
-      signal: opts.signal ?? new AbortController().signal,
-      backend: tf.getBackend(),
-      item: at.item,
-      items: at.all,
-      io: opts.io,
-      progress: (fraction) => opts.onEvent?.({ kind: 'progress', nodeId: step.nodeId, fraction }),
-      report: (summary) => {
-        report = { ...report, ...summary };
-      },
-    };
+    const { ctx, report } = this.kernelContext(step, opts, at);
     const tensorsBefore = tf.memory().numTensors;
     const heldBefore = heldModelTensors();
     const t0 = performance.now();
@@ -196,15 +241,52 @@ export class Executor {
     // weights a model cache loaded during this call stay alive on purpose (src/models/held-tensors.ts)
     const leaked = tf.memory().numTensors - tensorsBefore - (heldModelTensors() - heldBefore);
     if (leaked > 0) throw new NodeError(step.nodeId, `kernel leaked ${leaked} tensor(s)`, at.item?.name);
-    for (const port of Object.keys(step.def.outputs)) {
-      if (!(port in outputs)) throw new NodeError(step.nodeId, `kernel did not produce output "${port}"`, at.item?.name);
-    }
+    this.checkOutputs(step, outputs, at.item);
     timing.ms += ms;
     timing.runs++;
-    if (report) reports[step.nodeId] = report;
-    this.cache.set(key, report ? { ...outputs, __report: report } : outputs, step.def.type);
+    const summary = report();
+    if (summary) reports[step.nodeId] = summary;
+    this.cache.set(key, summary ? { ...outputs, __report: summary } : outputs, step.def.type);
     opts.onEvent?.({ kind: 'done', nodeId: step.nodeId, item: at.index, items: at.items, ms, cached: false });
     return outputs;
+  }
+
+  /** A cached output of this step (counted and announced as such), or undefined. */
+  private fromCache(
+    step: PlanStep, key: string, at: { items: number; index?: number }, opts: RunOptions,
+    timings: Record<string, NodeTiming>, reports: Record<string, Record<string, unknown>>,
+  ): NodeOutputs | undefined {
+    const cached = this.cache.get(key, step.def.type);
+    if (!cached) return undefined;
+    (timings[step.nodeId] ??= { ms: 0, runs: 0, cached: 0 }).cached++;
+    const report = cached.__report as Record<string, unknown> | undefined;
+    if (report) reports[step.nodeId] = report;
+    opts.onEvent?.({ kind: 'done', nodeId: step.nodeId, item: at.index, items: at.items, ms: 0, cached: true });
+    return cached;
+  }
+
+  /** The context a kernel call gets, and the summary it reported (read after the call). */
+  private kernelContext(step: PlanStep, opts: RunOptions, at: { item?: RunItem; all?: RunItem[] }): { ctx: KernelContext; report: () => Record<string, unknown> | undefined } {
+    let report: Record<string, unknown> | undefined;
+    const ctx: KernelContext = {
+      nodeId: step.nodeId,
+      signal: opts.signal ?? new AbortController().signal,
+      backend: tf.getBackend(),
+      item: at.item,
+      items: at.all,
+      io: opts.io,
+      progress: (fraction) => opts.onEvent?.({ kind: 'progress', nodeId: step.nodeId, fraction }),
+      report: (summary) => {
+        report = { ...report, ...summary };
+      },
+    };
+    return { ctx, report: () => report };
+  }
+
+  private checkOutputs(step: PlanStep, outputs: NodeOutputs, item?: RunItem): void {
+    for (const port of Object.keys(step.def.outputs)) {
+      if (!(port in outputs)) throw new NodeError(step.nodeId, `kernel did not produce output "${port}"`, item?.name);
+    }
   }
 }
 
@@ -226,6 +308,14 @@ function yieldToEventLoop(): Promise<void> {
 
 function checkAborted(signal?: AbortSignal) {
   if (signal?.aborted) throw new RunAborted();
+}
+
+/** One item's way through the per-item steps of a chunk. */
+interface Lane {
+  item?: RunItem;
+  index: number;
+  live: Record<string, NodeOutputs>;
+  result: ItemResult;
 }
 
 function gatherInputs(step: PlanStep, live: Record<string, NodeOutputs>): Record<string, unknown> {

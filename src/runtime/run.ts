@@ -36,6 +36,11 @@ export interface RunPipelineOptions {
   retain?: 'all' | 'sinks';
   /** With retain 'sinks': also keep these nodes' outputs. */
   keep?: string[];
+  /**
+   * Items run in lockstep, this many at a time (default 1): a node with a batch kernel (the
+   * embedding networks) then runs once on all their faces, which a GPU needs to be busy.
+   */
+  batch?: number;
   signal?: AbortSignal;
   onEvent?: (e: RunEvent) => void;
   onItems?: (done: number, total: number) => void;
@@ -95,15 +100,16 @@ export async function runPipeline(pipeline: Pipeline, items: RunItem[], opts: Ru
         if (!opts.pool) await pool.close();
       }
     } else {
-      // one item at a time, so progress is reported per item
-      for (let i = 0; i < Math.max(items.length, 1); i++) {
-        // events carry the item's place in the whole run, not in this one-item call
+      // `batch` items at a time (default 1), so progress is reported per chunk
+      const chunk = Math.max(1, Math.floor(opts.batch ?? 1));
+      for (let i = 0; i < Math.max(items.length, 1); i += chunk) {
+        // events carry the item's place in the whole run, not in this call's chunk
         const onEvent = opts.onEvent && items.length
-          ? (e: RunEvent) => opts.onEvent!(e.kind !== 'progress' && e.item !== undefined ? { ...e, item: i, items: items.length } : e)
+          ? (e: RunEvent) => opts.onEvent!(e.kind !== 'progress' && e.item !== undefined ? { ...e, item: i + e.item, items: items.length } : e)
           : opts.onEvent;
-        const [r] = await executor.runItems(plan, items.length ? [items[i]] : [], { ...runOpts, onEvent }, timings);
-        run.items.push({ ...r, index: i });
-        opts.onItems?.(i + 1, items.length);
+        const done = await executor.runItems(plan, items.slice(i, i + chunk), { ...runOpts, onEvent, batch: chunk }, timings);
+        done.forEach((r, k) => run.items.push({ ...r, index: i + k }));
+        opts.onItems?.(Math.min(i + chunk, items.length), items.length);
       }
     }
     for (const r of run.items) r.outputs = publicOutputs(r.outputs);

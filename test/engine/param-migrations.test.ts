@@ -37,6 +37,7 @@ function renamedClahe(withMigration: boolean): AnyNodeDefinition {
       ? [{ from: 1, migrate: ({ clipLimit: clip, ...others }) => (clip === undefined ? others : { ...others, clip }) }]
       : undefined,
     params: z.object({ ...rest, clip: clipLimit }),
+    batchKernel: undefined,
     kernel: async (inputs, params, ctx) => (await claheNode.kernel(inputs, { ...params, clipLimit: params.clip }, ctx)) as { image: ImageValue },
   });
 }
