@@ -11,7 +11,7 @@ import { outputPreviews } from '../io/image-preview.js';
 import { gpuLost, initBackend, type BackendChoice, type BackendName } from './backend.js';
 import { itemProgress, type RunEvent } from './events.js';
 import { Executor } from './executor.js';
-import { itemAndFinal, runPipeline, type PipelineRun, type RunHost } from './run.js';
+import { itemAndFinal, runPipeline, type ItemPool, type PipelineRun, type RunHost } from './run.js';
 import { trainInWorker, type TrainEvent, type TrainImage, type TrainOutcome, type TrainSettings } from './train-worker.js';
 
 export type { TrainEvent, TrainImage, TrainOutcome, TrainSettings };
@@ -26,8 +26,24 @@ export type LabRun = PipelineRun & {
   fellBackTo?: BackendChoice;
 };
 
+/** Workers that share out a dataset run's per-item phase (src/ui/run/item-pool.ts), kept between runs so each loads its models once. */
+export interface DatasetPool extends ItemPool {
+  readonly backend: BackendName;
+  /** Items of the run in flight that failed so far (for its progress). */
+  readonly failed: number;
+  /** The next runItems stops every worker when `signal` fires (and rejects with RunAborted once they all have). */
+  cancelOn(signal: AbortSignal): void;
+  clearCache(): Promise<void>;
+  stats(): Promise<unknown[]>;
+}
+
+export interface LabWorkerOptions {
+  /** Start `size` workers on `backend` for dataset runs; without it, dataset runs use this worker alone. */
+  startDatasetPool?: (size: number, backend: BackendName, baseUrl: string) => Promise<DatasetPool>;
+}
+
 /** The worker's API over `registry`'s node types (the page's worker entry exposes it with comlink). */
-export function createLabWorker(registry: NodeRegistry) {
+export function createLabWorker(registry: NodeRegistry, options: LabWorkerOptions = {}) {
   const executor = new Executor();
   /** The dataset run in flight: interactive runs wait for it (one executor, one tfjs backend). */
   let dataset: { controller: AbortController; done: Promise<unknown> } | undefined;
@@ -36,6 +52,22 @@ export function createLabWorker(registry: NodeRegistry) {
   let current: { controller: AbortController; done: Promise<unknown> } | undefined;
   /** Why the current GPU backend's device went away, once it has. */
   let lost: string | undefined;
+  let baseUrl = '';
+  let pool: DatasetPool | undefined;
+
+  /**
+   * The dataset pool of `size` workers on this worker's backend (started, or restarted at another
+   * size or backend); none for one worker or on a GPU backend, whose one device this worker has.
+   */
+  async function datasetPool(size: number): Promise<DatasetPool | undefined> {
+    const name = backend?.name;
+    if (size < 2 || !options.startDatasetPool || (name !== 'wasm' && name !== 'cpu')) return undefined;
+    if (pool?.size === size && pool.backend === name) return pool;
+    await pool?.close();
+    pool = undefined;
+    pool = await options.startDatasetPool(size, name, baseUrl);
+    return pool;
+  }
 
   /** Watch the backend just initialised for the loss of its GPU. */
   function watchGpu(): void {
@@ -98,6 +130,7 @@ export function createLabWorker(registry: NodeRegistry) {
     /** Initialise (or switch) the tfjs backend; switching clears the cache so results are recomputed on the new one. */
     async init(opts: { backend: BackendSetting; baseUrl: string }): Promise<BackendChoice> {
       io = createBrowserIO({ baseUrl: opts.baseUrl });
+      baseUrl = opts.baseUrl;
       await api.cancel();
       const previous = backend?.name;
       backend = await initBackend(opts.backend === 'auto' ? undefined : opts.backend);
@@ -140,12 +173,16 @@ export function createLabWorker(registry: NodeRegistry) {
     /**
      * Run a pipeline over a dataset: the per-item phase on every item (items read by URL, e.g.
      * blob: URLs of picked files), then the aggregate nodes. Progress: items finished so far.
+     * With `workers` > 1 on wasm or cpu, the items are shared out over a pool of that many workers.
      */
-    async runDataset(pipeline: Pipeline, items: RunItem[], onProgress: (done: number, total: number, failed: number) => void): Promise<PipelineRun> {
+    async runDataset(pipeline: Pipeline, items: RunItem[], onProgress: (done: number, total: number, failed: number) => void, workers = 1): Promise<PipelineRun> {
       if (!io || !backend) throw new Error('worker used before init()');
       const { outcome, fellBack } = await inDatasetSlot(async (signal) => {
         const onEvent = itemProgress((finished, failed) => onProgress(finished, items.length, failed));
-        const run = await runPipeline(pipeline, items, { host, registry, signal, onEvent });
+        const itemPool = await datasetPool(Math.min(workers, items.length));
+        itemPool?.cancelOn(signal);
+        const onItems = itemPool && ((done: number) => onProgress(done, items.length, itemPool.failed));
+        const run = await runPipeline(pipeline, items, { host, registry, signal, onEvent, pool: itemPool, onItems });
         onProgress(items.length, items.length, run.items.filter((r) => r.error).length);
         return run;
       }, onProgress);
@@ -184,8 +221,14 @@ export function createLabWorker(registry: NodeRegistry) {
       api.cancelDataset();
     },
 
-    clearCache(): void {
+    async clearCache(): Promise<void> {
       executor.cache.clear();
+      await pool?.clearCache();
+    },
+
+    /** What each worker of the dataset pool has done (none before a pooled run): for tests and `faceflowDebug`. */
+    async datasetPoolStats(): Promise<unknown[]> {
+      return (await pool?.stats()) ?? [];
     },
   };
 

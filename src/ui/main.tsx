@@ -7,7 +7,7 @@ import { App } from './App.js';
 import { defaultPreset } from './presets/bundled.js';
 import { layoutForScreen } from './editor/layout.js';
 import { readAutosave, writeAutosave } from './presets/storage.js';
-import { SAMPLES, setBackend, simulateGpuLoss, startAutoRun } from './run/runner.js';
+import { SAMPLES, datasetPoolStats, lastDatasetRun, setBackend, simulateGpuLoss, startAutoRun } from './run/runner.js';
 import { restoreInputImage } from './run/input.js';
 import { createLabStore, initHistory, lab, loadDocument, requestFit, toast } from './state/store.js';
 import { pipelineFromHash } from './presets/share.js';
@@ -64,8 +64,9 @@ const stopFirstFit = lab.subscribe(() => {
   requestFit();
 });
 void setBackend(lab.get().backendSetting);
-// For checking the GPU-loss fallback by hand (and in the browser tests): `faceflowDebug.loseGpu()`.
-(window as unknown as { faceflowDebug: object }).faceflowDebug = { loseGpu: simulateGpuLoss };
+// For checking the GPU-loss fallback by hand (and in the browser tests): `faceflowDebug.loseGpu()`;
+// the last dataset run's scores and its pool's workers, for the browser tests and the lab-dataset bench.
+(window as unknown as { faceflowDebug: object }).faceflowDebug = { loseGpu: simulateGpuLoss, lastDatasetRun, datasetPool: datasetPoolStats };
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -7,10 +7,11 @@ import { workflowTests } from './workflow.tests.mjs';
 import { detectorTests } from './detectors.tests.mjs';
 import { reliabilityTests } from './reliability.tests.mjs';
 import { ownBackboneTests } from './own-backbone.tests.mjs';
+import { datasetPoolTests } from './dataset-pool.tests.mjs';
 
 // The accessibility tests run after the lab's, before the last check for console errors.
 const last = labTests.filter((t) => t.name === 'no console errors');
-const tests = [...labTests.filter((t) => !last.includes(t)), ...workflowTests, ...detectorTests, ...reliabilityTests, ...ownBackboneTests, ...a11yTests, ...last];
+const tests = [...labTests.filter((t) => !last.includes(t)), ...workflowTests, ...detectorTests, ...reliabilityTests, ...ownBackboneTests, ...datasetPoolTests, ...a11yTests, ...last];
 
 fs.mkdirSync(ARTIFACTS, { recursive: true });
 const server = await startServer();

@@ -3,7 +3,7 @@ import { registry } from '../../../nodes/index.js';
 import type { VerificationMetrics } from '../../eval/metrics.js';
 import { hashString } from '../../util/hash.js';
 import { runSignature } from '../../graph/edit.js';
-import { cancelDatasetRun, runDatasetInWorker } from '../run/runner.js';
+import { cancelDatasetRun, datasetWorkerCount, runDatasetInWorker, type DatasetWorkers } from '../run/runner.js';
 import { doc, lab, toast, useLab } from '../state/store.js';
 import { ChartLegend, DetChart, HistogramChart, RocChart, RUN_COLORS } from './charts.js';
 import { datasetItems, datasetName, datasetPath, datasetPipeline, IMAGE_FILE, type DatasetFile } from './dataset.js';
@@ -28,6 +28,8 @@ interface Picked {
 /** The picked dataset and pairs file, kept while the view is closed (reopening it finds them again). */
 let lastPicked: Picked | undefined;
 let lastPairs: File | undefined;
+/** Workers for dataset runs, kept while the view is closed. */
+let lastWorkers: DatasetWorkers = 'auto';
 
 const LABELS_FILE = /(^|\/)labels\.txt$/i;
 
@@ -89,7 +91,7 @@ function useRecords(): ExperimentRecord[] {
 }
 
 /** Run the working pipeline over a dataset in the worker and record the result. */
-async function runDataset(picked: Picked, pairs: File | undefined): Promise<ExperimentRecord | undefined> {
+async function runDataset(picked: Picked, pairs: File | undefined, workers: DatasetWorkers): Promise<ExperimentRecord | undefined> {
   const urls: string[] = [];
   const urlFor = (f: DatasetFile) => {
     const u = URL.createObjectURL(f.file);
@@ -110,7 +112,7 @@ async function runDataset(picked: Picked, pairs: File | undefined): Promise<Expe
   }
   lab.set({ datasetRun: { done: 0, total: items.length, failed: 0, dataset: picked.name } });
   try {
-    const outcome = await runDatasetInWorker(built.pipeline, items, (done, total, failed) => lab.set({ datasetRun: { done, total, failed, dataset: picked.name } }));
+    const outcome = await runDatasetInWorker(built.pipeline, items, (done, total, failed) => lab.set({ datasetRun: { done, total, failed, dataset: picked.name } }), workers);
     if (outcome.status === 'cancelled') {
       toast('Dataset run cancelled: nothing recorded');
       return undefined;
@@ -178,6 +180,8 @@ function DatasetRunner({ onRecorded }: { onRecorded: (r: ExperimentRecord) => vo
   const [pairs, setPairsState] = useState(lastPairs);
   const setPicked = (p: Picked) => setPickedState((lastPicked = p));
   const setPairs = (f: File | undefined) => setPairsState((lastPairs = f));
+  const [workers, setWorkersState] = useState(lastWorkers);
+  const setWorkers = (w: DatasetWorkers) => setWorkersState((lastWorkers = w));
   const run = useLab((s) => s.datasetRun);
   const presetName = useLab((s) => s.history.present.name);
   const dirInput = useRef<HTMLInputElement>(null);
@@ -230,10 +234,17 @@ function DatasetRunner({ onRecorded }: { onRecorded: (r: ExperimentRecord) => vo
           </>
         ) : (
           <button className="btn primary" data-testid="dataset-run" disabled={!images.length}
-            onClick={() => picked && void runDataset(picked, pairs).then((r) => r && onRecorded(r))}>
+            onClick={() => picked && void runDataset(picked, pairs, workers).then((r) => r && onRecorded(r))}>
             ▶ Run “{presetName}” on {images.length || 'the'} images
           </button>
         )}
+        <label className="muted small" title="Web Workers that share out the images, each with its own copy of the models (on wasm; a GPU backend runs in one)">
+          Workers{' '}
+          <select value={workers} disabled={!!run} data-testid="dataset-workers" onChange={(e) => setWorkers(e.target.value === 'auto' ? 'auto' : Number(e.target.value))}>
+            <option value="auto">auto ({datasetWorkerCount('auto')})</option>
+            {[1, 2, 3, 4].map((n) => <option key={n} value={n}>{n}</option>)}
+          </select>
+        </label>
       </div>
     </section>
   );

@@ -10,6 +10,8 @@ import type { BackendSetting, LabWorkerApi, TrainEvent, TrainImage, TrainOutcome
 import type { RunEvent } from '../../runtime/events.js';
 import { runSignature } from '../../graph/edit.js';
 import { everyFace } from './every-face.js';
+import { datasetSplit } from './dataset-split.js';
+import type { ScoresValue } from '../../eval/verify.js';
 import { doc, lab, toast, type InputChoice, type NodeStatus } from '../state/store.js';
 
 /** Where the bundled sample photos are served from (see the package-assets plugin). */
@@ -143,10 +145,37 @@ export async function rerunFromScratch(): Promise<void> {
   await runNow();
 }
 
-/** Run a pipeline over many items in the worker (after any backend switch); progress comes back throttled. */
-export async function runDatasetInWorker(pipeline: Pipeline, items: RunItem[], onProgress: (done: number, total: number, failed: number) => void): Promise<PipelineRun> {
+/** Workers for a dataset run: 'auto' is datasetSplit's choice for this machine. */
+export type DatasetWorkers = 'auto' | number;
+
+export function datasetWorkerCount(choice: DatasetWorkers): number {
+  return choice === 'auto' ? datasetSplit(navigator.hardwareConcurrency || 1, globalThis.crossOriginIsolated).workers : choice;
+}
+
+let lastDataset: PipelineRun | undefined;
+
+/**
+ * Run a pipeline over many items in the worker (after any backend switch), over a pool of
+ * `workers` item workers on wasm/cpu (one: the compute worker alone); progress comes back per item.
+ */
+export async function runDatasetInWorker(pipeline: Pipeline, items: RunItem[], onProgress: (done: number, total: number, failed: number) => void, workers: DatasetWorkers = 'auto'): Promise<PipelineRun> {
   await ready;
-  return api.runDataset(pipeline, items, Comlink.proxy(onProgress));
+  lastDataset = await api.runDataset(pipeline, items, Comlink.proxy(onProgress), datasetWorkerCount(workers));
+  return lastDataset;
+}
+
+/** The last dataset run in brief, with its per-pair scores (`faceflowDebug.lastDatasetRun()`: the browser tests and the lab-dataset bench compare them). */
+export function lastDatasetRun() {
+  if (!lastDataset) return undefined;
+  const { status, workers, seconds, backend, items, final } = lastDataset;
+  // the verify node's scores (a pairs node's output has pairs too, without scores)
+  const scores = Object.values(final).flatMap((o) => Object.values(o)).find((v): v is ScoresValue => Array.isArray((v as ScoresValue | undefined)?.pairs) && !!(v as ScoresValue).thresholdMode);
+  return { status, workers, seconds, backend: backend.name, errors: items.flatMap((r) => (r.error ? [r.error.message] : [])), pairs: scores?.pairs.map(({ a, b, score, same }) => ({ a, b, score, same })) };
+}
+
+/** Per worker of the dataset pool: busy, items run, wasm threads, isolated (`faceflowDebug.datasetPool()`). */
+export function datasetPoolStats(): Promise<unknown[]> {
+  return api.datasetPoolStats();
 }
 
 /** Train a gate / fusion node in the worker (after any backend switch); events come back per cache item and per epoch. */
