@@ -12,19 +12,20 @@ import { Executor, type ItemResult } from '../../src/runtime/executor.js';
 import { applyParamOverrides, compileOrExplain, readPreset } from '../../src/runtime/preset.js';
 
 /**
- * Items in lockstep (RunOptions.batch): the embedding network runs once on the faces of several
- * images (with their flips), and every item's outputs and reports are what it gets alone.
+ * Items in lockstep (RunOptions.batch): MTCNN runs each stage once on several images (R-Net and
+ * O-Net on all their crops) and the embedding network once on all their faces (with their flips);
+ * every item's outputs and reports are what it gets alone.
  */
 
 const repo = path.resolve(__dirname, '../..');
 const DEMO = path.join(repo, 'node_modules/@vladmandic/face-api/demo');
 
-/** The built-in nodes, with the embedding node's batch calls counted (their sizes). */
-const batchCalls: number[] = [];
-const counted = new NodeRegistry(builtIns.list().map((d): AnyNodeDefinition => (d.type !== 'mobilefacenet' ? d : {
+/** The built-in nodes, with the batch kernels' calls counted (their sizes, per node type). */
+const batchCalls: Record<string, number[]> = {};
+const counted = new NodeRegistry(builtIns.list().map((d): AnyNodeDefinition => (!d.batchKernel ? d : {
   ...d,
   batchKernel: (inputs, params, ctx) => {
-    batchCalls.push(inputs.length);
+    (batchCalls[d.type] ??= []).push(inputs.length);
     return d.batchKernel!(inputs, params, ctx);
   },
 })));
@@ -47,7 +48,7 @@ async function run(preset: string, overrides: string[], batch: number): Promise<
 
 const embeddingsOf = (r: ItemResult) => (r.outputs.embed?.embeddings as EmbeddingsValue | undefined);
 
-describe('batching the embedding network across images', () => {
+describe('batching the detector and the embedding network across images', () => {
   // the pretrained network; and every face through the fine-tuned one with its gate (mask routing at threshold 0)
   it.each([
     ['baseline-mtcnn-facenet.json', []],
@@ -55,12 +56,12 @@ describe('batching the embedding network across images', () => {
   ])('%s %j: each image gets the embeddings, maps, reports and errors it gets alone, in fewer network calls', { timeout: 180_000 }, async (preset, overrides) => {
     await run(preset, overrides, 1); // models loaded, so the tensor count below is the run's own
     const tensors = tf.memory().numTensors;
-    batchCalls.length = 0;
+    for (const k of Object.keys(batchCalls)) delete batchCalls[k];
     const alone = await run(preset, overrides, 1);
-    expect(batchCalls).toEqual([]);
+    expect(batchCalls).toEqual({});
     const batched = await run(preset, overrides, 4);
-    // chunks of 4 items: [s1, s2, corrupt, s3] -> 3 images with faces, then [s4, s5, s6]
-    expect(batchCalls).toEqual([3, 3]);
+    // chunks of 4 items: [s1, s2, corrupt, s3] -> 3 decoded images, then [s4, s5, s6]
+    expect(batchCalls).toEqual({ mtcnn: [3, 3], mobilefacenet: [3, 3] });
     expect(tf.memory().numTensors).toBe(tensors);
 
     expect(batched.map((r) => r.error?.nodeId)).toEqual(alone.map((r) => r.error?.nodeId));
@@ -77,6 +78,9 @@ describe('batching the embedding network across images', () => {
       for (let i = 0; i < e.data.length; i++) diff = Math.max(diff, Math.abs(e.data[i] - b.data[i]));
       expect(diff, `${a.name}: largest embedding difference`).toBeLessThan(1e-6);
       expect(batched[k].reports.embed).toEqual(a.reports.embed);
+      expect(batched[k].outputs.mtcnn.detections).toEqual(a.outputs.mtcnn.detections);
+      const funnel = (r: ItemResult) => r.reports.mtcnn.funnel;
+      expect(funnel(batched[k])).toEqual(funnel(a));
       const [ma, mb] = [a, batched[k]].map((r) => r.outputs.embed.attention as WeightsValue);
       expect(mb.shape).toEqual(ma.shape);
       expect(Array.from(mb.data)).toEqual(Array.from(ma.data));

@@ -65,18 +65,28 @@ export const DEFAULT_MTCNN_OPTIONS: MtcnnOptions = {
 const RNET_MAX_BATCH = 1024;
 const ONET_MAX_BATCH = 256;
 
-/** [1, h, w, 3] float32 RGB 0..255 (gray is replicated; float images are taken as 0..255). */
-export function imageTensor(img: ImageValue): tf.Tensor4D {
-  const n = img.width * img.height;
-  const rgb = new Float32Array(n * 3);
-  if (img.channels === 3) rgb.set(img.data);
-  else {
-    for (let i = 0; i < n; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = img.data[i];
-  }
-  return tf.tensor4d(rgb, [1, img.height, img.width, 3]);
+/** [n, h, w, 3] float32 RGB 0..255 of images of one size (gray is replicated; float images are taken as 0..255). */
+export function imagesTensor(imgs: ImageValue[]): tf.Tensor4D {
+  const { width, height } = imgs[0];
+  const n = width * height;
+  const rgb = new Float32Array(imgs.length * n * 3);
+  imgs.forEach((img, k) => {
+    if (img.width !== width || img.height !== height) throw new Error(`images of one batch must share a size: ${img.width}x${img.height} vs ${width}x${height}`);
+    const at = k * n * 3;
+    if (img.channels === 3) rgb.set(img.data, at);
+    else for (let i = 0; i < n; i++) rgb[at + 3 * i] = rgb[at + 3 * i + 1] = rgb[at + 3 * i + 2] = img.data[i];
+  });
+  return tf.tensor4d(rgb, [imgs.length, height, width, 3]);
 }
 
-/** P-Net over every pyramid level, NMS within each level. */
+/** [1, h, w, 3] float32 RGB 0..255 of one image. */
+export function imageTensor(img: ImageValue): tf.Tensor4D {
+  return imagesTensor([img]);
+}
+
+type PnetOutput = { candidates: Candidate[]; heatmaps: LevelHeatmap[] };
+
+/** P-Net over every pyramid level of one image ([1, h, w, 3]), NMS within each level. */
 export async function runPnet(
   nets: MtcnnNets,
   image: tf.Tensor4D,
@@ -86,16 +96,25 @@ export async function runPnet(
   nmsBoxes: NmsBoxes = 'window',
   withHeatmaps = false,
   onLevel?: (fractionOfPixels: number) => void,
-): Promise<{ candidates: Candidate[]; heatmaps: LevelHeatmap[] }> {
-  const [, height, width] = image.shape;
+): Promise<PnetOutput> {
+  return (await pnetBatch(nets, image, levels, threshold, nmsThreshold, nmsBoxes, withHeatmaps, onLevel))[0];
+}
+
+/** P-Net on each level of n images of one size at once ([n, h, w, 3]): per image, its candidates after NMS per level. */
+async function pnetBatch(
+  nets: MtcnnNets, images: tf.Tensor4D, levels: PyramidLevel[], threshold: number, nmsThreshold: number,
+  nmsBoxes: NmsBoxes, withHeatmaps: boolean, onLevel?: (fractionOfPixels: number) => void,
+): Promise<PnetOutput[]> {
+  const [n, height, width] = images.shape;
+  const out = Array.from({ length: n }, (): PnetOutput => ({ candidates: [], heatmaps: [] }));
   const usable = levels.filter((l) => l.width >= 12 && l.height >= 12);
-  if (!usable.length) return { candidates: [], heatmaps: [] };
+  if (!usable.length) return out;
   const sizes = usable.map((l) => pnetMapSize(l.width, l.height));
   // One tidy per level bounds memory to one level's activations; one readback for all levels.
-  const total = usable.reduce((n, l) => n + l.width * l.height, 0);
+  const total = usable.reduce((sum, l) => sum + l.width * l.height, 0);
   let scanned = 0;
   const maps = usable.map((l) => {
-    const map = tf.tidy(() => tf.reshape(nets.pnet.forward(tf.image.resizeBilinear(image, [l.height, l.width], false, true)), [-1]));
+    const map = tf.tidy(() => tf.reshape(nets.pnet.forward(tf.image.resizeBilinear(images, [l.height, l.width], false, true)), [-1]));
     scanned += l.width * l.height;
     onLevel?.(scanned / total);
     return map;
@@ -103,36 +122,38 @@ export async function runPnet(
   const flat = maps.length === 1 ? maps[0] : tf.concat(maps);
   const all = (await flat.data()) as Float32Array;
   tf.dispose([...maps, flat]);
-  const candidates: Candidate[] = [];
-  const heatmaps: LevelHeatmap[] = [];
   let offset = 0;
   usable.forEach((level, k) => {
     const { width: mw, height: mh } = sizes[k];
-    const map = all.subarray(offset, offset + mw * mh * 5);
-    offset += mw * mh * 5;
-    const heat = withHeatmaps ? new Float32Array(mw * mh) : undefined;
-    const found = pnetCandidates(map, mw, mh, level, width, height, threshold, heat);
-    if (heat) heatmaps.push({ scale: level.scale, width: mw, height: mh, data: heat });
-    for (const c of nmsCandidates(found, nmsThreshold, 'union', nmsBoxes)) candidates.push(c);
+    const cells = mw * mh * 5;
+    out.forEach((o, i) => {
+      const map = all.subarray(offset + i * cells, offset + (i + 1) * cells);
+      const heat = withHeatmaps ? new Float32Array(mw * mh) : undefined;
+      const found = pnetCandidates(map, mw, mh, level, width, height, threshold, heat);
+      if (heat) o.heatmaps.push({ scale: level.scale, width: mw, height: mh, data: heat });
+      for (const c of nmsCandidates(found, nmsThreshold, 'union', nmsBoxes)) o.candidates.push(c);
+    });
+    offset += n * cells;
   });
-  return { candidates, heatmaps };
+  return out;
 }
 
-/** n x n crops of `boxes` in one batch; outside the image is black. */
-function crops(image: tf.Tensor4D, boxes: Box[], n: number): tf.Tensor4D {
-  const [, height, width] = image.shape;
-  const coords = new Float32Array(boxes.length * 4);
-  boxes.forEach((b, i) => coords.set(cropBox(b, n, width, height), i * 4));
-  return tf.tidy(() =>
-    tf.image.cropAndResize(image, tf.tensor2d(coords, [boxes.length, 4]), tf.zeros([boxes.length], 'int32'), [n, n], 'bilinear', 0),
-  );
-}
-
-/** Crop `boxes` to n x n and run `forward` on them; rows of the output, concatenated. */
-async function scoreCrops(image: tf.Tensor4D, boxes: Box[], n: number, maxBatch: number, forward: (x: tf.Tensor4D) => tf.Tensor2D): Promise<Float32Array> {
+/**
+ * Crop each image's boxes to size x size and run `forward` on the crops of all images, at most
+ * `maxBatch` per call; the output rows of every crop in order (image by image), concatenated.
+ * Outside the image is black.
+ */
+async function scoreCrops(images: tf.Tensor4D, boxes: Box[][], size: number, maxBatch: number, forward: (x: tf.Tensor4D) => tf.Tensor2D): Promise<Float32Array> {
+  const [, height, width] = images.shape;
+  const crops = boxes.flatMap((bs, image) => bs.map((box) => ({ box, image })));
   const parts: Float32Array[] = [];
-  for (let i = 0; i < boxes.length; i += maxBatch) {
-    const y = tf.tidy(() => forward(crops(image, boxes.slice(i, i + maxBatch), n)));
+  for (let i = 0; i < crops.length; i += maxBatch) {
+    const part = crops.slice(i, i + maxBatch);
+    const coords = new Float32Array(part.length * 4);
+    part.forEach((c, k) => coords.set(cropBox(c.box, size, width, height), k * 4));
+    const y = tf.tidy(() => forward(tf.image.cropAndResize(
+      images, tf.tensor2d(coords, [part.length, 4]), tf.tensor1d(part.map((c) => c.image), 'int32'), [size, size], 'bilinear', 0,
+    )));
     parts.push((await y.data()) as Float32Array);
     y.dispose();
   }
@@ -147,23 +168,28 @@ async function scoreCrops(image: tf.Tensor4D, boxes: Box[], n: number, maxBatch:
 }
 
 /** The boxes the next stage crops: regression applied, squared, dropped when off the image or empty. */
-function refinedBoxes(image: tf.Tensor4D, candidates: Candidate[]): Box[] {
-  const [, height, width] = image.shape;
+function refinedBoxes(images: tf.Tensor4D, candidates: Candidate[]): Box[] {
+  const [, height, width] = images.shape;
   return candidates.map(refined).filter((b) => isUsable(b, width, height));
 }
 
 /** R-Net on 24x24 crops of the refined candidates; survivors are those crops, with R-Net's score and regression. */
 export async function runRnet(nets: MtcnnNets, image: tf.Tensor4D, candidates: Candidate[], threshold: number): Promise<Candidate[]> {
-  const boxes = refinedBoxes(image, candidates);
-  if (!boxes.length) return [];
-  const rows = await scoreCrops(image, boxes, 24, RNET_MAX_BATCH, (x) => nets.rnet.forward(x));
-  const out: Candidate[] = [];
-  boxes.forEach((box, i) => {
-    const j = i * 5;
+  return (await rnetBatch(nets, image, [candidates], threshold))[0];
+}
+
+/** R-Net on the crops of n images of one size in one batch; per image, its survivors. */
+async function rnetBatch(nets: MtcnnNets, images: tf.Tensor4D, candidates: Candidate[][], threshold: number): Promise<Candidate[][]> {
+  const boxes = candidates.map((c) => refinedBoxes(images, c));
+  if (!boxes.some((b) => b.length)) return boxes.map(() => []);
+  const rows = await scoreCrops(images, boxes, 24, RNET_MAX_BATCH, (x) => nets.rnet.forward(x));
+  let j = 0;
+  return boxes.map((bs) => bs.flatMap((box) => {
     const score = sigmoid(rows[j]);
-    if (score >= threshold) out.push({ box, score, reg: [rows[j + 1], rows[j + 2], rows[j + 3], rows[j + 4]] });
-  });
-  return out;
+    const reg: [number, number, number, number] = [rows[j + 1], rows[j + 2], rows[j + 3], rows[j + 4]];
+    j += 5;
+    return score >= threshold ? [{ box, score, reg }] : [];
+  }));
 }
 
 /** O-Net on 48x48 crops: final boxes and landmarks, NMS, boxes clipped to the image. */
@@ -175,17 +201,25 @@ export async function runOnet(
   nmsThreshold: number,
   nmsMode: NmsMode,
 ): Promise<FaceDetection[]> {
-  const [, height, width] = image.shape;
-  const boxes = refinedBoxes(image, candidates);
-  if (!boxes.length) return [];
-  const rows = await scoreCrops(image, boxes, 48, ONET_MAX_BATCH, (x) => nets.onet.forward(x));
-  const faces: FaceDetection[] = [];
-  boxes.forEach((box, i) => {
-    const j = i * 15;
-    const score = sigmoid(rows[j]);
-    if (score >= threshold) faces.push({ box: regress(box, rows, j + 1), score, landmarks: landmarksInBox(box, rows, j + 5) });
+  return (await onetBatch(nets, image, [candidates], threshold, nmsThreshold, nmsMode))[0];
+}
+
+/** O-Net on the crops of n images of one size in one batch; per image, its faces. */
+async function onetBatch(nets: MtcnnNets, images: tf.Tensor4D, candidates: Candidate[][], threshold: number, nmsThreshold: number, nmsMode: NmsMode): Promise<FaceDetection[][]> {
+  const [, height, width] = images.shape;
+  const boxes = candidates.map((c) => refinedBoxes(images, c));
+  if (!boxes.some((b) => b.length)) return boxes.map(() => []);
+  const rows = await scoreCrops(images, boxes, 48, ONET_MAX_BATCH, (x) => nets.onet.forward(x));
+  let j = 0;
+  return boxes.map((bs) => {
+    const faces: FaceDetection[] = [];
+    for (const box of bs) {
+      const score = sigmoid(rows[j]);
+      if (score >= threshold) faces.push({ box: regress(box, rows, j + 1), score, landmarks: landmarksInBox(box, rows, j + 5) });
+      j += 15;
+    }
+    return nms(faces, nmsThreshold, nmsMode).map((f) => ({ ...f, box: clip(f.box, width, height) }));
   });
-  return nms(faces, nmsThreshold, nmsMode).map((f) => ({ ...f, box: clip(f.box, width, height) }));
 }
 
 export interface MtcnnResult {
@@ -196,35 +230,74 @@ export interface MtcnnResult {
   ms: { pnet: number; rnet: number; onet: number };
 }
 
-/** The whole cascade on one image. */
 /**
  * Share of the cascade's time each stage takes on a typical photo (P-Net's by the pixels of the
  * levels scanned so far), for progress within the detector: a large photo takes seconds in P-Net.
  */
 const STAGE_END = { pnet: 0.6, rnet: 0.85 };
 
+/** Float pixels of one batch's images at most (the stacked input tensor stays under ~100 MB). */
+const MAX_BATCH_PIXELS = 8_000_000;
+
+/** The whole cascade on one image. */
 export async function detectFaces(nets: MtcnnNets, img: ImageValue, options: Partial<MtcnnOptions> = {}, onProgress?: (fraction: number) => void): Promise<MtcnnResult> {
+  return (await detectFacesBatch(nets, [img], options, onProgress))[0];
+}
+
+/**
+ * The cascade on several images: those of one size go through each stage together (one P-Net
+ * call per pyramid level, one R-Net and one O-Net call on all their crops), which keeps a GPU
+ * busy; each image gets the result it gets alone. Stage times are shared out over the images.
+ */
+export async function detectFacesBatch(nets: MtcnnNets, imgs: ImageValue[], options: Partial<MtcnnOptions> = {}, onProgress?: (fraction: number) => void): Promise<MtcnnResult[]> {
   const o = { ...DEFAULT_MTCNN_OPTIONS, ...options };
-  const image = imageTensor(img);
+  const results: MtcnnResult[] = new Array(imgs.length);
+  for (const group of sizeGroups(imgs)) {
+    const out = await detectGroup(nets, group.map((i) => imgs[i]), o, imgs.length === 1 ? onProgress : undefined);
+    group.forEach((i, k) => (results[i] = out[k]));
+  }
+  return results;
+}
+
+/** Indices of the images, grouped by size, each group within MAX_BATCH_PIXELS (a group holds one image at least). */
+function sizeGroups(imgs: ImageValue[]): number[][] {
+  const groups: number[][] = [];
+  const open = new Map<string, number[]>();
+  imgs.forEach((img, i) => {
+    const key = `${img.width}x${img.height}`;
+    let g = open.get(key);
+    if (!g || (g.length + 1) * img.width * img.height > MAX_BATCH_PIXELS) {
+      g = [];
+      groups.push(g);
+      open.set(key, g);
+    }
+    g.push(i);
+  });
+  return groups;
+}
+
+async function detectGroup(nets: MtcnnNets, imgs: ImageValue[], o: MtcnnOptions, onProgress?: (fraction: number) => void): Promise<MtcnnResult[]> {
+  const images = imagesTensor(imgs);
   try {
     const t0 = performance.now();
-    const levels = pyramidLevels(img.width, img.height, o.minFaceSize, o.scaleFactor);
-    const { candidates: p } = await runPnet(nets, image, levels, o.pnetThreshold, o.pnetNms, o.pnetNmsBoxes, false, onProgress && ((f) => onProgress(f * STAGE_END.pnet)));
-    const pKept = nmsCandidates(p, o.stageNms, 'union', o.pnetNmsBoxes);
+    const levels = pyramidLevels(imgs[0].width, imgs[0].height, o.minFaceSize, o.scaleFactor);
+    const p = (await pnetBatch(nets, images, levels, o.pnetThreshold, o.pnetNms, o.pnetNmsBoxes, false, onProgress && ((f) => onProgress(f * STAGE_END.pnet)))).map((r) => r.candidates);
+    const pKept = p.map((c) => nmsCandidates(c, o.stageNms, 'union', o.pnetNmsBoxes));
     const t1 = performance.now();
-    const r = await runRnet(nets, image, pKept, o.rnetThreshold);
-    const rKept = nmsCandidates(r, o.stageNms, 'union', o.rnetNmsBoxes);
+    const r = await rnetBatch(nets, images, pKept, o.rnetThreshold);
+    const rKept = r.map((c) => nmsCandidates(c, o.stageNms, 'union', o.rnetNmsBoxes));
     onProgress?.(STAGE_END.rnet);
     const t2 = performance.now();
-    const faces = await runOnet(nets, image, rKept, o.onetThreshold, o.onetNms, o.onetNmsMode);
+    const faces = await onetBatch(nets, images, rKept, o.onetThreshold, o.onetNms, o.onetNmsMode);
     onProgress?.(1);
     const t3 = performance.now();
-    return {
-      faces,
-      funnel: { pnet: p.length, pnetNms: pKept.length, rnet: r.length, rnetNms: rKept.length, onet: faces.length },
-      ms: { pnet: t1 - t0, rnet: t2 - t1, onet: t3 - t2 },
-    };
+    const n = imgs.length;
+    return faces.map((f, i) => ({
+      faces: f,
+      funnel: { pnet: p[i].length, pnetNms: pKept[i].length, rnet: r[i].length, rnetNms: rKept[i].length, onet: f.length },
+      ms: { pnet: (t1 - t0) / n, rnet: (t2 - t1) / n, onet: (t3 - t2) / n },
+    }));
   } finally {
-    image.dispose();
+    images.dispose();
   }
 }
