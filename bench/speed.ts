@@ -11,7 +11,8 @@ import { progressBar } from '../src/cli/progress.js';
 import { fileRunItems } from '../src/eval/datasets-nodejs.js';
 import { embedItems } from '../src/eval/embed-items.js';
 import { createNodeIO } from '../src/io/nodejs-io.js';
-import { detectFaces, loadMtcnn, type MtcnnNets } from '../src/models/mtcnn/index.js';
+import { loadMobileFaceNet } from '../src/models/mobilefacenet/index.js';
+import { detectFaces, detectFacesBatch, loadMtcnn, type MtcnnNets } from '../src/models/mtcnn/index.js';
 import { initBackend } from '../src/runtime/backend.js';
 import { compileOrExplain, readPreset } from '../src/runtime/preset.js';
 import { lfwImages, readImage } from './detect.js';
@@ -124,6 +125,42 @@ function timePeer(files: string[]): PeerResult | { skipped: string } {
   }
 }
 
+/**
+ * Cross-image batching on one thread: MTCNN ms per image with `b` images per call (same-size
+ * images go through each stage together) and MobileFaceNet ms per face with `b` faces per call
+ * (real 112x112 crops of the images), the sizes interleaved over `reps` rounds, medians.
+ */
+async function timeBatching(nets: MtcnnNets, images: ImageValue[], reps = 3) {
+  const mtcnnSizes = [1, 4, 8, 16];
+  const faceSizes = [2, 8, 32];
+  const net = await loadMobileFaceNet(createNodeIO());
+  const faces = tf.tidy(() => tf.stack(images.slice(0, 32).map((img) => tf.slice(tf.tensor3d(img.data, [img.height, img.width, img.channels], 'float32'), [69, 69, 0], [112, 112, 3]))) as tf.Tensor4D);
+  const mtcnn: Record<number, number[]> = Object.fromEntries(mtcnnSizes.map((b) => [b, []]));
+  const face: Record<number, number[]> = Object.fromEntries(faceSizes.map((b) => [b, []]));
+  await detectFacesBatch(nets, images.slice(0, 4));
+  for (let r = 0; r < reps; r++) {
+    for (const b of mtcnnSizes) {
+      const t0 = performance.now();
+      for (let i = 0; i + b <= images.length; i += b) await detectFacesBatch(nets, images.slice(i, i + b));
+      mtcnn[b].push((performance.now() - t0) / (images.length - (images.length % b)));
+    }
+    for (const b of faceSizes) {
+      const x = tf.slice(faces, 0, b);
+      const t0 = performance.now();
+      for (let k = 0; k < 4; k++) {
+        const out = net.forward(x);
+        await out.embeddings.data();
+        tf.dispose([out.embeddings, out.featureMap]);
+      }
+      face[b].push((performance.now() - t0) / (4 * b));
+      x.dispose();
+    }
+  }
+  faces.dispose();
+  const med = (m: Record<number, number[]>) => Object.fromEntries(Object.entries(m).map(([b, v]) => [b, median(v)]));
+  return { mtcnn_ms_per_image: med(mtcnn), mobilefacenet_ms_per_face: med(face) };
+}
+
 const KINDS: [string, RegExp][] = [
   ['conv', /Conv2D|MatMul/],
   ['pool', /Pool/],
@@ -179,6 +216,7 @@ export async function benchSpeed(args: string[]): Promise<unknown> {
   const nets = await loadMtcnn(createNodeIO());
   const decoded = files.map(readImage);
   const mtcnn = await compareMtcnn(nets, files, decoded, Math.max(1, Number(values.blocks)));
+  const batching = await timeBatching(nets, decoded.slice(0, 48));
   const profileCount = Math.min(Number(values.profile), decoded.length);
   const profile = profileCount > 0 ? await profileCascade(nets, decoded.slice(0, profileCount)) : undefined;
 
@@ -207,6 +245,11 @@ export async function benchSpeed(args: string[]): Promise<unknown> {
   console.log(`images with a face: ours ${mtcnn.ours_found.toFixed(3)}${mtcnn.blocks[0]?.peer_found !== undefined ? `, facenet-pytorch ${median(mtcnn.blocks.map((b) => b.peer_found!)).toFixed(3)} (median over blocks)` : ''}`);
   const st = mtcnn.stage_median_ms;
   console.log(`stage medians (ours): P-Net ${st.pnet.toFixed(1)} ms, R-Net ${st.rnet.toFixed(1)} ms, O-Net ${st.onet.toFixed(1)} ms`);
+  console.log('\ncross-image batching, one thread (median ms)');
+  console.log(`| MTCNN images per call | ${Object.keys(batching.mtcnn_ms_per_image).join(' | ')} |\n|---|${'---|'.repeat(Object.keys(batching.mtcnn_ms_per_image).length)}`);
+  console.log(`| ms per image | ${Object.values(batching.mtcnn_ms_per_image).map((v) => v.toFixed(2)).join(' | ')} |`);
+  console.log(`| MobileFaceNet faces per call | ${Object.keys(batching.mobilefacenet_ms_per_face).join(' | ')} |\n|---|${'---|'.repeat(Object.keys(batching.mobilefacenet_ms_per_face).length)}`);
+  console.log(`| ms per face | ${Object.values(batching.mobilefacenet_ms_per_face).map((v) => v.toFixed(2)).join(' | ')} |`);
   if (profile) {
     console.log(`\nprofile over ${profileCount} images, ms per image (tf.profile adds its own overhead)`);
     console.log('| stage | wall | conv+dense | pool | resample | other kernels | JS + dispatch |\n|---|---|---|---|---|---|---|');
@@ -220,7 +263,7 @@ export async function benchSpeed(args: string[]): Promise<unknown> {
 
   const result = {
     date: new Date().toISOString(), cores: os.availableParallelism(), cpu: os.cpus()[0]?.model, load_average_end: os.loadavg(),
-    machine: { before: machineBefore, after: machineAfter }, mtcnn, profile, end_to_end: e2e,
+    machine: { before: machineBefore, after: machineAfter }, mtcnn, batching, profile, end_to_end: e2e,
   };
   mkdirSync(path.dirname(values.out!), { recursive: true });
   writeFileSync(values.out!, `${JSON.stringify(result, null, 2)}\n`);

@@ -16,12 +16,14 @@ export interface RunHost {
   startPool?(size: number, registry: NodeRegistry): Promise<ItemPool>;
   /** Threads to use when the caller names none. */
   defaultWorkers?: number;
+  /** Items per lockstep chunk on this backend when the caller names none (default 1). */
+  defaultBatch?: (backend: string) => number;
 }
 
 /** Worker threads that run the per-item phase (src/runtime/pool.ts). */
 export interface ItemPool {
   readonly size: number;
-  runItems(pipeline: Pipeline, items: RunItem[], onItems?: (done: number) => void, keep?: string[]): Promise<{ results: ItemResult[]; timings: Record<string, NodeTiming> }>;
+  runItems(pipeline: Pipeline, items: RunItem[], onItems?: (done: number) => void, keep?: string[], batch?: number): Promise<{ results: ItemResult[]; timings: Record<string, NodeTiming> }>;
   close(): Promise<void>;
 }
 
@@ -37,8 +39,9 @@ export interface RunPipelineOptions {
   /** With retain 'sinks': also keep these nodes' outputs. */
   keep?: string[];
   /**
-   * Items run in lockstep, this many at a time (default 1): a node with a batch kernel (the
-   * embedding networks) then runs once on all their faces, which a GPU needs to be busy.
+   * Items run in lockstep, this many at a time (default: the host's defaultBatch): a node
+   * with a batch kernel (MTCNN, MobileFaceNet) then runs once on all of them, which a GPU needs
+   * to be busy.
    */
   batch?: number;
   signal?: AbortSignal;
@@ -89,27 +92,27 @@ export async function runPipeline(pipeline: Pipeline, items: RunItem[], opts: Ru
     throw e;
   }
   const runOpts = { io, signal: opts.signal, onEvent: opts.onEvent, retain: opts.retain ?? 'sinks', keep: opts.keep };
+  const batch = Math.max(1, Math.floor(opts.batch ?? opts.host.defaultBatch?.(backend.name) ?? 1));
   try {
     if (workers > 1 || opts.pool) {
       const pool = opts.pool ?? (await opts.host.startPool!(workers, opts.registry));
       try {
-        const out = await pool.runItems(pipeline, items, (done) => opts.onItems?.(done, items.length), opts.keep);
+        const out = await pool.runItems(pipeline, items, (done) => opts.onItems?.(done, items.length), opts.keep, batch);
         run.items = out.results;
         Object.assign(timings, out.timings);
       } finally {
         if (!opts.pool) await pool.close();
       }
     } else {
-      // `batch` items at a time (default 1), so progress is reported per chunk
-      const chunk = Math.max(1, Math.floor(opts.batch ?? 1));
-      for (let i = 0; i < Math.max(items.length, 1); i += chunk) {
+      // `batch` items at a time, so progress is reported per chunk
+      for (let i = 0; i < Math.max(items.length, 1); i += batch) {
         // events carry the item's place in the whole run, not in this call's chunk
         const onEvent = opts.onEvent && items.length
           ? (e: RunEvent) => opts.onEvent!(e.kind !== 'progress' && e.item !== undefined ? { ...e, item: i + e.item, items: items.length } : e)
           : opts.onEvent;
-        const done = await executor.runItems(plan, items.slice(i, i + chunk), { ...runOpts, onEvent, batch: chunk }, timings);
+        const done = await executor.runItems(plan, items.slice(i, i + batch), { ...runOpts, onEvent, batch }, timings);
         done.forEach((r, k) => run.items.push({ ...r, index: i + k }));
-        opts.onItems?.(Math.min(i + chunk, items.length), items.length);
+        opts.onItems?.(Math.min(i + batch, items.length), items.length);
       }
     }
     for (const r of run.items) r.outputs = publicOutputs(r.outputs);
