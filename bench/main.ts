@@ -11,6 +11,7 @@ const BENCHMARKS: Record<string, Bench> = {
   eval: async (args) => (await import('./eval.js')).benchEval(args),
   fusion: async (args) => (await import('./fusion.js')).benchFusion(args),
   fuzz: async (args) => (await import('./fuzz.js')).benchFuzz(args),
+  gpu: async (args) => (await import('./gpu.js')).benchGpu(args),
   'gate-ratio': async (args) => (await import('./gate-ratio.js')).benchGateRatio(args),
   landmarks: async (args) => (await import('./landmarks.js')).benchLandmarks(args),
   'mask-bounds': async (args) => (await import('./mask-bounds.js')).benchMaskBounds(args),
