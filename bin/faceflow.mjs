@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The CLI is TypeScript run through tsx, so a fresh `npm install` is all `npx faceflow` needs.
-import { readFileSync } from 'node:fs';
-import { register } from 'tsx/esm/api';
+// Which CLI runs: in a clone (src/ is here) the TypeScript sources through tsx, so an edit counts
+// at once and no build can go stale; in the installed package (npm pack ships dist/lib and no
+// src/) the built JavaScript, with no tsx at run time (docs/library.md).
+import { existsSync, readFileSync } from 'node:fs';
 
 // `faceflow --version` (or -V): the package's version, at once (nothing else is loaded)
 if (process.argv[2] === '--version' || process.argv[2] === '-V') {
@@ -10,10 +11,13 @@ if (process.argv[2] === '--version' || process.argv[2] === '-V') {
   process.exit(0);
 }
 
-register();
+const fromSource = existsSync(new URL('../src/cli/main.ts', import.meta.url));
+if (fromSource) (await import('tsx/esm/api')).register();
+const cli = fromSource ? '../src/cli/' : '../dist/lib/src/cli/';
+const ext = fromSource ? 'ts' : 'js';
 // SIGINT/SIGTERM end a run at once (outputs appear only by rename, see src/cli/outputs.ts);
 // under `npx`, a signal sent to npm is passed on to this process (src/cli/npm-shell-watch.ts).
-const { watchNpmShell } = await import('../src/cli/npm-shell-watch.ts');
+const { watchNpmShell } = await import(`${cli}npm-shell-watch.${ext}`);
 watchNpmShell();
-const { main } = await import('../src/cli/main.ts');
+const { main } = await import(`${cli}main.${ext}`);
 process.exitCode = await main(process.argv.slice(2));

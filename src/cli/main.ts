@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { packageRoot } from '../util/package-root.js';
 import { HelpShown } from './args.js';
 import { isUserError } from './errors.js';
 import { runCommand, runHelp } from './commands/run.js';
@@ -36,7 +38,7 @@ Run \`faceflow <command> --help\` for a command's options; \`faceflow --version\
 
 /** The package's version (package.json). */
 export function version(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(path.join(packageRoot(import.meta.url), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** The CLI entry: returns the exit code (0 ok, 1 internal error, 2 user error; 130/143 when stopped by SIGINT/SIGTERM, see signals.ts). */

@@ -6,7 +6,9 @@ import { PRESET_READ_PARAMS } from '../graph/preset-paths.js';
 import { FileAccessError } from '../io/file-policy.js';
 import { checkFileAccess, presetRunPolicy, setFileAccessPolicy, type FileAccessPolicy } from '../io/file-policy-nodejs.js';
 import { setMaxImagePixels } from '../io/nodejs-io.js';
+import type { NodeRegistry } from '../graph/registry.js';
 import { BACKENDS, type BackendName } from '../runtime/backend.js';
+import { withPlugins } from '../runtime/plugins-nodejs.js';
 import { UsageError } from './errors.js';
 import { applyParamOverrides, compileOrExplain, readPreset } from '../runtime/preset.js';
 
@@ -18,7 +20,12 @@ export const PIPELINE_OPTIONS = {
   models: { type: 'string' },
   'allow-path': { type: 'string', multiple: true },
   'max-pixels': { type: 'string' },
+  plugin: { type: 'string', multiple: true },
 } as const;
+
+/** The help line of --plugin (docs/library.md). */
+export const PLUGIN_HELP = `  --plugin <module>       add the node types an ES module exports, e.g. ./my-node.js (repeatable;
+                          worker threads load it too; docs/library.md)`;
 
 /** Their help lines. */
 export const PIPELINE_HELP = `  --workers <n>           worker threads (default: number of cores)
@@ -27,7 +34,8 @@ export const PIPELINE_HELP = `  --workers <n>           worker threads (default:
   --models <dir>          read model files from this folder before node_modules
   --allow-path <dir>      let the preset read files under this folder too (repeatable; by default
                           only its own folder, the bundled presets and the paths given here)
-  --max-pixels <n>        refuse images larger than this many pixels, from their header (default 40000000)`;
+  --max-pixels <n>        refuse images larger than this many pixels, from their header (default 40000000)
+${PLUGIN_HELP}`;
 
 export function parseBackend(value: string | undefined): BackendName | undefined {
   if (value === undefined) return undefined;
@@ -57,9 +65,14 @@ export function applyMaxPixels(value: string | undefined): void {
   setMaxImagePixels(n);
 }
 
-/** --workers, --backend and --models, checked; with the node registry, what runs in this process need (nodejsRun). */
-export function runOptions(values: { workers?: string; backend?: string; models?: string }) {
-  return { backend: parseBackend(values.backend), workers: parseWorkers(values.workers), modelDir: values.models, registry };
+/** The built-in node types plus those of the --plugin modules. */
+export function pluginRegistry(values: { plugin?: string[] }): Promise<NodeRegistry> {
+  return withPlugins(registry, values.plugin ?? []);
+}
+
+/** --workers, --backend and --models, checked; with the node registry (built-ins + --plugin), what runs in this process need (nodejsRun). */
+export async function runOptions(values: { workers?: string; backend?: string; models?: string; plugin?: string[] }) {
+  return { backend: parseBackend(values.backend), workers: parseWorkers(values.workers), modelDir: values.models, registry: await pluginRegistry(values) };
 }
 
 /** Paths the user named on the command line: a preset may read them (they are the user's choice, not the preset's). */
@@ -98,11 +111,11 @@ export async function applyFilePolicy(presetFile: string | undefined, pipeline: 
 }
 
 /** The preset with its --param overrides, compiled (errors name the file), and the run options; sets the file policy and pixel cap. */
-export async function loadPresetRun(presetFile: string, values: { workers?: string; backend?: string; models?: string; param?: string[]; 'allow-path'?: string[]; 'max-pixels'?: string }) {
-  const run = runOptions(values);
+export async function loadPresetRun(presetFile: string, values: { workers?: string; backend?: string; models?: string; param?: string[]; 'allow-path'?: string[]; 'max-pixels'?: string; plugin?: string[] }) {
+  const run = await runOptions(values);
   applyMaxPixels(values['max-pixels']);
-  const pipeline = applyParamOverrides(await readPreset(presetFile), values.param ?? [], registry);
-  const plan = compileOrExplain(pipeline, presetFile, registry);
+  const pipeline = applyParamOverrides(await readPreset(presetFile), values.param ?? [], run.registry);
+  const plan = compileOrExplain(pipeline, presetFile, run.registry);
   await applyFilePolicy(presetFile, pipeline, values);
   return { pipeline, plan, run };
 }

@@ -6,10 +6,11 @@ export class NodeRegistry {
   private readonly byType = new Map<string, AnyNodeDefinition>();
 
   /**
-   * `moduleUrl`: the module that exports this registry as `registry` (its import.meta.url), so
-   * worker threads can load the same node types.
+   * How worker threads rebuild this registry: `moduleUrl`, the module that exports the base
+   * registry as `registry` (its import.meta.url), plus `plugins`, the URLs of the modules whose
+   * exported node definitions were added to it (src/runtime/plugins.ts).
    */
-  constructor(definitions: readonly AnyNodeDefinition[], readonly moduleUrl?: string) {
+  constructor(definitions: readonly AnyNodeDefinition[], readonly moduleUrl?: string, readonly plugins: readonly string[] = []) {
     for (const def of definitions) {
       if (this.byType.has(def.type)) throw new Error(`node registry: duplicate node type "${def.type}"`);
       const problem = migrationStepsProblem(def);

@@ -1,8 +1,8 @@
 import { constants } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { concatBytes } from '../util/bytes.js';
+import { packageRoot } from '../util/package-root.js';
 import { FileAccessError, FILE_SIZE_CAPS, fileKindOf, readBounded, tooLarge, type FileKind } from './file-policy.js';
 
 /**
@@ -31,8 +31,8 @@ export interface FileAccessPolicy {
   onOpen?: (realPath: string) => void;
 }
 
-/** The bundled presets folder (presets/ at the repository root). */
-export const BUNDLED_PRESETS_DIR = fileURLToPath(new URL('../../presets/', import.meta.url));
+/** The bundled presets folder (presets/ at the repository root, or in the installed package). */
+export const BUNDLED_PRESETS_DIR = path.join(packageRoot(import.meta.url), 'presets') + path.sep;
 
 let current: FileAccessPolicy = {};
 

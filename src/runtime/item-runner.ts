@@ -4,6 +4,7 @@ import type { HostIO, RunItem } from '../graph/node-definition.js';
 import type { NodeRegistry } from '../graph/registry.js';
 import type { Pipeline } from '../graph/schema.js';
 import { initBackend, type BackendChoice, type BackendName } from './backend.js';
+import { rebuildRegistry } from './plugins.js';
 import type { OutputCache } from './cache.js';
 import { Executor, type ItemResult } from './executor.js';
 
@@ -12,6 +13,8 @@ export interface ItemRunnerInit {
   modelDir?: string;
   /** URL of the module whose `registry` export lists the node types (a registry itself cannot cross threads). */
   registryModule: string;
+  /** URLs of the plugin modules whose node types the parent added to that registry. */
+  plugins?: readonly string[];
 }
 
 /**
@@ -25,7 +28,7 @@ export function createItemRunner(makeIO: (opts: { modelDir?: string }) => HostIO
   let registry: NodeRegistry | undefined;
   return {
     async init(opts: ItemRunnerInit): Promise<BackendChoice> {
-      registry = ((await import(/* @vite-ignore */ opts.registryModule)) as { registry: NodeRegistry }).registry;
+      registry = await rebuildRegistry(opts.registryModule, opts.plugins ?? []);
       executor = new Executor(makeCache?.(registry));
       choice = await initBackend(opts.backend);
       io = makeIO({ modelDir: opts.modelDir });

@@ -10,6 +10,10 @@ import type { ItemRunner, ItemRunnerInit } from './item-runner.js';
 import type { ItemPool } from './run.js';
 import { serializablePolicy } from '../io/file-policy-nodejs.js';
 import { getMaxImagePixels } from '../io/nodejs-io.js';
+import { UserError } from '../graph/errors.js';
+
+/** From the sources (tsx, vitest) the entry that loads tsx in the worker; from the built library its JavaScript. */
+const WORKER_ENTRY = import.meta.url.endsWith('.ts') ? './thread-worker.mjs' : './thread-worker.js';
 
 /**
  * A pool of worker_threads, each with its own tfjs (wasm in Node is single-threaded, so
@@ -22,15 +26,15 @@ export class WorkerPool implements ItemPool {
 
   private constructor(readonly size: number) {}
 
-  /** Each worker loads `registry` from its module (NodeRegistry.moduleUrl): the same node types as this thread. */
-  static async start(size: number, opts: Omit<ItemRunnerInit, 'registryModule'> & { registry: NodeRegistry }): Promise<WorkerPool> {
+  /** Each worker rebuilds `registry` from its module and plugins (NodeRegistry.moduleUrl, .plugins): the same node types as this thread. */
+  static async start(size: number, opts: Omit<ItemRunnerInit, 'registryModule' | 'plugins'> & { registry: NodeRegistry }): Promise<WorkerPool> {
     const { registry, ...rest } = opts;
-    if (!registry.moduleUrl) throw new Error('worker threads need a node registry made with its module URL (new NodeRegistry(defs, import.meta.url))');
-    const init: ItemRunnerInit = { ...rest, registryModule: registry.moduleUrl };
+    if (!registry.moduleUrl) throw new UserError('worker threads need a node registry they can rebuild: node types defined in this thread cannot travel; load them from a module (loadRegistry({ plugins }), --plugin) or run with one worker');
+    const init: ItemRunnerInit = { ...rest, registryModule: registry.moduleUrl, plugins: registry.plugins };
     const pool = new WorkerPool(Math.max(1, size));
     for (let i = 0; i < pool.size; i++) {
       // each worker reads files under this process's file access policy and pixel cap
-      const worker = new Worker(new URL('./thread-worker.mjs', import.meta.url), { workerData: { fileAccess: serializablePolicy(), maxPixels: getMaxImagePixels() } });
+      const worker = new Worker(new URL(WORKER_ENTRY, import.meta.url), { workerData: { fileAccess: serializablePolicy(), maxPixels: getMaxImagePixels() } });
       pool.workers.push(worker);
       pool.runners.push(Comlink.wrap<ItemRunner>(nodeEndpoint(worker)));
     }

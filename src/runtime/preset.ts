@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { compilePipeline, GraphError, type Plan } from '../graph/compile.js';
 import { UserError } from '../graph/errors.js';
-import { loadPipelineText } from '../graph/load.js';
+import { loadPipelineText, type LoadResult } from '../graph/load.js';
 import { resolvePresetPaths } from '../graph/preset-paths.js';
 import { migratePipelineParams } from '../graph/param-migrations.js';
 import type { NodeRegistry } from '../graph/registry.js';
@@ -19,9 +19,12 @@ import { BUNDLED_PRESETS_DIR, readFileWithPolicy } from '../io/file-policy-nodej
 export async function readPreset(file: string): Promise<Pipeline> {
   // the preset is named by the user: only the file-type and size rules apply to it
   const text = new TextDecoder().decode(await readFileWithPolicy(file, 'preset', { roots: undefined }));
-  const loaded = loadPipelineText(text);
-  if (!loaded.ok) throw new UserError(`${file}: ${loaded.error}`);
-  const dir = path.dirname(path.resolve(file));
+  return resolvedPreset(loadPipelineText(text), file, path.dirname(path.resolve(file)));
+}
+
+/** A loaded preset (errors named by `label`) with its relative weights paths resolved against `dir`, as readPreset does. */
+export function resolvedPreset(loaded: LoadResult, label: string, dir: string): Pipeline {
+  if (!loaded.ok) throw new UserError(`${label}: ${loaded.error}`);
   return resolvePresetPaths(loaded.pipeline, (ref) => {
     const local = path.resolve(dir, ref);
     const bundled = path.resolve(BUNDLED_PRESETS_DIR, ref);

@@ -50,7 +50,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
   if (!Number.isInteger(k) || k < 2 || k > 100) throw new UsageError(`--folds ${values.folds}: expected a whole number from 2 to 100`);
   const bins = Number(values.bins ?? 15);
   if (!Number.isInteger(bins) || bins < 2 || bins > 100) throw new UsageError(`--bins ${values.bins}: expected a whole number from 2 to 100`);
-  const opts = runOptions(values);
+  const opts = await runOptions(values);
   checkOutputPaths([{ flag: '--out', path: values.out, kind: 'file' }, { flag: '--json', path: values.json, kind: 'file' }]);
   const { pipeline, plan } = await loadPresetRun(presetFile, values);
   try {

@@ -85,7 +85,7 @@ export async function detectCommand(argv: string[]): Promise<number> {
   const pipeline = detectorPipeline(params, !!values.annotate);
   const inputs = await listInputs(values.input);
   const run = throwIfRunFailed(await runPipeline(pipeline, inputs.items, nodejsRun({
-    ...runOptions(values),
+    ...(await runOptions(values)),
     keep: ['detect'],
     onItems: progressBar('detect'),
   })));

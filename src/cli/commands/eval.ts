@@ -48,7 +48,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   if (!values.images && !values.embeddings) throw new UsageError('eval: missing --images <dir> (or --embeddings <dir|file>)');
   if (!values.json) throw new UsageError('eval: missing --json <file>');
   const metric = parseMetric(values.metric);
-  const opts = runOptions(values);
+  const opts = await runOptions(values);
   const occludeKind = values['occlude-second'];
   if (occludeKind !== undefined && !(OCCLUSION_CHOICES as readonly string[]).includes(occludeKind)) {
     throw new UsageError(`--occlude-second ${occludeKind}: expected ${OCCLUSION_CHOICES.join(', ')}`);

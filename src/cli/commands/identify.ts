@@ -60,7 +60,7 @@ export async function identifyCommand(argv: string[]): Promise<number> {
   if (!values.json) throw new UsageError('identify: missing --json <file>');
   const given = values.threshold === undefined ? undefined : Number(values.threshold);
   if (given !== undefined && !(given >= -1 && given <= 1)) throw new UsageError(`--threshold ${values.threshold}: expected a cosine similarity from -1 to 1`);
-  const opts = runOptions(values);
+  const opts = await runOptions(values);
   const calibration = values.calibration === undefined ? undefined : await loadCalibrationFile(values.calibration);
   const prob = (score: number) => (calibration ? { probability: Number(calibrate(calibration, score).toFixed(6)) } : {});
 

@@ -1,12 +1,14 @@
-import { registry } from '../../../nodes/index.js';
 import { nodeList, nodeTable } from '../../graph/node-table.js';
 import type { NodeRegistry } from '../../graph/registry.js';
 import { parseCommandArgs } from '../args.js';
+import { pluginRegistry, PLUGIN_HELP } from '../pipeline-args.js';
 
-export const nodesHelp = `faceflow nodes [--markdown]
+export const nodesHelp = `faceflow nodes [--markdown] [--plugin <module>]
 
 Lists the node types a preset can use (the registry in nodes/index.ts): type, category and what
-each does. --markdown prints the README's node table instead.`;
+each does. --markdown prints the README's node table instead.
+
+${PLUGIN_HELP}`;
 
 /** What `faceflow nodes` prints for a registry. */
 export function nodesText(reg: NodeRegistry, markdown: boolean): string {
@@ -14,7 +16,7 @@ export function nodesText(reg: NodeRegistry, markdown: boolean): string {
 }
 
 export async function nodesCommand(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, { markdown: { type: 'boolean' } }, nodesHelp);
-  process.stdout.write(`${nodesText(registry, !!values.markdown)}\n`);
+  const { values } = parseCommandArgs(argv, { markdown: { type: 'boolean' }, plugin: { type: 'string', multiple: true } }, nodesHelp);
+  process.stdout.write(`${nodesText(await pluginRegistry(values), !!values.markdown)}\n`);
   return 0;
 }
