@@ -6,6 +6,7 @@ type Bench = (args: string[]) => Promise<unknown>;
 const BENCHMARKS: Record<string, Bench> = {
   clahe: async () => (await import('./clahe.js')).benchClahe(),
   cost: async (args) => (await import('./cost.js')).benchCost(args),
+  decode: async (args) => (await import('./decode.js')).benchDecode(args),
   detect: async (args) => (await import('./detect.js')).benchDetect(args),
   'embed-rss': async (args) => (await import('./embed-rss.js')).benchEmbedRss(args),
   eval: async (args) => (await import('./eval.js')).benchEval(args),
@@ -13,6 +14,7 @@ const BENCHMARKS: Record<string, Bench> = {
   fuzz: async (args) => (await import('./fuzz.js')).benchFuzz(args),
   gpu: async (args) => (await import('./gpu.js')).benchGpu(args),
   'gate-ratio': async (args) => (await import('./gate-ratio.js')).benchGateRatio(args),
+  'lab-dataset': async (args) => (await import('./lab-dataset.mjs')).benchLabDataset(args),
   landmarks: async (args) => (await import('./landmarks.js')).benchLandmarks(args),
   'mask-bounds': async (args) => (await import('./mask-bounds.js')).benchMaskBounds(args),
   'mask-labels': async (args) => (await import('./mask-labels.js')).benchMaskLabels(args),

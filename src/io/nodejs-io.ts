@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import jpeg from 'jpeg-js';
 import { applyOrientation, jpegOrientation } from './exif.js';
+import { decodeJpeg, rgbFromRgba } from './jpeg-decode.js';
 import { PNG } from 'pngjs';
 import type { HostIO } from '../graph/node-definition.js';
 import { UserError } from '../graph/errors.js';
@@ -44,10 +44,10 @@ export function decodeImageNode(bytes: Uint8Array, name: string, maxPixels = max
   const format = header.format;
   try {
     if (format === 'jpeg') {
-      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: Math.ceil((maxPixels * 8) / 1e6) + 64 });
+      const img = decodeJpeg(bytes, maxPixels);
       if (img.width !== header.width || img.height !== header.height) throw new Error(`decoded ${img.width}x${img.height}, the header says ${header.width}x${header.height}`);
       // upright as a browser shows it (EXIF orientation; see exif.ts)
-      return applyOrientation(fromRGBA(img.data, img.width, img.height, false, name), jpegOrientation(bytes));
+      return applyOrientation({ ...img, channels: 3, source: name }, jpegOrientation(bytes));
     }
     const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     if (png.width !== header.width || png.height !== header.height) throw new Error(`decoded ${png.width}x${png.height}, the header says ${header.width}x${header.height}`);
@@ -67,13 +67,7 @@ function fromRGBA(rgba: Uint8Array, width: number, height: number, gray: boolean
     for (let i = 0; i < n; i++) data[i] = rgba[i * 4];
     return { width, height, channels: 1, data, source };
   }
-  const data = new Uint8Array(n * 3);
-  for (let i = 0; i < n; i++) {
-    data[i * 3] = rgba[i * 4];
-    data[i * 3 + 1] = rgba[i * 4 + 1];
-    data[i * 3 + 2] = rgba[i * 4 + 2];
-  }
-  return { width, height, channels: 3, data, source };
+  return { width, height, channels: 3, data: rgbFromRgba(rgba, n), source };
 }
 
 /** Encode an 8-bit image as PNG: grayscale images stay single-channel (colour type 0). */
