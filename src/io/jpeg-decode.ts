@@ -69,7 +69,8 @@ export async function loadLibjpegTurbo(pkg = LIBJPEG_TURBO_PACKAGE): Promise<Jpe
       const { width, height, componentCount } = decoder.getFrameInfo();
       // a view into the wasm heap: copy it out before the decoder is freed
       const decoded = decoder.getDecodedBuffer();
-      if (componentCount === 3) return { width, height, data: decoded.slice(0, width * height * 3) };
+      // (a Uint8ClampedArray: copied into a Uint8Array, the type 8-bit images have here)
+      if (componentCount === 3) return { width, height, data: new Uint8Array(decoded.subarray(0, width * height * 3)) };
       if (componentCount !== 1) throw new Error(`${componentCount} colour components`);
       const data = new Uint8Array(width * height * 3);
       for (let i = 0, n = width * height; i < n; i++) data[i * 3] = data[i * 3 + 1] = data[i * 3 + 2] = decoded[i];
