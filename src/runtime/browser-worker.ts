@@ -37,9 +37,18 @@ export interface DatasetPool extends ItemPool {
   stats(): Promise<unknown[]>;
 }
 
+/** What a dataset pool gets from this worker: its backend, base URL, and its executor and IO (this worker is one of the pool). */
+export interface DatasetPoolHost {
+  backend: BackendName;
+  baseUrl: string;
+  executor: Executor;
+  io: HostIO;
+  registry: NodeRegistry;
+}
+
 export interface LabWorkerOptions {
-  /** Start `size` workers on `backend` for dataset runs; without it, dataset runs use this worker alone. */
-  startDatasetPool?: (size: number, backend: BackendName, baseUrl: string) => Promise<DatasetPool>;
+  /** A pool of `size` for dataset runs: this worker and size - 1 others; without it, dataset runs use this worker alone. */
+  startDatasetPool?: (size: number, host: DatasetPoolHost) => Promise<DatasetPool>;
 }
 
 /** The worker's API over `registry`'s node types (the page's worker entry exposes it with comlink). */
@@ -65,7 +74,7 @@ export function createLabWorker(registry: NodeRegistry, options: LabWorkerOption
     if (pool?.size === size && pool.backend === name) return pool;
     await pool?.close();
     pool = undefined;
-    pool = await options.startDatasetPool(size, name, baseUrl);
+    pool = await options.startDatasetPool(size, { backend: name, baseUrl, executor, io: io!, registry });
     return pool;
   }
 

@@ -37,19 +37,30 @@ export async function startDevServer(port) {
  * FACEFLOW_TEST_SERVER=dev, the dev server that `npm start` runs (no HMR, no file watching).
  */
 export async function startServer() {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}/`;
-  if (process.env.FACEFLOW_TEST_SERVER === 'dev') return startDevServer(port);
-  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'faceflow-dist-'));
-  await build({ logLevel: 'warn', build: { outDir, emptyOutDir: true, chunkSizeWarningLimit: 4096, rolldownOptions: { checks: { pluginTimings: false } } } });
-  const server = await preview({ logLevel: 'warn', build: { outDir }, preview: { port, strictPort: true, host: '127.0.0.1', open: false } });
+  if (process.env.FACEFLOW_TEST_SERVER === 'dev') return startDevServer();
+  const outDir = await buildApp();
+  const server = await previewApp(outDir);
   return {
-    url,
+    url: server.url,
     close: async () => {
       await server.close();
       fs.rmSync(outDir, { recursive: true, force: true });
     },
   };
+}
+
+/** `vite build` into a new temp folder; returns the folder. */
+export async function buildApp() {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'faceflow-dist-'));
+  await build({ logLevel: 'warn', build: { outDir, emptyOutDir: true, chunkSizeWarningLimit: 4096, rolldownOptions: { checks: { pluginTimings: false } } } });
+  return outDir;
+}
+
+/** `vite preview` of a built folder on a free port (vite.config.ts is read again, so FACEFLOW_NO_COI as set now applies). */
+export async function previewApp(outDir) {
+  const port = await freePort();
+  const server = await preview({ logLevel: 'warn', build: { outDir }, preview: { port, strictPort: true, host: '127.0.0.1', open: false } });
+  return { url: `http://127.0.0.1:${port}/`, close: () => server.close() };
 }
 
 /** Chromium with WebGPU allowed (SwiftShader here): the webgpu test needs it, the auto backend choice skips it. */

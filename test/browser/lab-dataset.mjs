@@ -53,7 +53,8 @@ export async function pickDataset(page, folder) {
 
 /**
  * Run the picked dataset with `workers` ('auto' or a number) and wait for it to be recorded:
- * wall seconds from the click to the record, and `faceflowDebug.lastDatasetRun()` (per-pair scores).
+ * `faceflowDebug.lastDatasetRun()` (per-pair scores, the worker's seconds as workerSeconds) with the
+ * wall seconds from the click to the record.
  */
 export async function runPickedDataset(page, workers, timeout = 900_000) {
   const panel = page.locator('[data-testid=experiments]');
@@ -64,7 +65,7 @@ export async function runPickedDataset(page, workers, timeout = 900_000) {
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid=run-row]').length > n, rows, { polling: 100, timeout });
   const seconds = (performance.now() - t0) / 1000;
   const run = await page.evaluate(() => window.faceflowDebug.lastDatasetRun());
-  return { seconds, ...run };
+  return { ...run, seconds, workerSeconds: run.seconds };
 }
 
 /**

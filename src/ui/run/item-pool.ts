@@ -1,24 +1,46 @@
-// The dataset run's pool: a few Web Workers (item-worker.ts) started by the compute worker, each
-// with its own tfjs and models, sharing out the per-item phase. The compute worker keeps the pool
-// between runs (models load once per worker) and runs the final phase itself (runPipeline).
+// The dataset run's pool: the compute worker itself (its models already loaded by the lab's run)
+// and a few Web Workers (item-worker.ts), each with its own tfjs and models, sharing out the
+// per-item phase. Workers join as soon as they have started, so a run never waits for them; the
+// compute worker keeps the pool between runs (models load once per worker) and runs the final
+// phase itself (runPipeline).
 import * as Comlink from 'comlink';
+import * as tf from '@tensorflow/tfjs';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { RunItem } from '../../graph/node-definition.js';
 import type { Pipeline } from '../../graph/schema.js';
 import type { BackendName } from '../../runtime/backend.js';
-import type { DatasetPool } from '../../runtime/browser-worker.js';
+import type { DatasetPool, DatasetPoolHost } from '../../runtime/browser-worker.js';
 import { RunAborted, type ItemResult, type NodeTiming } from '../../runtime/executor.js';
 import { datasetSplit } from './dataset-split.js';
-import type { ItemWorkerApi, ItemWorkerStats } from './item-worker.js';
+import { createItemRunner, type ItemRunnerStats } from './item-runner.js';
+import type { ItemWorkerApi } from './item-worker.js';
 
-/** The compute worker's output cache is 512 MB; the pool's workers share that much between them. */
+/** The compute worker's output cache is 512 MB; each item worker gets its share of as much again. */
 const POOL_CACHE_BYTES = 512 * 1024 * 1024;
 
+type MemberStats = ItemRunnerStats & { worker: string; threads: number; isolated: boolean };
+
+/** A pool member as the pool drives it: the compute worker's own runner, or an item worker's through comlink. */
+interface Member {
+  /** Resolves once the member can take items (an item worker: started; done with an item a run did not wait for). */
+  ready: Promise<void>;
+  /** The pipeline (JSON) whose models this member has loaded, once it has run an item of it. */
+  warmFor?: string;
+  /** The compute worker: its models are the lab's, and it runs the final phase next, so it is never left running an item. */
+  local?: boolean;
+  begin(pipeline: Pipeline, keep: string[]): unknown;
+  runItems(items: RunItem[]): Promise<{ results: ItemResult[]; timings: Record<string, NodeTiming> }>;
+  cancel(): unknown;
+  clearCache(): unknown;
+  stats(): MemberStats | Promise<MemberStats>;
+}
+
 /**
- * Worker k owns a contiguous block of the items (so a rerun finds them in its cache) and takes
- * them in order; a worker whose block is done takes from the end of the block with most left.
+ * Member k owns a contiguous block of the items (so a rerun finds them in its cache) and takes
+ * them in order; a member whose block is done takes from the end of the block with most left.
  */
-function dealer(items: number, workers: number): (k: number) => number | undefined {
-  const blocks = Array.from({ length: workers }, (_, k) => ({ next: Math.floor((k * items) / workers), end: Math.floor(((k + 1) * items) / workers) }));
+function dealer(items: number, members: number): (k: number) => number | undefined {
+  const blocks = Array.from({ length: members }, (_, k) => ({ next: Math.floor((k * items) / members), end: Math.floor(((k + 1) * items) / members) }));
   return (k) => {
     const own = blocks[k];
     if (own.next < own.end) return own.next++;
@@ -38,65 +60,113 @@ function addTimings(into: Record<string, NodeTiming>, add: Record<string, NodeTi
 
 export class LabItemPool implements DatasetPool {
   private readonly workers: Worker[] = [];
-  private readonly runners: Comlink.Remote<ItemWorkerApi>[] = [];
+  private readonly members: Member[] = [];
   private signal?: AbortSignal;
   failed = 0;
 
   private constructor(readonly size: number, readonly backend: BackendName) {}
 
-  static async start(size: number, backend: BackendName, baseUrl: string): Promise<LabItemPool> {
+  /** `size` members: the compute worker (over its executor) and size - 1 item workers, started now and joining when ready. */
+  static async start(size: number, host: DatasetPoolHost): Promise<LabItemPool> {
+    const { backend, baseUrl } = host;
+    const local = createItemRunner(host.executor, host.io, host.registry);
     const pool = new LabItemPool(size, backend);
-    const { threads } = datasetSplit(navigator.hardwareConcurrency || 1, globalThis.crossOriginIsolated, size);
-    for (let i = 0; i < size; i++) {
-      const worker = new Worker(new URL('./item-worker.ts', import.meta.url), { type: 'module', name: `faceflow-items-${i + 1}` });
+    const isolated = globalThis.crossOriginIsolated;
+    pool.members.push({
+      ...local,
+      ready: Promise.resolve(),
+      local: true,
+      stats: () => ({ ...local.stats(), worker: 'compute', threads: tf.getBackend() === 'wasm' ? getThreadsCount() : 1, isolated }),
+    });
+    const { threads } = datasetSplit(navigator.hardwareConcurrency || 1, isolated, size);
+    for (let i = 1; i < size; i++) {
+      const worker = new Worker(new URL('./item-worker.ts', import.meta.url), { type: 'module', name: `faceflow-items-${i}` });
+      const remote = Comlink.wrap<ItemWorkerApi>(worker);
+      const ready = remote.init({ backend, baseUrl, threads, cacheBytes: Math.floor(POOL_CACHE_BYTES / (size - 1)) });
+      ready.catch(() => undefined); // a start that fails is reported by the run that waits for it
       pool.workers.push(worker);
-      pool.runners.push(Comlink.wrap<ItemWorkerApi>(worker));
-    }
-    try {
-      await Promise.all(pool.runners.map((r) => r.init({ backend, baseUrl, threads, cacheBytes: Math.floor(POOL_CACHE_BYTES / size) })));
-    } catch (e) {
-      await pool.close();
-      throw e;
+      pool.members.push({
+        ready,
+        begin: (pipeline, keep) => remote.begin(pipeline, keep),
+        runItems: (items) => remote.runItems(items),
+        cancel: () => remote.cancel(),
+        clearCache: () => remote.clearCache(),
+        stats: async () => ({ ...(await remote.stats()), worker: `items-${i}` }),
+      });
     }
     return pool;
   }
 
-  /** The next runItems stops every worker when `signal` fires. */
+  /** The next runItems stops every member when `signal` fires. */
   cancelOn(signal: AbortSignal): void {
     this.signal = signal;
   }
 
-  /** The per-item phase over all items, one item per call; results in item order. Once cancelled, every worker stops, then it rejects with RunAborted. */
+  /**
+   * The per-item phase over all items, one item per call; results in item order. Item workers
+   * still starting join when ready, or are not waited for once every item is taken. A member's
+   * first item of a pipeline (loading its models: seconds) is shared: once the other items are
+   * taken, another member runs it too and the first result counts, so a run never waits on a
+   * cold member; that one finishes loading meanwhile and joins the next run warm. Once
+   * cancelled, every member stops, then it rejects with RunAborted.
+   */
   async runItems(pipeline: Pipeline, items: RunItem[], onItems?: (done: number) => void, keep: string[] = []): Promise<{ results: ItemResult[]; timings: Record<string, NodeTiming> }> {
     const signal = this.signal ?? new AbortController().signal;
     this.signal = undefined;
     this.failed = 0;
-    // stop: cancelled, or a worker failed (a bug: the others finish their item and stop too)
+    // stop: cancelled, or a member failed (the others finish their item and stop too)
     let stop = false;
-    const cancel = () => {
+    let drained!: () => void;
+    const allTaken = new Promise<false>((resolve) => (drained = () => resolve(false)));
+    const halt = () => {
       stop = true;
-      for (const r of this.runners) void r.cancel();
+      drained();
+    };
+    const cancel = () => {
+      halt();
+      for (const m of this.members) void m.cancel();
     };
     signal.addEventListener('abort', cancel);
+    const results: ItemResult[] = new Array(items.length);
+    const timings: Record<string, NodeTiming> = {};
+    const deal = dealer(items.length, this.size);
+    const warmKey = JSON.stringify(pipeline);
+    /** Items in flight on a cold member, for others to run too once the blocks are empty; and how to tell that member its item is done. */
+    const onCold: number[] = [];
+    const rescue = new Map<number, () => void>();
+    const take = (k: number) => {
+      const i = stop ? undefined : (deal(k) ?? onCold.shift());
+      if (i === undefined) drained();
+      return i;
+    };
+    let done = 0;
+    const work = async (m: Member, k: number) => {
+      if (!(await Promise.race([m.ready.then(() => true), allTaken]))) return;
+      await m.begin(pipeline, keep);
+      for (let i = take(k); i !== undefined; i = take(k)) {
+        const call = m.runItems([items[i]]);
+        let out: Awaited<typeof call> | undefined;
+        if (m.warmFor === warmKey || m.local) out = await call;
+        else {
+          onCold.push(i);
+          m.ready = call.then(() => void (m.warmFor = warmKey), () => undefined);
+          out = await Promise.race([call, new Promise<undefined>((resolve) => rescue.set(i, () => resolve(undefined)))]);
+          if (!out) return; // another member ran it; this one is still loading
+          if (onCold.includes(i)) onCold.splice(onCold.indexOf(i), 1);
+        }
+        if (results[i]) continue; // a cold member's item that another one finished first
+        results[i] = { ...out.results[0], index: i };
+        rescue.get(i)?.();
+        if (results[i].error) this.failed++;
+        addTimings(timings, out.timings);
+        onItems?.(++done);
+      }
+    };
     try {
       if (signal.aborted) throw new RunAborted();
-      await Promise.all(this.runners.map((r) => r.begin(pipeline, keep)));
-      const results: ItemResult[] = new Array(items.length);
-      const timings: Record<string, NodeTiming> = {};
-      const take = dealer(items.length, this.size);
-      let done = 0;
-      const work = async (runner: Comlink.Remote<ItemWorkerApi>, k: number) => {
-        for (let i = take(k); i !== undefined && !stop; i = take(k)) {
-          const out = await runner.runItems([items[i]]);
-          results[i] = { ...out.results[0], index: i };
-          if (results[i].error) this.failed++;
-          addTimings(timings, out.timings);
-          onItems?.(++done);
-        }
-      };
-      // Every worker settles before this returns or throws, so nothing runs on after a cancel.
-      const settled = await Promise.allSettled(this.runners.map((r, k) => work(r, k).catch((e) => {
-        stop = true;
+      // every member settles before this returns or throws, so nothing runs on after a cancel
+      const settled = await Promise.allSettled(this.members.map((m, k) => work(m, k).catch((e) => {
+        halt();
         throw e;
       })));
       if (signal.aborted) throw new RunAborted();
@@ -109,15 +179,14 @@ export class LabItemPool implements DatasetPool {
   }
 
   async clearCache(): Promise<void> {
-    await Promise.all(this.runners.map((r) => r.clearCache()));
+    await Promise.all(this.members.map((m) => m.clearCache()));
   }
 
-  stats(): Promise<ItemWorkerStats[]> {
-    return Promise.all(this.runners.map((r) => r.stats()));
+  stats(): Promise<MemberStats[]> {
+    return Promise.all(this.members.map((m) => m.stats()));
   }
 
   async close(): Promise<void> {
-    for (const r of this.runners) r[Comlink.releaseProxy]();
     for (const w of this.workers) w.terminate();
   }
 }

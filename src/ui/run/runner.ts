@@ -12,6 +12,7 @@ import { runSignature } from '../../graph/edit.js';
 import { everyFace } from './every-face.js';
 import { datasetSplit } from './dataset-split.js';
 import type { ScoresValue } from '../../eval/verify.js';
+import type { VerificationMetrics } from '../../eval/metrics.js';
 import { doc, lab, toast, type InputChoice, type NodeStatus } from '../state/store.js';
 
 /** Where the bundled sample photos are served from (see the package-assets plugin). */
@@ -168,9 +169,17 @@ export async function runDatasetInWorker(pipeline: Pipeline, items: RunItem[], o
 export function lastDatasetRun() {
   if (!lastDataset) return undefined;
   const { status, workers, seconds, backend, items, final } = lastDataset;
-  // the verify node's scores (a pairs node's output has pairs too, without scores)
-  const scores = Object.values(final).flatMap((o) => Object.values(o)).find((v): v is ScoresValue => Array.isArray((v as ScoresValue | undefined)?.pairs) && !!(v as ScoresValue).thresholdMode);
-  return { status, workers, seconds, backend: backend.name, errors: items.flatMap((r) => (r.error ? [r.error.message] : [])), pairs: scores?.pairs.map(({ a, b, score, same }) => ({ a, b, score, same })) };
+  const values = Object.values(final).flatMap((o) => Object.values(o));
+  // the verify node's scores (a pairs node's output has pairs too, without scores) and metrics
+  const scores = values.find((v): v is ScoresValue => Array.isArray((v as ScoresValue | undefined)?.pairs) && !!(v as ScoresValue).thresholdMode);
+  const metrics = values.find((v): v is VerificationMetrics => typeof (v as VerificationMetrics | undefined)?.auc === 'number');
+  return {
+    status, workers, seconds, backend: backend.name,
+    errors: items.flatMap((r) => (r.error ? [r.error.message] : [])),
+    pairs: scores?.pairs.map(({ a, b, score, same }) => ({ a, b, score, same })),
+    accuracy: metrics?.accuracy.mean,
+    auc: metrics?.auc,
+  };
 }
 
 /** Per worker of the dataset pool: busy, items run, wasm threads, isolated (`faceflowDebug.datasetPool()`). */

@@ -1,0 +1,125 @@
+// `npm run bench -- lab-dataset [--pairs 35] [--rounds 2] [--out bench/results/lab-dataset.json]`:
+// the lab's dataset run (Experiments, presets/baseline-mtcnn-facenet.json) on the same lfw-dev pairs
+// in headless Chromium, under today's configuration and the new ones, in the same run.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildApp, launchBrowser, previewApp } from '../test/browser/harness.mjs';
+import { freshLab } from '../test/browser/lab.tests.mjs';
+import { importAndRun } from '../test/browser/detectors.tests.mjs';
+import { lfwPairsFolder, maxScoreDiff, pickDataset, runPickedDataset } from '../test/browser/lab-dataset.mjs';
+
+/**
+ * The configurations: `isolated` picks the server (COOP/COEP or FACEFLOW_NO_COI=1), `workers` the
+ * Experiments view's Workers choice. "today" is the lab before the pool: not isolated (so
+ * single-threaded wasm), the compute worker alone.
+ */
+const CONFIGS = [
+  { name: 'today: not isolated, 1 worker (1 wasm thread)', key: 'today', isolated: false, workers: 1 },
+  { name: 'isolated, 1 worker x 2 wasm threads', key: 'coi-1x2', isolated: true, workers: 1 },
+  { name: 'not isolated, pool of 2 workers x 1 thread', key: 'pool-2x1', isolated: false, workers: 2 },
+  { name: 'new: isolated, pool (auto)', key: 'new', isolated: true, workers: 'auto' },
+];
+
+const median = (a) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const load1 = () => os.loadavg()[0];
+
+export async function benchLabDataset(args) {
+  const { values } = parseArgs({
+    args,
+    options: {
+      pairs: { type: 'string', default: '35' },
+      rounds: { type: 'string', default: '2' },
+      out: { type: 'string', default: 'bench/results/lab-dataset.json' },
+    },
+  });
+  const perKind = Number(values.pairs);
+  const rounds = Number(values.rounds);
+  const folder = lfwPairsFolder(perKind);
+  if (!folder) {
+    console.log('lab-dataset: skipped, ../shared/datasets/lfw-dev is not there (set LFW_DEV to its folder)');
+    return undefined;
+  }
+  console.log(`lab-dataset: ${folder.images} lfw-dev images (${perKind} matched + ${perKind} mismatched pairs of fold 1), ${rounds} round(s); load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  const outDir = await buildApp();
+  // vite.config.ts is read by each preview: the header choice is the environment's at that moment
+  process.env.FACEFLOW_NO_COI = '1';
+  const plain = await previewApp(outDir);
+  delete process.env.FACEFLOW_NO_COI;
+  const isolated = await previewApp(outDir);
+  const { context, userDataDir } = await launchBrowser();
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(120_000);
+  const preset = JSON.parse(fs.readFileSync('presets/baseline-mtcnn-facenet.json', 'utf8'));
+  const runs = [];
+  try {
+    for (let r = 0; r < rounds; r++) {
+      // alternate the order, so a load that changes during the bench is shared out
+      for (const config of r % 2 ? [...CONFIGS].reverse() : CONFIGS) {
+        // a fresh page: new workers with empty caches, models loaded by the landing run in the compute worker only
+        await freshLab(page, config.isolated ? isolated.url : plain.url);
+        const coi = await page.evaluate(() => globalThis.crossOriginIsolated);
+        if (coi !== config.isolated) throw new Error(`${config.key}: crossOriginIsolated is ${coi}`);
+        const status = await importAndRun(page, 'baseline-mtcnn-facenet.json', preset);
+        if (status !== 'done') throw new Error(`${config.key}: the baseline graph: ${status}`);
+        await pickDataset(page, folder);
+        const loadBefore = load1();
+        const run = await runPickedDataset(page, config.workers);
+        const pool = await page.evaluate(() => window.faceflowDebug.datasetPool());
+        const row = { round: r + 1, config: config.key, isolated: coi, workers: run.workers, threads: run.workers > 1 ? pool[0]?.threads : undefined, seconds: run.seconds, worker_seconds: run.workerSeconds, images_per_s: folder.images / run.seconds, status: run.status, failed: run.errors.length, accuracy: run.accuracy, auc: run.auc, load_before: loadBefore, load_after: load1(), pairs: run.pairs };
+        console.log(`round ${row.round} ${config.name}: ${row.seconds.toFixed(1)} s (${row.images_per_s.toFixed(2)} images/s), ${row.workers} worker(s)${row.threads ? ` x ${row.threads} thread(s)` : ''}, accuracy ${row.accuracy}, load ${loadBefore.toFixed(1)} -> ${row.load_after.toFixed(1)}`);
+        if (run.status !== 'done') throw new Error(`${config.key}: the dataset run ended ${run.status}`);
+        runs.push(row);
+        await page.locator('[data-testid=close-big-view]').click();
+      }
+    }
+  } finally {
+    await context.close();
+    await Promise.all([plain.close(), isolated.close()]);
+    fs.rmSync(userDataDir, { recursive: true, force: true });
+    fs.rmSync(outDir, { recursive: true, force: true });
+    folder.remove();
+  }
+
+  // same results: every run's per-pair scores against today's first run
+  const reference = runs.find((x) => x.config === 'today');
+  const summary = CONFIGS.map((c) => {
+    const mine = runs.filter((x) => x.config === c.key);
+    // per round: today's seconds / this configuration's, in the same round
+    const ratios = mine.map((x) => runs.find((t) => t.config === 'today' && t.round === x.round).seconds / x.seconds);
+    return {
+      config: c.name,
+      key: c.key,
+      workers: mine[0].workers,
+      threads: mine[0].threads ?? (c.isolated ? 2 : 1),
+      seconds_median: median(mine.map((x) => x.seconds)),
+      images_per_s: folder.images / median(mine.map((x) => x.seconds)),
+      ratio_vs_today: median(ratios),
+      max_score_diff_vs_today: Math.max(...mine.map((x) => maxScoreDiff(reference, x))),
+      accuracy: [...new Set(mine.map((x) => x.accuracy))],
+    };
+  });
+  console.table(Object.fromEntries(summary.map((s) => [s.config, { 'seconds (median)': +s.seconds_median.toFixed(1), 'images/s': +s.images_per_s.toFixed(2), 'ratio vs today': +s.ratio_vs_today.toFixed(2), accuracy: s.accuracy.join(' / '), 'max |score diff|': s.max_score_diff_vs_today }])));
+  const result = {
+    bench: 'lab-dataset',
+    date: new Date().toISOString(),
+    cores: os.availableParallelism(),
+    cpu: os.cpus()[0]?.model,
+    images: folder.images,
+    pairs: perKind * 2,
+    preset: 'presets/baseline-mtcnn-facenet.json',
+    rounds,
+    load_average_start: runs[0]?.load_before,
+    load_average_end: os.loadavg(),
+    summary,
+    runs: runs.map(({ pairs, ...rest }) => ({ ...rest, scored_pairs: pairs.filter((p) => Number.isFinite(p.score)).length })),
+  };
+  fs.mkdirSync(path.dirname(values.out), { recursive: true });
+  fs.writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`wrote ${values.out}`);
+  return result;
+}
