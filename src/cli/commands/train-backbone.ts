@@ -1,7 +1,7 @@
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { registry } from '../../../nodes/index.js';
 import { readIdentityFolder, type DatasetImage } from '../../eval/datasets-nodejs.js';
+import type { NodeRegistry } from '../../graph/registry.js';
 import type { PipelineNode } from '../../graph/schema.js';
 import type { FacesValue } from '../../graph/values.js';
 import { createNodeIO } from '../../io/nodejs-io.js';
@@ -39,7 +39,7 @@ function studentNode(nodes: PipelineNode[], presetFile: string): PipelineNode {
 }
 
 /** `faceflow train <preset> --module backbone ...`: fine-tune MobileFaceNet's later stages (see src/train/student.ts). */
-export async function trainBackbone(presetFile: string, argv: string[], v: BackboneArgs): Promise<number> {
+export async function trainBackbone(presetFile: string, argv: string[], v: BackboneArgs, registry: NodeRegistry): Promise<number> {
   if (!v.data) throw new UsageError('train: missing --data <dir>');
   if (!v.out) throw new UsageError('train: missing --out <dir>');
   const trainFromKey = v['train-from'] ?? 'conv2d_5';
@@ -63,7 +63,7 @@ export async function trainBackbone(presetFile: string, argv: string[], v: Backb
   };
   const occludedPasses = num(v['occluded-passes'], 'occluded-passes', 3, (x) => Number.isInteger(x) && x >= 1 && x <= 16);
   const valFraction = num(v['val-fraction'], 'val-fraction', 0.2, (x) => x > 0 && x < 1);
-  const run: RunOpts = { backend: parseBackend(v.backend), workers: parseWorkers(v.workers), models: v.models };
+  const run: RunOpts = { backend: parseBackend(v.backend), workers: parseWorkers(v.workers), models: v.models, registry };
 
   const pipeline = applyParamOverrides(await readPreset(presetFile), v.param ?? [], registry);
   compileOrExplain(pipeline, presetFile, registry);

@@ -1,7 +1,6 @@
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { registry } from '../../../nodes/index.js';
 import { ALIGN_TEMPLATES, templatePoints, type TemplateName } from '../../../nodes/align/templates.js';
 import { OCCLUSION_KINDS } from '../../context/occluders.js';
 import { DEFAULT_OCC_CONFIG } from '../../context/occlusion-classifier.js';
@@ -29,7 +28,8 @@ import { applyParamOverrides, compileOrExplain, readPreset } from '../../runtime
 import { progressBar } from '../progress.js';
 import { nodejsRun } from '../../runtime/nodejs-host.js';
 import { runPipeline, throwIfRunFailed } from '../../runtime/run.js';
-import { applyFilePolicy, applyMaxPixels, parseBackend, parseWorkers } from '../pipeline-args.js';
+import { applyFilePolicy, applyMaxPixels, parseBackend, parseWorkers, pluginRegistry, PLUGIN_HELP } from '../pipeline-args.js';
+import type { NodeRegistry } from '../../graph/registry.js';
 import { checkOutputPaths } from '../outputs.js';
 
 export const trainHelp = `faceflow train <preset.json> --data <dir> --out <dir> [options]
@@ -76,7 +76,8 @@ Backbone options (--module backbone; the preset's mobilefacenet node is the stud
   --param node.name=val   override a node's param (repeatable);  --models <dir> model files folder
   --allow-path <dir>      let the preset read files under this folder too (repeatable; by default only its
                           own folder, the bundled presets and the paths given here: --data, --val-images, ...)
-  --max-pixels <n>        refuse images larger than this many pixels, from their header (default 40000000)`;
+  --max-pixels <n>        refuse images larger than this many pixels, from their header (default 40000000)
+${PLUGIN_HELP}`;
 
 const MODULES: string[] = ['gate', 'concat', 'attention', 'transformer', 'occlusion', 'backbone'];
 
@@ -87,12 +88,13 @@ export function num(v: string | undefined, name: string, def: number, check: (x:
   return x;
 }
 
-export type RunOpts = { backend?: ReturnType<typeof parseBackend>; workers?: number; models?: string };
+/** How the cache passes run: backend, threads, model folder and the node types (built-ins + --plugin). */
+export type RunOpts = { backend?: ReturnType<typeof parseBackend>; workers?: number; models?: string; registry: NodeRegistry };
 
 /** Run one cache pass over the images with the worker pool: the outputs per image (undefined where it failed). */
 export async function runPass(pass: TrainPass, images: DatasetImage[], presetFile: string, run: RunOpts): Promise<ItemOutputs[]> {
-  compileOrExplain(pass.pipeline, presetFile, registry);
-  const r = throwIfRunFailed(await runPipeline(pass.pipeline, await fileRunItems(images), nodejsRun({ backend: run.backend, workers: run.workers, modelDir: run.models, registry, onItems: progressBar(`cache ${pass.name}`) })));
+  compileOrExplain(pass.pipeline, presetFile, run.registry);
+  const r = throwIfRunFailed(await runPipeline(pass.pipeline, await fileRunItems(images), nodejsRun({ backend: run.backend, workers: run.workers, modelDir: run.models, registry: run.registry, onItems: progressBar(`cache ${pass.name}`) })));
   return r.items.map((it) => (it.error ? undefined : it.outputs));
 }
 
@@ -108,7 +110,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     patience: { type: 'string' }, consistency: { type: 'string' }, 'occluded-passes': { type: 'string' },
     'train-from': { type: 'string' }, 'front-cache': { type: 'string' }, init: { type: 'string' }, gate: { type: 'string' }, 'gate-weight': { type: 'string' }, 'triplet-weight': { type: 'string' }, 'gate-lr': { type: 'string' }, name: { type: 'string' }, log: { type: 'string' }, workers: { type: 'string' },
     backend: { type: 'string' }, param: { type: 'string', multiple: true }, models: { type: 'string' },
-    'allow-path': { type: 'string', multiple: true }, 'max-pixels': { type: 'string' },
+    'allow-path': { type: 'string', multiple: true }, 'max-pixels': { type: 'string' }, plugin: { type: 'string', multiple: true },
   }, trainHelp);
   const presetFile = positionals[0];
   if (!presetFile) throw new UsageError('train: missing <preset.json>');
@@ -123,8 +125,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
     { flag: '--front-cache', path: values['front-cache'], kind: 'dir' },
   ]);
   applyMaxPixels(values['max-pixels']);
+  const registry = await pluginRegistry(values);
   await applyFilePolicy(presetFile, applyParamOverrides(await readPreset(presetFile), values.param ?? [], registry), values);
-  if (values.module === 'backbone') return trainBackbone(presetFile, argv, values as BackboneArgs);
+  if (values.module === 'backbone') return trainBackbone(presetFile, argv, values as BackboneArgs, registry);
   const module = values.module as TrainTargetKind | undefined;
   const occlude = values.occlude ?? 'any-mask';
   if (!OCCLUDE_SETTINGS.includes(occlude)) throw new UsageError(`--occlude ${occlude}: unknown kind`);
@@ -183,7 +186,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     ({ train: trainImages, val: valImages } = splitIdentities(all, valFraction, seed));
   }
   const labelOf = identityLabeler([...trainImages, ...valImages]);
-  const run = { backend, workers, models: values.models };
+  const run = { backend, workers, models: values.models, registry };
 
   if (target.kind === 'occlusion') {
     return trainOcclusion({ presetFile, argv, target, cache, trainImages, valImages, run, seed, epochs, opts, out: values.out, name: values.name, logFile: values.log });
