@@ -121,7 +121,7 @@ export interface ImageResult {
  */
 export async function* runImages(pipeline: Pipeline, images: Iterable<ImageSource> | AsyncIterable<ImageSource>, opts: RunImagesOptions = {}): AsyncGenerator<ImageResult, void, undefined> {
   const registry = opts.registry ?? builtinRegistry;
-  const aggregates = compileOrExplain(pipeline, pipeline.name || 'preset', registry).steps.filter((s) => s.phase === 'final').map((s) => s.nodeId);
+  const aggregates = compileOrExplain(pipeline, `preset "${pipeline.name}"`, registry).steps.filter((s) => s.phase === 'final').map((s) => s.nodeId);
   if (aggregates.length) throw new UserError(`runImages: ${aggregates.join(', ')} aggregate over all images; run the whole set with runPipeline`);
   const workers = Math.max(1, opts.workers ?? 1);
   const batchSize = Math.max(1, opts.batchSize ?? 8 * workers);

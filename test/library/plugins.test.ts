@@ -96,12 +96,15 @@ describe('plugins', () => {
     expect(threads()).toBeLessThanOrEqual(during - 2);
   });
 
-  it('node types defined in this thread run in-process, and are refused for worker threads in one clear line', async () => {
+  it('node types defined in this thread run in-process and are refused for worker threads; aggregates are refused', async () => {
     const { shadeNode } = (await import(pathToFileURL(shade).href)) as { shadeNode: AnyNodeDefinition };
     const registry = createRegistry([shadeNode]);
     const [r] = await collect(runImages(pipeline, images.slice(1, 2), { registry }));
     expect([...(r.outputs.shade.image as { data: Uint8Array }).data]).toEqual(new Array(8).fill(45));
     expect(r.reports.shade.threadId).toBe(0);
     await expect(collect(runImages(pipeline, images, { registry, workers: 2 }))).rejects.toThrow(/node types defined in this thread cannot travel/);
+    // nodes over all images need the whole set at once
+    const withPairs = { ...pipeline, nodes: [...pipeline.nodes, { id: 'pairs', type: 'pairs', params: {}, position: { x: 0, y: 200 } }] };
+    await expect(collect(runImages(withPairs, images, { registry }))).rejects.toThrow(/^runImages: pairs aggregate over all images; run the whole set with runPipeline$/);
   });
 });
