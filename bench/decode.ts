@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import jpeg from 'jpeg-js';
+import { chromium } from 'playwright-core';
 import { decodeJpegJs, LIBJPEG_TURBO_PACKAGE, loadLibjpegTurbo, rgbFromRgba, type RgbPixels } from '../src/io/jpeg-decode.js';
 import { DEFAULT_MAX_PIXELS } from '../src/io/image-header.js';
 import { DATASETS, lfwImages } from './detect.js';
@@ -16,8 +17,9 @@ import { DATASETS, lfwImages } from './detect.js';
  * load is shared out: `--images` lfw-dev photos (250x250, spread over the sorted set; skipped with a
  * message when lfw-dev is absent) and face-api's six demo photos (up to 1920x1280), `--rounds` times.
  * Per decoder: median ms per image to 8-bit RGB, its speed as a ratio to jpeg-js's, and the max/mean
- * absolute pixel difference from jpeg-js and from a reference decode (Pillow, which decodes with
- * libjpeg-turbo as Chromium does; skipped where `/usr/bin/python3 -c "import PIL"` fails).
+ * absolute pixel difference (and the number of bit-identical images) from jpeg-js and from two
+ * references: Chromium decoding as the lab does (createImageBitmap; skipped without /usr/bin/chromium
+ * or $CHROMIUM) and Pillow (the system's libjpeg-turbo; skipped where `/usr/bin/python3 -c "import PIL"` fails).
  * Decoders: jpeg-js as used before (RGBA out, then RGB), jpeg-js with `formatAsRGBA: false`, libjpeg-turbo
  * in WebAssembly (our dependency), and, when found in `--peers` (e.g. a folder where
  * `npm i @jsquash/jpeg @cwasm/jpeg-turbo sharp` was run), those candidates. Also the installed size of each
@@ -83,18 +85,45 @@ function dirBytes(dir: string): number {
   }, 0);
 }
 
-/** Pillow's RGB for each file (libjpeg-turbo, default settings), or the reason it is not available. */
-function referenceDecode(files: string[]): Uint8Array[] | string {
+/** Pillow's RGB for each file (libjpeg-turbo, default settings), or why there is none. */
+function pillowDecode(files: string[]): Uint8Array[] | string {
   const probe = spawnSync(PYTHON, ['-c', 'import PIL'], { encoding: 'utf8' });
-  if (probe.status !== 0) return `no reference: ${PYTHON} -c "import PIL" failed (Debian's python3-pil)`;
+  if (probe.status !== 0) return `${PYTHON} -c "import PIL" failed (Debian's python3-pil)`;
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'decode-ref-'));
   try {
     const script = 'import sys\nfrom PIL import Image\nfor i, f in enumerate(sys.argv[2:]):\n  open(f"{sys.argv[1]}/{i}.rgb", "wb").write(Image.open(f).convert("RGB").tobytes())';
     const r = spawnSync(PYTHON, ['-c', script, tmp, ...files], { encoding: 'utf8' });
-    if (r.status !== 0) return `no reference: Pillow failed (${r.stderr.trim().split('\n').pop()})`;
+    if (r.status !== 0) return `Pillow failed (${r.stderr.trim().split('\n').pop()})`;
     return files.map((_, i) => new Uint8Array(readFileSync(path.join(tmp, `${i}.rgb`))));
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Chromium's RGB for each file, decoded as the lab decodes (src/io/browser-io.ts: createImageBitmap, no colour conversion), or why there is none. */
+async function chromiumDecode(files: string[]): Promise<Uint8Array[] | string> {
+  const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+  if (!existsSync(executablePath)) return `${executablePath} not found (set CHROMIUM)`;
+  const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage();
+    const out: Uint8Array[] = [];
+    for (const f of files) {
+      const rgb = await page.evaluate(async (b64) => {
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        const bitmap = await createImageBitmap(new Blob([bytes]), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+        const ctx = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d')!;
+        ctx.drawImage(bitmap, 0, 0);
+        const rgba = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+        let bin = '';
+        for (let i = 0; i < rgba.length; i += 4) bin += String.fromCharCode(rgba[i], rgba[i + 1], rgba[i + 2]);
+        return btoa(bin);
+      }, readFileSync(f).toString('base64'));
+      out.push(new Uint8Array(Buffer.from(rgb, 'base64')));
+    }
+    return out;
+  } finally {
+    await browser.close();
   }
 }
 
@@ -107,24 +136,30 @@ interface Diff {
   max: number;
   sum: number;
   n: number;
+  identical: number;
 }
 
 function addDiff(d: Diff, a: RgbPixels, b: Uint8Array): void {
   if (a.data.length !== b.length) throw new Error(`decoded ${a.data.length} bytes, the other decode ${b.length}`);
+  let max = 0;
   for (let i = 0; i < b.length; i++) {
     const e = Math.abs(a.data[i] - b[i]);
-    if (e > d.max) d.max = e;
+    if (e > max) max = e;
     d.sum += e;
   }
+  d.max = Math.max(d.max, max);
   d.n += b.length;
+  if (max === 0) d.identical++;
 }
 
 async function benchSet(label: string, files: string[], candidates: Candidate[], rounds: number) {
   const bytes = files.map((f) => new Uint8Array(readFileSync(f)));
-  const reference = referenceDecode(files);
+  const references = { chromium: await chromiumDecode(files), pillow: pillowDecode(files) };
+  const refs = Object.entries(references).flatMap(([name, r]) => (typeof r === 'string' ? [] : [{ name, pixels: r }]));
   const ms = candidates.map(() => [] as number[]);
-  const vsJpegJs = candidates.map((): Diff => ({ max: 0, sum: 0, n: 0 }));
-  const vsRef = candidates.map((): Diff => ({ max: 0, sum: 0, n: 0 }));
+  const newDiff = (): Diff => ({ max: 0, sum: 0, n: 0, identical: 0 });
+  const vsJpegJs = candidates.map(newDiff);
+  const vsRef = refs.map(() => candidates.map(newDiff));
   for (const c of candidates) await c.decode(bytes[0]); // warm-up (wasm tiers, native threads)
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < bytes.length; i++) {
@@ -139,22 +174,26 @@ async function benchSet(label: string, files: string[], candidates: Candidate[],
       if (r > 0) continue;
       candidates.forEach((_, j) => {
         addDiff(vsJpegJs[j], outs[j], outs[0].data);
-        if (typeof reference !== 'string') addDiff(vsRef[j], outs[j], reference[i]);
+        refs.forEach((ref, k) => addDiff(vsRef[k][j], outs[j], ref.pixels[i]));
       });
     }
   }
   const base = median(ms[0]);
+  const summary = (d: Diff) => ({ max: d.max, mean: d.sum / d.n, identical_images: d.identical });
   const rows = candidates.map((c, j) => ({
     decoder: c.name,
     median_ms: median(ms[j]),
     speed_vs_jpeg_js: base / median(ms[j]),
-    vs_jpeg_js: { max: vsJpegJs[j].max, mean: vsJpegJs[j].sum / vsJpegJs[j].n },
-    vs_reference: typeof reference === 'string' ? undefined : { max: vsRef[j].max, mean: vsRef[j].sum / vsRef[j].n },
+    vs_jpeg_js: summary(vsJpegJs[j]),
+    ...Object.fromEntries(refs.map((ref, k) => [`vs_${ref.name}`, summary(vsRef[k][j])])),
   }));
-  console.log(`\n${label}: ${files.length} JPEGs x ${rounds} rounds${typeof reference === 'string' ? ` (${reference})` : ', reference: Pillow (libjpeg-turbo)'}`);
-  console.log('| decoder | median ms | x jpeg-js | vs jpeg-js max / mean | vs reference max / mean |\n|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.decoder} | ${r.median_ms.toFixed(2)} | ${r.speed_vs_jpeg_js.toFixed(2)} | ${r.vs_jpeg_js.max} / ${r.vs_jpeg_js.mean.toFixed(3)} | ${r.vs_reference ? `${r.vs_reference.max} / ${r.vs_reference.mean.toFixed(3)}` : '-'} |`);
-  return { images: files.length, rounds, reference: typeof reference === 'string' ? reference : 'Pillow (libjpeg-turbo)', decoders: rows };
+  const missing = Object.entries(references).flatMap(([name, r]) => (typeof r === 'string' ? [`no ${name} reference: ${r}`] : []));
+  console.log(`\n${label}: ${files.length} JPEGs x ${rounds} rounds${missing.length ? ` (${missing.join('; ')})` : ''}`);
+  const cols = ['jpeg-js', ...refs.map((r) => r.name)];
+  console.log(`| decoder | median ms | x jpeg-js | ${cols.map((c) => `vs ${c}: max / mean / identical images`).join(' | ')} |\n|---|---|---|${cols.map(() => '---|').join('')}`);
+  const cell = (d: Diff) => `${d.max} / ${(d.sum / d.n).toFixed(3)} / ${d.identical}`;
+  candidates.forEach((c, j) => console.log(`| ${c.name} | ${rows[j].median_ms.toFixed(2)} | ${rows[j].speed_vs_jpeg_js.toFixed(2)} | ${[vsJpegJs[j], ...vsRef.map((v) => v[j])].map(cell).join(' | ')} |`));
+  return { images: files.length, rounds, references: Object.fromEntries(Object.entries(references).map(([k, r]) => [k, typeof r === 'string' ? r : 'measured'])), decoders: rows };
 }
 
 export async function benchDecode(args: string[]): Promise<unknown> {
