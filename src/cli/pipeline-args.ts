@@ -15,6 +15,7 @@ import { applyParamOverrides, compileOrExplain, readPreset } from '../runtime/pr
 /** The options of every command that runs a preset over images (for parseCommandArgs). */
 export const PIPELINE_OPTIONS = {
   workers: { type: 'string' },
+  batch: { type: 'string' },
   backend: { type: 'string' },
   param: { type: 'string', multiple: true },
   models: { type: 'string' },
@@ -29,6 +30,8 @@ export const PLUGIN_HELP = `  --plugin <module>       add the node types an ES m
 
 /** Their help lines. */
 export const PIPELINE_HELP = `  --workers <n>           worker threads (default: number of cores)
+  --batch <n>             images each worker takes through the graph together: the detector and the
+                          embedding network run once on all of them (default 16 on a GPU, 4 on wasm/cpu)
   --backend <name>        ${BACKENDS.join(' | ')} (default: the fastest available)
   --param node.name=val   override a node's param (repeatable)
   --models <dir>          read model files from this folder before node_modules
@@ -48,6 +51,13 @@ export function parseMetric(value: string | undefined): SimilarityMetric {
   const metric = (value ?? 'cosine') as SimilarityMetric;
   if (metric !== 'cosine' && metric !== 'euclidean') throw new UsageError(`--metric ${value}: expected cosine or euclidean`);
   return metric;
+}
+
+export function parseBatch(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new UsageError(`--batch ${value}: expected a whole number from 1 to 1024`);
+  return n;
 }
 
 export function parseWorkers(value: string | undefined): number | undefined {
@@ -70,9 +80,9 @@ export function pluginRegistry(values: { plugin?: string[] }): Promise<NodeRegis
   return withPlugins(registry, values.plugin ?? []);
 }
 
-/** --workers, --backend and --models, checked; with the node registry (built-ins + --plugin), what runs in this process need (nodejsRun). */
-export async function runOptions(values: { workers?: string; backend?: string; models?: string; plugin?: string[] }) {
-  return { backend: parseBackend(values.backend), workers: parseWorkers(values.workers), modelDir: values.models, registry: await pluginRegistry(values) };
+/** --workers, --batch, --backend and --models, checked; with the node registry (built-ins + --plugin), what runs in this process need (nodejsRun). */
+export async function runOptions(values: { workers?: string; batch?: string; backend?: string; models?: string; plugin?: string[] }) {
+  return { backend: parseBackend(values.backend), workers: parseWorkers(values.workers), batch: parseBatch(values.batch), modelDir: values.models, registry: await pluginRegistry(values) };
 }
 
 /** Paths the user named on the command line: a preset may read them (they are the user's choice, not the preset's). */
@@ -111,7 +121,7 @@ export async function applyFilePolicy(presetFile: string | undefined, pipeline: 
 }
 
 /** The preset with its --param overrides, compiled (errors name the file), and the run options; sets the file policy and pixel cap. */
-export async function loadPresetRun(presetFile: string, values: { workers?: string; backend?: string; models?: string; param?: string[]; 'allow-path'?: string[]; 'max-pixels'?: string; plugin?: string[] }) {
+export async function loadPresetRun(presetFile: string, values: { workers?: string; batch?: string; backend?: string; models?: string; param?: string[]; 'allow-path'?: string[]; 'max-pixels'?: string; plugin?: string[] }) {
   const run = await runOptions(values);
   applyMaxPixels(values['max-pixels']);
   const pipeline = applyParamOverrides(await readPreset(presetFile), values.param ?? [], run.registry);

@@ -34,11 +34,12 @@ export function createItemRunner(makeIO: (opts: { modelDir?: string }) => HostIO
       io = makeIO({ modelDir: opts.modelDir });
       return choice;
     },
-    async runItems(pipeline: Pipeline, items: RunItem[], keep: string[] = []): Promise<{ results: ItemResult[]; timings: Record<string, { ms: number; runs: number; cached: number }>; numTensors: number }> {
+    /** `batch`: items in lockstep per chunk (RunOptions.batch). */
+    async runItems(pipeline: Pipeline, items: RunItem[], keep: string[] = [], batch = 1): Promise<{ results: ItemResult[]; timings: Record<string, { ms: number; runs: number; cached: number }>; numTensors: number }> {
       if (!io || !registry || !executor) throw new Error('item runner used before init()');
       const plan = compilePipeline(pipeline, registry);
       const timings = {};
-      const results = await executor.runItems(plan, items, { io, retain: 'sinks', keep }, timings);
+      const results = await executor.runItems(plan, items, { io, retain: 'sinks', keep, batch }, timings);
       return { results, timings, numTensors: tf.memory().numTensors };
     },
   };

@@ -48,17 +48,21 @@ export class WorkerPool implements ItemPool {
     return pool;
   }
 
-  /** Run the per-item phase over all items; `onItem` is called as each chunk finishes. Results come back in item order. */
-  async runItems(pipeline: Pipeline, items: RunItem[], onItems?: (done: number) => void, keep: string[] = [], chunkSize = 4): Promise<{ results: ItemResult[]; timings: Record<string, NodeTiming> }> {
+  /**
+   * Run the per-item phase over all items, dealt out in chunks (of `batch` items, 4 at least);
+   * `onItems` is called as each chunk finishes. Results come back in item order.
+   */
+  async runItems(pipeline: Pipeline, items: RunItem[], onItems?: (done: number) => void, keep: string[] = [], batch = 1): Promise<{ results: ItemResult[]; timings: Record<string, NodeTiming> }> {
     const results: ItemResult[] = new Array(items.length);
     const timings: Record<string, NodeTiming> = {};
+    const chunkSize = Math.max(4, batch);
     let next = 0;
     let done = 0;
     const work = async (runner: Comlink.Remote<ItemRunner>) => {
       while (next < items.length) {
         const start = next;
         next = Math.min(items.length, next + chunkSize);
-        const out = await runner.runItems(pipeline, items.slice(start, next), keep);
+        const out = await runner.runItems(pipeline, items.slice(start, next), keep, batch);
         out.results.forEach((r, i) => (results[start + i] = { ...r, index: start + i }));
         for (const [id, t] of Object.entries(out.timings)) {
           const acc = (timings[id] ??= { ms: 0, runs: 0, cached: 0 });

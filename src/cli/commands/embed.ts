@@ -271,7 +271,7 @@ export async function embedCommand(argv: string[]): Promise<number> {
           const file = path.join(values.input!, rel);
           return fileRunItem(file, rel, await stat(file));
         }));
-        const results: ItemResult[] = throwIfRunFailed(await runPipeline(pipeline, items, { host, registry: run.registry, pool, workers: 1, keep })).items;
+        const results: ItemResult[] = throwIfRunFailed(await runPipeline(pipeline, items, { host, registry: run.registry, pool, workers: 1, batch: run.batch, keep })).items;
         const rows = results.flatMap((r, i) => rowsOf(parts[k][i], r, targets));
         for (const r of results) {
           const e = r.outputs[targets.embeddings.nodeId]?.[targets.embeddings.port] as EmbeddingsValue | undefined;
