@@ -199,6 +199,11 @@ export function createLabWorker(registry: NodeRegistry, options: LabWorkerOption
       return fellBack ? { ...outcome, status: 'error', final: {}, error: { message: `${fellBack.reason}: run the dataset again` } } : outcome;
     },
 
+    /** Start the dataset pool ahead of a run (when a dataset is picked), so its workers start while the user sets the run up. */
+    async warmDatasetPool(workers: number): Promise<void> {
+      if (!dataset) await datasetPool(workers);
+    },
+
     cancelDataset(): void {
       dataset?.controller.abort();
     },

@@ -3,7 +3,7 @@ import { registry } from '../../../nodes/index.js';
 import type { VerificationMetrics } from '../../eval/metrics.js';
 import { hashString } from '../../util/hash.js';
 import { runSignature } from '../../graph/edit.js';
-import { cancelDatasetRun, datasetWorkerCount, runDatasetInWorker, type DatasetWorkers } from '../run/runner.js';
+import { cancelDatasetRun, datasetWorkerCount, runDatasetInWorker, warmDatasetPool, type DatasetWorkers } from '../run/runner.js';
 import { doc, lab, toast, useLab } from '../state/store.js';
 import { ChartLegend, DetChart, HistogramChart, RocChart, RUN_COLORS } from './charts.js';
 import { datasetItems, datasetName, datasetPath, datasetPipeline, IMAGE_FILE, type DatasetFile } from './dataset.js';
@@ -178,9 +178,13 @@ async function importEvalFiles(files: File[]): Promise<number[]> {
 function DatasetRunner({ onRecorded }: { onRecorded: (r: ExperimentRecord) => void }) {
   const [picked, setPickedState] = useState(lastPicked);
   const [pairs, setPairsState] = useState(lastPairs);
-  const setPicked = (p: Picked) => setPickedState((lastPicked = p));
-  const setPairs = (f: File | undefined) => setPairsState((lastPairs = f));
   const [workers, setWorkersState] = useState(lastWorkers);
+  // a picked dataset is about to be run: start the pool's workers meanwhile
+  const setPicked = (p: Picked) => {
+    setPickedState((lastPicked = p));
+    void warmDatasetPool(workers);
+  };
+  const setPairs = (f: File | undefined) => setPairsState((lastPairs = f));
   const setWorkers = (w: DatasetWorkers) => setWorkersState((lastWorkers = w));
   const run = useLab((s) => s.datasetRun);
   const presetName = useLab((s) => s.history.present.name);

@@ -165,6 +165,12 @@ export async function runDatasetInWorker(pipeline: Pipeline, items: RunItem[], o
   return lastDataset;
 }
 
+/** Start the dataset pool's workers ahead of a run (a dataset was picked). */
+export async function warmDatasetPool(workers: DatasetWorkers = 'auto'): Promise<void> {
+  await ready;
+  await api.warmDatasetPool(datasetWorkerCount(workers));
+}
+
 /** The last dataset run in brief, with its per-pair scores (`faceflowDebug.lastDatasetRun()`: the browser tests and the lab-dataset bench compare them). */
 export function lastDatasetRun() {
   if (!lastDataset) return undefined;
