@@ -103,7 +103,7 @@ export class LabItemPool implements DatasetPool {
   }
 
   /**
-   * The per-item phase over all items, one item per call; results in item order. Item workers
+   * The per-item phase over all items, one or two items per call; results in item order. Item workers
    * still starting join when ready, or are not waited for once every item is taken. A member's
    * first item of a pipeline (loading its models: seconds) is shared: once the other items are
    * taken, another member runs it too and the first result counts, so a run never waits on a
@@ -144,9 +144,13 @@ export class LabItemPool implements DatasetPool {
       if (!(await Promise.race([m.ready.then(() => true), allTaken]))) return;
       await m.begin(pipeline, keep);
       for (let i = take(k); i !== undefined; i = take(k)) {
-        const call = m.runItems([items[i]]);
+        const warm = m.warmFor === warmKey || m.local;
+        // an item worker's next items are dealt here between the compute worker's own nodes, so a warm one gets two at a time
+        const j = warm && !m.local ? take(k) : undefined;
+        const batch = j === undefined ? [i] : [i, j];
+        const call = m.runItems(batch.map((n) => items[n]));
         let out: Awaited<typeof call> | undefined;
-        if (m.warmFor === warmKey || m.local) out = await call;
+        if (warm) out = await call;
         else {
           onCold.push(i);
           m.ready = call.then(() => void (m.warmFor = warmKey), () => undefined);
@@ -154,12 +158,15 @@ export class LabItemPool implements DatasetPool {
           if (!out) return; // another member ran it; this one is still loading
           if (onCold.includes(i)) onCold.splice(onCold.indexOf(i), 1);
         }
-        if (results[i]) continue; // a cold member's item that another one finished first
-        results[i] = { ...out.results[0], index: i };
-        rescue.get(i)?.();
-        if (results[i].error) this.failed++;
         addTimings(timings, out.timings);
-        onItems?.(++done);
+        out.results.forEach((r, n) => {
+          const index = batch[n];
+          if (results[index]) return; // a cold member's item that another one finished first
+          results[index] = { ...r, index };
+          rescue.get(index)?.();
+          if (r.error) this.failed++;
+          onItems?.(++done);
+        });
       }
     };
     try {
