@@ -207,7 +207,7 @@ export async function benchDecode(args: string[]): Promise<unknown> {
     },
   });
   const rounds = Math.max(1, Number(values.rounds));
-  const turbo = await loadLibjpegTurbo();
+  const turbo = loadLibjpegTurbo();
   const candidates: Candidate[] = [
     { name: 'jpeg-js 0.4.4 (before; RGBA out)', packages: ['jpeg-js'], decode: (b) => decodeJpegJs(b, DEFAULT_MAX_PIXELS) },
     { name: 'jpeg-js, formatAsRGBA: false', packages: ['jpeg-js'], decode: (b) => { const r = jpeg.decode(b, { useTArray: true, formatAsRGBA: false }); return { width: r.width, height: r.height, data: r.data }; } },

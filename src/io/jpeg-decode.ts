@@ -39,7 +39,8 @@ export function rgbFromRgba(rgba: Uint8Array, n: number): Uint8Array {
 
 /** The part of the package's Embind API used here (it ships no types). */
 interface TurboModule {
-  JPEGDecoder: new () => {
+  calledRun?: boolean;
+  JPEGDecoder?: new () => {
     getEncodedBuffer(length: number): Uint8Array;
     decode(): void;
     getFrameInfo(): { width: number; height: number; componentCount: number };
@@ -47,17 +48,47 @@ interface TurboModule {
     delete(): void;
   };
 }
-type TurboFactory = (options: { wasmBinary: Uint8Array; print: () => void; printErr: () => void }) => Promise<TurboModule>;
+interface TurboOptions {
+  instantiateWasm(imports: WebAssembly.Imports, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void): WebAssembly.Exports;
+  print(): void;
+  printErr(): void;
+}
 
-/** Instantiate the decoder; rejects when the package or its .wasm cannot be loaded. */
-export async function loadLibjpegTurbo(pkg = LIBJPEG_TURBO_PACKAGE): Promise<JpegDecoder> {
+/** An instance whose heap grew past this (for a photo of 20 MP or so) is dropped after the image: memory goes back. */
+const MAX_KEPT_HEAP = 64 * 1024 * 1024;
+
+/**
+ * The decoder, loaded synchronously (so importing this module needs no top-level await, and CommonJS can
+ * require the library): the .wasm compiled here and instantiated in Emscripten's `instantiateWasm` hook,
+ * after which the Embind classes exist on the module object at once. Throws when the package or its
+ * .wasm cannot be loaded.
+ */
+export function loadLibjpegTurbo(pkg = LIBJPEG_TURBO_PACKAGE): JpegDecoder {
   const require = createRequire(import.meta.url);
-  const factory = require(`${pkg}/decodewasmjs`) as TurboFactory;
-  const wasmBinary = readFileSync(require.resolve(`${pkg}/decodewasm`));
-  // libjpeg's warnings go nowhere: a refused image is reported by the caller, naming the file
-  const mod = await factory({ wasmBinary, print: () => {}, printErr: () => {} });
+  const factory = require(`${pkg}/decodewasmjs`) as (options: TurboOptions) => Promise<unknown>;
+  const wasm = new WebAssembly.Module(readFileSync(require.resolve(`${pkg}/decodewasm`)));
+  let mod: TurboModule | undefined;
+  let memory: WebAssembly.Memory | undefined;
+  const instantiate = () => {
+    const m: TurboModule & TurboOptions = {
+      instantiateWasm(imports, receive) {
+        const instance = new WebAssembly.Instance(wasm, imports);
+        memory = Object.values(instance.exports).find((x): x is WebAssembly.Memory => x instanceof WebAssembly.Memory);
+        receive(instance, wasm);
+        return instance.exports;
+      },
+      // libjpeg's warnings go nowhere: a refused image is reported by the caller, naming the file
+      print: () => {},
+      printErr: () => {},
+    };
+    factory(m).catch(() => {}); // a failure shows below, synchronously
+    if (!m.calledRun || !m.JPEGDecoder) throw new Error(`${pkg} did not start synchronously`);
+    return m;
+  };
+  mod = instantiate();
   return (bytes) => {
-    const decoder = new mod.JPEGDecoder();
+    mod ??= instantiate();
+    const decoder = new mod.JPEGDecoder!();
     try {
       decoder.getEncodedBuffer(bytes.length).set(bytes);
       try {
@@ -77,16 +108,23 @@ export async function loadLibjpegTurbo(pkg = LIBJPEG_TURBO_PACKAGE): Promise<Jpe
       return { width, height, data };
     } finally {
       decoder.delete();
+      if ((memory?.buffer.byteLength ?? 0) > MAX_KEPT_HEAP) mod = memory = undefined;
     }
   };
 }
 
-/** The process's decoder, or undefined (with one line on stderr, from the main thread) when it did not load. */
-export const libjpegTurbo: JpegDecoder | undefined = await loadLibjpegTurbo().catch((e: unknown) => {
-  const why = String((e as Error)?.message ?? e).replace(/\s+/g, ' ').slice(0, 200);
-  if (isMainThread) process.stderr.write(`faceflow: ${LIBJPEG_TURBO_PACKAGE} did not load (${why}); decoding JPEG with jpeg-js (slower, and its pixels differ from browsers' by a few levels)\n`);
-  return undefined;
-});
+function loadOrWarn(): JpegDecoder | undefined {
+  try {
+    return loadLibjpegTurbo();
+  } catch (e) {
+    const why = String((e as Error)?.message ?? e).replace(/\s+/g, ' ').slice(0, 200);
+    if (isMainThread) process.stderr.write(`faceflow: ${LIBJPEG_TURBO_PACKAGE} did not load (${why}); decoding JPEG with jpeg-js (slower, and its pixels differ from browsers' by a few levels)\n`);
+    return undefined;
+  }
+}
+
+/** The process's decoder, or undefined (said once on stderr, by the main thread) when it did not load. */
+export const libjpegTurbo = loadOrWarn();
 
 /**
  * libjpeg-turbo when it loaded; jpeg-js for what it refuses (CMYK, data damaged enough for
