@@ -1,4 +1,4 @@
-// `npm run bench -- lab-dataset [--pairs 35] [--rounds 2] [--out bench/results/lab-dataset.json]`:
+// `npm run bench -- lab-dataset [--pairs 35] [--rounds 2] [--configs today,coi-1x2,pool-2x1,new] [--out bench/results/lab-dataset.json]`:
 // the lab's dataset run (Experiments, presets/baseline-mtcnn-facenet.json) on the same lfw-dev pairs
 // in headless Chromium, under today's configuration and the new ones, in the same run: per
 // configuration a fresh page (landing run, the baseline graph), its first dataset run (a pool's
@@ -29,6 +29,14 @@ const median = (a) => {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const load1 = () => os.loadavg()[0];
+/** All cores' busy and total jiffies (Linux /proc/stat): the machine's busy share over a run, ours and everyone else's. */
+const cpuTimes = () => {
+  if (!fs.existsSync('/proc/stat')) return undefined;
+  const [, ...f] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3] - (f[4] ?? 0), total };
+};
+const busyShare = (a, b) => (a && b ? (b.busy - a.busy) / (b.total - a.total) : undefined);
 
 export async function benchLabDataset(args) {
   const { values } = parseArgs({
@@ -36,9 +44,12 @@ export async function benchLabDataset(args) {
     options: {
       pairs: { type: 'string', default: '35' },
       rounds: { type: 'string', default: '2' },
+      // a comma list of configuration keys (today, coi-1x2, pool-2x1, new); today is always run
+      configs: { type: 'string', default: CONFIGS.map((c) => c.key).join(',') },
       out: { type: 'string', default: 'bench/results/lab-dataset.json' },
     },
   });
+  const configs = CONFIGS.filter((c) => c.key === 'today' || values.configs.split(',').includes(c.key));
   const perKind = Number(values.pairs);
   const rounds = Number(values.rounds);
   // two copies of the same images: the second run of a page reads new files, so nothing comes from a cache
@@ -63,7 +74,7 @@ export async function benchLabDataset(args) {
   try {
     for (let r = 0; r < rounds; r++) {
       // alternate the order, so a load that changes during the bench is shared out
-      for (const config of r % 2 ? [...CONFIGS].reverse() : CONFIGS) {
+      for (const config of r % 2 ? [...configs].reverse() : configs) {
         // a fresh page: new workers with empty caches, models loaded by the landing run in the compute worker only
         await freshLab(page, config.isolated ? isolated.url : plain.url);
         const coi = await page.evaluate(() => globalThis.crossOriginIsolated);
@@ -74,14 +85,16 @@ export async function benchLabDataset(args) {
         for (const [which, copy] of [['first', folder], ['second', again]]) {
           await pickDataset(page, copy);
           const loadBefore = load1();
+          const cpuBefore = cpuTimes();
           const run = await runPickedDataset(page, config.workers);
+          const cpuBusy = busyShare(cpuBefore, cpuTimes());
           const pool = await page.evaluate(() => window.faceflowDebug.datasetPool());
           const row = {
             round: r + 1, config: config.key, run: which, isolated: coi, workers: run.workers, seconds: run.seconds, worker_seconds: run.workerSeconds,
             images_per_s: copy.images / run.seconds, status: run.status, failed: run.errors.length, accuracy: run.accuracy, auc: run.auc,
-            load_before: loadBefore, load_after: load1(), pool_members_so_far: pool, pairs: run.pairs,
+            load_before: loadBefore, load_after: load1(), cpu_busy_share: cpuBusy, pool_members_so_far: pool, pairs: run.pairs,
           };
-          console.log(`round ${row.round} ${config.name}, ${which} run: ${row.seconds.toFixed(1)} s (${row.images_per_s.toFixed(2)} images/s), ${row.workers} worker(s)${pool.length ? ` (items so far ${pool.map((m) => `${m.worker} ${m.itemsRun}, ${m.threads} thread(s)`).join('; ')})` : ''}, accuracy ${row.accuracy}, load ${loadBefore.toFixed(1)} -> ${row.load_after.toFixed(1)}`);
+          console.log(`round ${row.round} ${config.name}, ${which} run: ${row.seconds.toFixed(1)} s (${row.images_per_s.toFixed(2)} images/s), ${row.workers} worker(s)${pool.length ? ` (items so far ${pool.map((m) => `${m.worker} ${m.itemsRun}, ${m.threads} thread(s)`).join('; ')})` : ''}, accuracy ${row.accuracy}, load ${loadBefore.toFixed(1)} -> ${row.load_after.toFixed(1)}, cores busy ${cpuBusy === undefined ? '?' : `${(cpuBusy * 100).toFixed(0)}%`}`);
           if (run.status !== 'done') throw new Error(`${config.key}: the dataset run ended ${run.status}`);
           runs.push(row);
         }
@@ -99,7 +112,7 @@ export async function benchLabDataset(args) {
 
   // same results: every run's per-pair scores against today's first run
   const reference = runs.find((x) => x.config === 'today');
-  const summary = CONFIGS.flatMap((c) => ['first', 'second'].map((which) => {
+  const summary = configs.flatMap((c) => ['first', 'second'].map((which) => {
     const mine = runs.filter((x) => x.config === c.key && x.run === which);
     // per round: today's seconds / this configuration's, same round, same run of the page
     const ratios = mine.map((x) => runs.find((t) => t.config === 'today' && t.round === x.round && t.run === which).seconds / x.seconds);
