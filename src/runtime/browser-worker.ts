@@ -190,7 +190,13 @@ export function createLabWorker(registry: NodeRegistry, options: LabWorkerOption
         const onEvent = itemProgress((finished, failed) => onProgress(finished, items.length, failed));
         const itemPool = await datasetPool(Math.min(workers, items.length));
         itemPool?.cancelOn(signal);
-        const onItems = itemPool && ((done: number) => onProgress(done, items.length, itemPool.failed));
+        // as itemProgress: at most every 100 ms (each report re-renders the page's progress)
+        let last = 0;
+        const onItems = itemPool && ((done: number) => {
+          if (performance.now() - last < 100) return;
+          last = performance.now();
+          onProgress(done, items.length, itemPool.failed);
+        });
         const run = await runPipeline(pipeline, items, { host, registry, signal, onEvent, pool: itemPool, onItems });
         onProgress(items.length, items.length, run.items.filter((r) => r.error).length);
         return run;
