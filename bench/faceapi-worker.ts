@@ -25,7 +25,7 @@ await faceapi.nets.faceLandmark68Net.loadFromDisk(modelDir);
 await faceapi.nets.faceRecognitionNet.loadFromDisk(modelDir);
 
 async function describe(file: string): Promise<Float32Array | null> {
-  // the same decode as our pipeline's image source (jpeg-js to 8-bit RGB)
+  // the same decode as our pipeline's image source (libjpeg-turbo to 8-bit RGB)
   const img = decodeImageNode(readFileSync(file), file);
   const x = faceapi.tf.tensor3d(img.data, [img.height, img.width, img.channels], 'int32');
   try {
