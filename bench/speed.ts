@@ -12,7 +12,7 @@ import { fileRunItems } from '../src/eval/datasets-nodejs.js';
 import { embedItems } from '../src/eval/embed-items.js';
 import { createNodeIO } from '../src/io/nodejs-io.js';
 import { loadMobileFaceNet } from '../src/models/mobilefacenet/index.js';
-import { detectFaces, detectFacesBatch, loadMtcnn, type MtcnnNets } from '../src/models/mtcnn/index.js';
+import { detectFaces, detectFacesBatch, loadMtcnn, pyramidLevels, type MtcnnNets } from '../src/models/mtcnn/index.js';
 import { initBackend } from '../src/runtime/backend.js';
 import { compileOrExplain, readPreset } from '../src/runtime/preset.js';
 import { lfwImages, readImage } from './detect.js';
@@ -177,6 +177,62 @@ async function timeBatching(nets: MtcnnNets, images: ImageValue[], reps = 3) {
   return { mtcnn_ms_per_image: med(mtcnn), mobilefacenet_ms_per_face: med(face) };
 }
 
+/** MTCNN's convolutions: [name, input [n, h, w, c], kernel size, output channels], at the shapes of a 250x250 image. */
+const CONV_LAYERS: [string, [number, number, number, number], number, number][] = [
+  ['P-Net conv1 (150x150 level)', [1, 150, 150, 3], 3, 10],
+  ['P-Net conv2', [1, 74, 74, 10], 3, 16],
+  ['P-Net conv3', [1, 72, 72, 16], 3, 32],
+  ['R-Net conv1 (48 crops)', [48, 24, 24, 3], 3, 28],
+  ['R-Net conv2', [48, 11, 11, 28], 3, 48],
+  ['O-Net conv1 (8 crops)', [8, 48, 48, 3], 3, 32],
+  ['O-Net conv2', [8, 23, 23, 32], 3, 64],
+  ['O-Net conv3', [8, 10, 10, 64], 3, 64],
+];
+
+const convFlops = ([n, h, w, c]: number[], k: number, out: number) => 2 * n * (h - k + 1) * (w - k + 1) * out * k * k * c;
+
+/**
+ * What the cascade's convolutions cost at most speed: each layer's rate (GFLOP/s, fused conv +
+ * bias + PReLU as the nets run it, median of 20), and the conv arithmetic of an average image
+ * (its pyramid, and R-Net's and O-Net's crop counts over `images`) at the best of those rates.
+ */
+async function convCeiling(nets: MtcnnNets, images: ImageValue[]) {
+  const layers = [];
+  for (const [name, shape, k, out] of CONV_LAYERS) {
+    const x = tf.randomUniform(shape) as tf.Tensor4D;
+    const filter = tf.randomNormal([k, k, shape[3], out], 0, 0.1) as tf.Tensor4D;
+    const bias = tf.zeros([out]) as tf.Tensor1D;
+    const alpha = tf.fill([out], 0.25) as tf.Tensor1D;
+    const ms: number[] = [];
+    for (let r = 0; r < 23; r++) {
+      const t0 = performance.now();
+      const y = tf.fused.conv2d({ x, filter, strides: 1, pad: 'valid', bias, activation: 'prelu', preluActivationWeights: alpha });
+      await y.data();
+      y.dispose();
+      if (r >= 3) ms.push(performance.now() - t0);
+    }
+    tf.dispose([x, filter, bias, alpha]);
+    layers.push({ layer: name, ms: median(ms), gflops: convFlops(shape, k, out) / median(ms) / 1e6 });
+  }
+  // conv arithmetic per image: every pyramid level's P-Net, then 3 MFLOP per R-Net crop and 26 per O-Net crop
+  const pnetFlops = (w: number, h: number) => {
+    const [a, b] = [w - 2, h - 2];
+    const [pw, ph] = [Math.ceil(a / 2), Math.ceil(b / 2)];
+    return convFlops([1, w, h, 3], 3, 10) + convFlops([1, pw, ph, 10], 3, 16) + convFlops([1, pw - 2, ph - 2, 16], 3, 32) + 2 * (pw - 4) * (ph - 4) * 32 * 5;
+  };
+  const rnetCrop = convFlops([1, 24, 24, 3], 3, 28) + convFlops([1, 11, 11, 28], 3, 48) + convFlops([1, 4, 4, 48], 2, 64) + 2 * (576 * 128 + 128 * 5);
+  const onetCrop = convFlops([1, 48, 48, 3], 3, 32) + convFlops([1, 23, 23, 32], 3, 64) + convFlops([1, 10, 10, 64], 3, 64) + convFlops([1, 4, 4, 64], 2, 128) + 2 * (1152 * 256 + 256 * 15);
+  let flops = 0;
+  for (const img of images) {
+    const r = await detectFaces(nets, img);
+    flops += pyramidLevels(img.width, img.height).filter((l) => l.width >= 12 && l.height >= 12).reduce((s, l) => s + pnetFlops(l.width, l.height), 0);
+    flops += r.funnel.pnetNms * rnetCrop + r.funnel.rnetNms * onetCrop;
+  }
+  const best = Math.max(...layers.map((l) => l.gflops));
+  const perImage = flops / images.length;
+  return { layers, mflop_per_image: perImage / 1e6, best_gflops: best, floor_ms: perImage / best / 1e6 };
+}
+
 const KINDS: [string, RegExp][] = [
   ['conv', /Conv2D|MatMul/],
   ['pool', /Pool/],
@@ -233,6 +289,7 @@ export async function benchSpeed(args: string[]): Promise<unknown> {
   const decoded = files.map(readImage);
   const mtcnn = await compareMtcnn(nets, files, decoded, Math.max(1, Number(values.blocks)));
   const batching = await timeBatching(nets, decoded.slice(0, 48));
+  const ceiling = await convCeiling(nets, decoded.slice(0, 40));
   const profileCount = Math.min(Number(values.profile), decoded.length);
   const profile = profileCount > 0 ? await profileCascade(nets, decoded.slice(0, profileCount)) : undefined;
 
@@ -261,6 +318,10 @@ export async function benchSpeed(args: string[]): Promise<unknown> {
   console.log(`images with a face: ours ${mtcnn.ours_found.toFixed(3)}${mtcnn.blocks[0]?.peer_found !== undefined ? `, facenet-pytorch ${median(mtcnn.blocks.map((b) => b.peer_found!)).toFixed(3)} (median over blocks)` : ''}`);
   const st = mtcnn.stage_median_ms;
   console.log(`stage medians (ours): P-Net ${st.pnet.toFixed(1)} ms, R-Net ${st.rnet.toFixed(1)} ms, O-Net ${st.onet.toFixed(1)} ms`);
+  console.log('\nMTCNN convolutions, one thread (fused conv + bias + PReLU, median ms)');
+  console.log('| layer | ms | GFLOP/s |\n|---|---|---|');
+  for (const l of ceiling.layers) console.log(`| ${l.layer} | ${l.ms.toFixed(2)} | ${l.gflops.toFixed(1)} |`);
+  console.log(`conv arithmetic per image: ${ceiling.mflop_per_image.toFixed(0)} MFLOP; at the best rate above (${ceiling.best_gflops.toFixed(1)} GFLOP/s) ${ceiling.floor_ms.toFixed(1)} ms`);
   console.log('\ncross-image batching, one thread (median ms)');
   console.log(`| MTCNN images per call | ${Object.keys(batching.mtcnn_ms_per_image).join(' | ')} |\n|---|${'---|'.repeat(Object.keys(batching.mtcnn_ms_per_image).length)}`);
   console.log(`| ms per image | ${Object.values(batching.mtcnn_ms_per_image).map((v) => v.toFixed(2)).join(' | ')} |`);
@@ -279,7 +340,7 @@ export async function benchSpeed(args: string[]): Promise<unknown> {
 
   const result = {
     date: new Date().toISOString(), cores: os.availableParallelism(), cpu: os.cpus()[0]?.model, load_average_end: os.loadavg(),
-    machine: { before: machineBefore, after: machineAfter }, mtcnn, batching, profile, end_to_end: e2e,
+    machine: { before: machineBefore, after: machineAfter }, mtcnn, conv_ceiling: ceiling, batching, profile, end_to_end: e2e,
   };
   mkdirSync(path.dirname(values.out!), { recursive: true });
   writeFileSync(values.out!, `${JSON.stringify(result, null, 2)}\n`);
