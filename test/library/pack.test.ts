@@ -168,7 +168,7 @@ describe('the packed library', () => {
   it('ships built JavaScript with types, the CLI and the presets, and no sources or tests', async () => {
     const pkg = path.join(proj, 'node_modules/faceflow-lab');
     const top = (await readdir(pkg)).sort();
-    expect(top).toEqual(['README.md', 'bin', 'dist', 'package.json', 'presets']);
+    expect(top).toEqual(['LICENSE', 'README.md', 'bin', 'dist', 'package.json', 'presets']);
     expect((await readdir(path.join(pkg, 'dist/lib'))).sort()).toEqual(['nodes', 'src']);
     expect(await readdir(path.join(pkg, 'dist/lib/src'))).not.toContain('ui');
     for (const f of ['dist/lib/src/index.js', 'dist/lib/src/index.d.ts', 'dist/lib/nodes/index.d.ts', 'dist/lib/src/runtime/thread-worker.js', 'presets/weights/gate.weights.bin']) {
