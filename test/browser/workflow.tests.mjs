@@ -153,7 +153,14 @@ export const workflowTests = [
       try {
         await page.locator('[data-testid=open-experiments]').click();
         const panel = page.locator('[data-testid=experiments]');
-        const before = await panel.locator('[data-testid=run-row]').count();
+        // the saved runs load from IndexedDB after the view opens (the tests before leave some): count them once the number holds still
+        const countRows = () => panel.locator('[data-testid=run-row]').count();
+        let before = await countRows();
+        for (let prev = -1; prev !== before; ) {
+          prev = before;
+          await page.waitForTimeout(1000);
+          before = await countRows();
+        }
         await panel.locator('[data-testid=dataset-dir]').setInputFiles(root);
         await panel.locator('[data-testid=dataset-summary][data-images="39"]', { hasText: 'labels.txt' }).waitFor();
         // closing and reopening the view keeps the picked folder
