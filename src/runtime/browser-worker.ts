@@ -197,19 +197,9 @@ export function createLabWorker(registry: NodeRegistry, options: LabWorkerOption
           last = performance.now();
           onProgress(done, items.length, itemPool.failed);
         });
-        let run = await runPipeline(pipeline, items, { host, registry, signal, onEvent, pool: itemPool, onItems }).catch((e: Error) => {
-          if (!itemPool) throw e;
-          return undefined;
-        });
-        // the pool failed as a whole (not an item, not a cancel): run the dataset in this worker alone, and say so
-        if (itemPool && !signal.aborted && (!run || (run.status === 'error' && !run.items.some((r) => r.error)))) {
-          console.warn(`dataset pool failed (${run?.error?.message ?? 'worker error'}); running in the compute worker alone`);
-          await pool?.close();
-          pool = undefined;
-          run = await runPipeline(pipeline, items, { host, registry, signal, onEvent });
-        }
-        onProgress(items.length, items.length, run!.items.filter((r) => r.error).length);
-        return run!;
+        const run = await runPipeline(pipeline, items, { host, registry, signal, onEvent, pool: itemPool, onItems });
+        onProgress(items.length, items.length, run.items.filter((r) => r.error).length);
+        return run;
       }, onProgress);
       // Results from a device that went away mid-run are not trusted: say so, and the next run uses the fallback.
       return fellBack ? { ...outcome, status: 'error', final: {}, error: { message: `${fellBack.reason}: run the dataset again` } } : outcome;

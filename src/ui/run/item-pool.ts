@@ -128,9 +128,6 @@ export class LabItemPool implements DatasetPool {
     };
     signal.addEventListener('abort', cancel);
     const results: ItemResult[] = new Array(items.length);
-    // every item's result in: the run is done, even if a member never answers (a worker gone)
-    let allIn!: () => void;
-    const complete = new Promise<'complete'>((resolve) => (allIn = () => resolve('complete')));
     const timings: Record<string, NodeTiming> = {};
     const deal = dealer(items.length, this.size);
     const warmKey = JSON.stringify(pipeline);
@@ -169,19 +166,17 @@ export class LabItemPool implements DatasetPool {
           rescue.get(index)?.();
           if (r.error) this.failed++;
           onItems?.(++done);
-          if (done === items.length) allIn();
         });
       }
     };
     try {
       if (signal.aborted) throw new RunAborted();
       // every member settles before this returns or throws, so nothing runs on after a cancel
-      const settled = await Promise.race([complete, Promise.allSettled(this.members.map((m, k) => work(m, k).catch((e) => {
+      const settled = await Promise.allSettled(this.members.map((m, k) => work(m, k).catch((e) => {
         halt();
         throw e;
-      })))]);
+      })));
       if (signal.aborted) throw new RunAborted();
-      if (settled === 'complete') return { results, timings };
       const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failure) throw failure.reason;
       return { results, timings };
