@@ -98,21 +98,22 @@ export class Executor {
   async runItems(plan: Plan, items: RunItem[], opts: RunOptions, timings: Record<string, NodeTiming> = {}): Promise<ItemResult[]> {
     const runItems: (RunItem | undefined)[] = items.length ? items : [undefined];
     const chunk = Math.max(1, Math.floor(opts.batch ?? 1));
+    const steps = plan.steps.filter((s) => s.phase === 'items');
+    const needed = neededOutputs(plan, opts.retain ?? 'all', opts.keep);
     const results: ItemResult[] = [];
     for (let start = 0; start < runItems.length; start += chunk) {
       const lanes = runItems.slice(start, start + chunk).map((item, k): Lane => ({
         item, index: start + k, live: {}, result: { index: start + k, name: item?.name ?? '', outputs: {}, keys: {}, reports: {}, ms: {} },
       }));
-      await this.runLanes(plan, lanes, runItems.length, opts, timings);
+      await this.runLanes(steps, needed, lanes, runItems.length, opts, timings);
       results.push(...lanes.map((l) => l.result));
     }
     return results;
   }
 
   /** Every item step over a chunk's lanes; a lane whose node fails stops there with its error. */
-  private async runLanes(plan: Plan, lanes: Lane[], total: number, opts: RunOptions, timings: Record<string, NodeTiming>): Promise<void> {
-    const needed = neededOutputs(plan, opts.retain ?? 'all', opts.keep);
-    for (const step of plan.steps.filter((s) => s.phase === 'items')) {
+  private async runLanes(steps: PlanStep[], needed: Set<string>, lanes: Lane[], total: number, opts: RunOptions, timings: Record<string, NodeTiming>): Promise<void> {
+    for (const step of steps) {
       const todo: { lane: Lane; key: string; inputs: Record<string, unknown> }[] = [];
       for (const lane of lanes.filter((l) => !l.result.error)) {
         await yieldToEventLoop();
@@ -131,9 +132,10 @@ export class Executor {
         const at = { item: lane.item, items: total, index: lane.index };
         const t0 = performance.now();
         try {
+          const hit = cached.get(t);
           const done = batched?.get(t);
-          lane.live[step.nodeId] = cached.get(t) ?? done?.outputs ?? (await this.execute(step, t.key, t.inputs, at, opts, timings, lane.result.reports));
-          lane.result.ms[step.nodeId] = cached.get(t) ? 0 : done ? done.ms : performance.now() - t0;
+          lane.live[step.nodeId] = hit ?? done?.outputs ?? (await this.execute(step, t.key, t.inputs, at, opts, timings, lane.result.reports));
+          lane.result.ms[step.nodeId] = hit ? 0 : done ? done.ms : performance.now() - t0;
         } catch (e) {
           if (e instanceof RunAborted) throw e;
           const message = (e as Error).message ?? String(e);
@@ -156,8 +158,7 @@ export class Executor {
   ): Promise<Map<object, { outputs: NodeOutputs; ms: number }> | undefined> {
     for (const { lane } of lanes) opts.onEvent?.({ kind: 'start', nodeId: step.nodeId, item: lane.index, items: total });
     const { ctx } = this.kernelContext(step, opts, {});
-    const tensorsBefore = tf.memory().numTensors;
-    const heldBefore = heldModelTensors();
+    const leaked = tensorWatch();
     const t0 = performance.now();
     let outs: { outputs: NodeOutputs; report?: Record<string, unknown> }[];
     try {
@@ -167,19 +168,13 @@ export class Executor {
       return undefined;
     }
     const ms = (performance.now() - t0) / lanes.length;
-    const leaked = tf.memory().numTensors - tensorsBefore - (heldModelTensors() - heldBefore);
-    if (leaked > 0) throw new NodeError(step.nodeId, `batch kernel leaked ${leaked} tensor(s)`);
+    if (leaked() > 0) throw new NodeError(step.nodeId, `batch kernel leaked ${leaked()} tensor(s)`);
     if (outs.length !== lanes.length) throw new NodeError(step.nodeId, `batch kernel gave ${outs.length} results for ${lanes.length} items`);
-    const timing = (timings[step.nodeId] ??= { ms: 0, runs: 0, cached: 0 });
     const done = new Map<object, { outputs: NodeOutputs; ms: number }>();
     lanes.forEach((l, k) => {
       const { outputs, report } = outs[k];
-      this.checkOutputs(step, outputs, l.lane.item);
-      timing.ms += ms;
-      timing.runs++;
-      if (report) l.lane.result.reports[step.nodeId] = report;
-      this.cache.set(l.key, report ? { ...outputs, __report: report } : outputs, step.def.type);
-      opts.onEvent?.({ kind: 'done', nodeId: step.nodeId, item: l.lane.index, items: total, ms, cached: false });
+      const at = { item: l.lane.item, items: total, index: l.lane.index };
+      this.store(step, l.key, outputs, report, ms, at, opts, timings, l.lane.result.reports);
       done.set(l, { outputs, ms });
     });
     return done;
@@ -224,11 +219,10 @@ export class Executor {
   ): Promise<NodeOutputs> {
     const cached = this.fromCache(step, key, at, opts, timings, reports);
     if (cached) return cached;
-    const timing = (timings[step.nodeId] ??= { ms: 0, runs: 0, cached: 0 });
+    timings[step.nodeId] ??= { ms: 0, runs: 0, cached: 0 };
     opts.onEvent?.({ kind: 'start', nodeId: step.nodeId, item: at.index, items: at.items });
     const { ctx, report } = this.kernelContext(step, opts, at);
-    const tensorsBefore = tf.memory().numTensors;
-    const heldBefore = heldModelTensors();
+    const leaked = tensorWatch();
     const t0 = performance.now();
     let outputs: NodeOutputs;
     try {
@@ -238,17 +232,24 @@ export class Executor {
       throw new NodeError(step.nodeId, (e as Error)?.message ?? String(e), at.item?.name, e ?? new Error(String(e)));
     }
     const ms = performance.now() - t0;
-    // weights a model cache loaded during this call stay alive on purpose (src/models/held-tensors.ts)
-    const leaked = tf.memory().numTensors - tensorsBefore - (heldModelTensors() - heldBefore);
-    if (leaked > 0) throw new NodeError(step.nodeId, `kernel leaked ${leaked} tensor(s)`, at.item?.name);
+    if (leaked() > 0) throw new NodeError(step.nodeId, `kernel leaked ${leaked()} tensor(s)`, at.item?.name);
+    this.store(step, key, outputs, report(), ms, at, opts, timings, reports);
+    return outputs;
+  }
+
+  /** A kernel call's outputs, checked, counted, cached under `key` with its report, and announced. */
+  private store(
+    step: PlanStep, key: string, outputs: NodeOutputs, report: Record<string, unknown> | undefined, ms: number,
+    at: { item?: RunItem; items: number; index?: number }, opts: RunOptions,
+    timings: Record<string, NodeTiming>, reports: Record<string, Record<string, unknown>>,
+  ): void {
     this.checkOutputs(step, outputs, at.item);
+    const timing = (timings[step.nodeId] ??= { ms: 0, runs: 0, cached: 0 });
     timing.ms += ms;
     timing.runs++;
-    const summary = report();
-    if (summary) reports[step.nodeId] = summary;
-    this.cache.set(key, summary ? { ...outputs, __report: summary } : outputs, step.def.type);
+    if (report) reports[step.nodeId] = report;
+    this.cache.set(key, report ? { ...outputs, __report: report } : outputs, step.def.type);
     opts.onEvent?.({ kind: 'done', nodeId: step.nodeId, item: at.index, items: at.items, ms, cached: false });
-    return outputs;
   }
 
   /** A cached output of this step (counted and announced as such), or undefined. */
@@ -316,6 +317,16 @@ interface Lane {
   index: number;
   live: Record<string, NodeOutputs>;
   result: ItemResult;
+}
+
+/**
+ * Tensors left behind since this call: a kernel's leak check. Weights a model cache loaded
+ * meanwhile stay alive on purpose (src/models/held-tensors.ts) and do not count.
+ */
+function tensorWatch(): () => number {
+  const tensors = tf.memory().numTensors;
+  const held = heldModelTensors();
+  return () => tf.memory().numTensors - tensors - (heldModelTensors() - held);
 }
 
 function gatherInputs(step: PlanStep, live: Record<string, NodeOutputs>): Record<string, unknown> {
