@@ -12,7 +12,7 @@ import { loadMobileFaceNet } from '../src/models/mobilefacenet/index.js';
 import { detectFacesBatch, loadMtcnn } from '../src/models/mtcnn/index.js';
 import { BACKENDS, initBackend, type BackendName } from '../src/runtime/backend.js';
 import { compileOrExplain, readPreset } from '../src/runtime/preset.js';
-import { lfwImages, readImage } from './detect.js';
+import { centreFaceCrops, lfwImages, readImage } from './detect.js';
 
 /**
  * `npm run bench -- gpu [--backend webgpu] [--batches 1,32,256] [--seconds 2] [--images 200] [--batch 16] [--out file]`:
@@ -58,7 +58,7 @@ export async function benchGpu(args: string[]): Promise<unknown> {
   // MobileFaceNet faces/s: real 112x112 crops of the images, tiled up to the largest batch
   const net = await loadMobileFaceNet(createNodeIO());
   const sizes = values.batches.split(',').map(Number);
-  const crops = tf.tidy(() => tf.stack(images.slice(0, 64).map((img) => tf.slice(tf.tensor3d(img.data, [img.height, img.width, img.channels], 'float32'), [69, 69, 0], [112, 112, 3]))) as tf.Tensor4D);
+  const crops = centreFaceCrops(images, 64);
   const faces: Record<number, number> = {};
   for (const b of sizes) {
     const x = tf.tidy(() => tf.slice(tf.tile(crops, [Math.ceil(b / crops.shape[0]), 1, 1, 1]), 0, b) as tf.Tensor4D);

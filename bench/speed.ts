@@ -19,7 +19,7 @@ import { nodejsHost } from '../src/runtime/nodejs-host.js';
 import type { Plan } from '../src/graph/compile.js';
 import type { RunItem } from '../src/graph/node-definition.js';
 import type { Pipeline } from '../src/graph/schema.js';
-import { lfwImages, readImage } from './detect.js';
+import { centreFaceCrops, lfwImages, readImage } from './detect.js';
 import { faceApiBaseline } from './faceapi-baseline.js';
 import { describeSpeed, machineSpeed } from './machine.js';
 
@@ -154,7 +154,7 @@ async function timeBatching(nets: MtcnnNets, images: ImageValue[], reps = 3) {
   const mtcnnSizes = [1, 4, 8, 16];
   const faceSizes = [2, 8, 32];
   const net = await loadMobileFaceNet(createNodeIO());
-  const faces = tf.tidy(() => tf.stack(images.slice(0, 32).map((img) => tf.slice(tf.tensor3d(img.data, [img.height, img.width, img.channels], 'float32'), [69, 69, 0], [112, 112, 3]))) as tf.Tensor4D);
+  const faces = centreFaceCrops(images, 32);
   const mtcnn: Record<number, number[]> = Object.fromEntries(mtcnnSizes.map((b) => [b, []]));
   const face: Record<number, number[]> = Object.fromEntries(faceSizes.map((b) => [b, []]));
   await detectFacesBatch(nets, images.slice(0, 4));
