@@ -5,6 +5,7 @@ import {
   pnetCandidates, pnetMapSize, pyramidLevels, refined, regress, sigmoid,
 } from './boxes.js';
 import type { MtcnnNets } from './load.js';
+import { concatArrays } from '../../util/bytes.js';
 
 /**
  * The MTCNN cascade on tensors. Each stage runs its net on all its inputs at once, reads the
@@ -157,14 +158,7 @@ async function scoreCrops(images: tf.Tensor4D, boxes: Box[][], size: number, max
     parts.push((await y.data()) as Float32Array);
     y.dispose();
   }
-  if (parts.length === 1) return parts[0];
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatArrays(parts, (n) => new Float32Array(n));
 }
 
 /** The boxes the next stage crops: regression applied, squared, dropped when off the image or empty. */
