@@ -8,7 +8,7 @@ import { DATASETS, evalDetectDlib, lfwCentreRate, lfwImages, mtcnnDetector, read
 import type { ImageValue } from '../src/graph/values.js';
 import { createNodeIO } from '../src/io/nodejs-io.js';
 import {
-  detectFaces, iou, loadMtcnn, nms, nmsCandidates, pnetMapSize, pyramidLevels, regress, square, type Candidate,
+  detectFaces, iou, loadMtcnn, nms, nmsCandidates, onetLayers, pnetLayers, pnetMapSize, pyramidLevels, regress, square, TfNet, type Candidate,
 } from '../src/models/mtcnn/index.js';
 import { readTFLite } from '../src/models/tflite/reader.js';
 import { MODEL_ASSETS, readPinnedAsset, sha256Hex, WeightsIntegrityError } from '../src/models/weights.js';
@@ -118,6 +118,29 @@ describe('nets against a float64 reference of the TFLite files', () => {
       }
     });
   }
+
+  it('P-Net and O-Net as tfjs ops (the GPU backends\' engine), here on cpu', async () => {
+    await initBackend('cpu');
+    try {
+      const pModel = readTFLite(await io.readPackageAsset(MODEL_ASSETS.pnet.packagePath));
+      const img = randomImage(29, 22, 1);
+      const pnet = new TfNet(pnetLayers(pModel));
+      const out = tf.tidy(() => pnet.forward(tf.tensor4d(Float32Array.from(img.data), [1, img.h, img.w, 3])));
+      const e = pnetErrors((await out.data()) as Float32Array, referencePnet(pModel, img));
+      expect(Math.max(e.logit, e.regression)).toBeLessThan(1e-4);
+      const oModel = readTFLite(await io.readPackageAsset(MODEL_ASSETS.onet.packagePath));
+      const crop = randomImage(48, 48, 4);
+      const onet = new TfNet(onetLayers(oModel));
+      const y = tf.tidy(() => onet.forward(tf.tensor4d(Float32Array.from(crop.data), [1, 48, 48, 3])));
+      const row = Array.from(await y.data());
+      expect(relError([1 / (1 + Math.exp(-row[0])), ...row.slice(1)], referenceRefineNet(oModel, 'onet', crop))).toBeLessThan(1e-4);
+      tf.dispose([out, y]);
+      pnet.dispose();
+      onet.dispose();
+    } finally {
+      await initBackend('wasm');
+    }
+  });
 
   for (const [net, size, outputs] of [['rnet', 24, 5], ['onet', 48, 15]] as const) {
     it(`${net === 'rnet' ? 'R' : 'O'}-Net on wasm (flatten order of the first FC layer)`, async () => {

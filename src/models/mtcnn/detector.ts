@@ -144,7 +144,7 @@ async function pnetBatch(
  * `maxBatch` per call; the output rows of every crop in order (image by image), concatenated.
  * Outside the image is black.
  */
-async function scoreCrops(images: tf.Tensor4D, boxes: Box[][], size: number, maxBatch: number, forward: (x: tf.Tensor4D) => tf.Tensor2D): Promise<Float32Array> {
+async function scoreCrops(images: tf.Tensor4D, boxes: Box[][], size: number, maxBatch: number, forward: (x: tf.Tensor4D) => tf.Tensor): Promise<Float32Array> {
   const [, height, width] = images.shape;
   const crops = boxes.flatMap((bs, image) => bs.map((box) => ({ box, image })));
   const parts: Float32Array[] = [];

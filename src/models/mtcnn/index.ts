@@ -1,5 +1,5 @@
 export * from './boxes.js';
 export * from './detector.js';
 export * from './load.js';
-export { ONet, PNet, RNet } from './nets.js';
+export { type MtcnnNet, PNET_BANDS, type RowBands, SimdNet, TfNet, onetLayers, pnetLayers, rnetLayers } from './nets.js';
 export * from './values.js';

@@ -2,12 +2,22 @@ import type { HostIO } from '../../graph/node-definition.js';
 import { PerBackendModel } from '../held-tensors.js';
 import { readTFLite } from '../tflite/reader.js';
 import { MODEL_ASSETS, readPinnedAsset } from '../weights.js';
-import { ONet, PNet, RNet } from './nets.js';
+import * as tf from '@tensorflow/tfjs';
+import { simdSupported } from '../../wasm/cnn.js';
+import { type MtcnnNet, PNET_BANDS, SimdNet, TfNet, onetLayers, pnetLayers, rnetLayers } from './nets.js';
 
 export interface MtcnnNets {
-  pnet: PNet;
-  rnet: RNet;
-  onet: ONet;
+  pnet: MtcnnNet;
+  rnet: MtcnnNet;
+  onet: MtcnnNet;
+}
+
+/** Which implementation runs the nets: generated WebAssembly SIMD kernels, or tfjs ops on the current backend. */
+export type MtcnnEngine = 'simd' | 'tfjs';
+
+/** SIMD kernels where the backend computes on this CPU anyway (wasm, cpu) and the engine has WebAssembly SIMD; tfjs ops on a GPU. */
+export function defaultMtcnnEngine(backend = tf.getBackend()): MtcnnEngine {
+  return (backend === 'wasm' || backend === 'cpu') && simdSupported() ? 'simd' : 'tfjs';
 }
 
 /**
@@ -19,7 +29,12 @@ const mtcnn = new PerBackendModel<MtcnnNets>(
     const [p, r, o] = await Promise.all(
       (['pnet', 'rnet', 'onet'] as const).map(async (k) => readTFLite(await readPinnedAsset(io, MODEL_ASSETS[k]), `${k}.tflite`)),
     );
-    return () => ({ pnet: new PNet(p), rnet: new RNet(r), onet: new ONet(o) });
+    const layers = { pnet: pnetLayers(p), rnet: rnetLayers(r), onet: onetLayers(o) };
+    if (defaultMtcnnEngine() === 'simd') {
+      const [pnet, rnet, onet] = await Promise.all([SimdNet.compile(layers.pnet, PNET_BANDS), SimdNet.compile(layers.rnet), SimdNet.compile(layers.onet)]);
+      return () => ({ pnet, rnet, onet });
+    }
+    return () => ({ pnet: new TfNet(layers.pnet), rnet: new TfNet(layers.rnet), onet: new TfNet(layers.onet) });
   },
   (nets) => {
     nets.pnet.dispose();

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { constantTensors, type TFLiteModel } from '../tflite/reader.js';
+import { type CnnLayer, SimdCnn } from '../../wasm/cnn.js';
 
 /**
  * P-Net, R-Net and O-Net of MTCNN (Zhang et al. 2016) as tfjs ops, built from the TFLite
@@ -17,23 +18,6 @@ type Weights = Map<string, { shape: number[]; values: Float32Array }>;
 
 const INPUT_MEAN = 127.5;
 const INPUT_SCALE = 1 / 128;
-
-interface ConvPrelu {
-  filter: tf.Tensor4D;
-  bias: tf.Tensor1D;
-  alpha: tf.Tensor1D;
-}
-
-interface DensePrelu {
-  weights: tf.Tensor2D;
-  bias: tf.Tensor1D;
-  alpha: tf.Tensor1D;
-}
-
-interface Head<W extends tf.Tensor> {
-  weights: W;
-  bias: tf.Tensor1D;
-}
 
 function get(weights: Weights, name: string, net: string) {
   const w = weights.get(name);
@@ -76,14 +60,14 @@ export function uprightDense(values: Float32Array, shape: number[], h: number, w
   return out;
 }
 
-function convPrelu(weights: Weights, net: string, conv: string, prelu: string, first = false): ConvPrelu {
+function convLayer(weights: Weights, net: string, conv: string, prelu: string, first = false): CnnLayer {
   const w = get(weights, `${net}/${conv}/weights/read`, net);
   const b = get(weights, `${net}/${conv}/Conv2D_bias`, net);
   const a = get(weights, `${net}/${prelu}/alpha/read`, net);
   const k = uprightKernel(w.values, w.shape);
   const bias = Float32Array.from(b.values);
   if (first) foldInputNormalisation(k.values, k.shape, bias);
-  return { filter: tf.tensor4d(k.values, k.shape), bias: tf.tensor1d(bias), alpha: tf.tensor1d(a.values) };
+  return { op: 'conv', filter: k.values, shape: k.shape, bias, alpha: a.values };
 }
 
 /** conv(K, (x - m) * s) = conv(K * s, x) - m * s * sum(K) for VALID convs. */
@@ -121,51 +105,17 @@ function mergedHead(weights: Weights, net: string, prob: string, others: string[
   return { values, bias, inputs };
 }
 
-function applyConv(x: tf.Tensor4D, l: ConvPrelu): tf.Tensor4D {
-  return tf.fused.conv2d({ x, filter: l.filter, strides: 1, pad: 'valid', bias: l.bias, activation: 'prelu', preluActivationWeights: l.alpha });
-}
-
-function applyDense(x: tf.Tensor2D, l: DensePrelu): tf.Tensor2D {
-  return tf.fused.matMul({ a: x, b: l.weights, bias: l.bias, activation: 'prelu', preluActivationWeights: l.alpha }) as tf.Tensor2D;
-}
-
-function disposeAll(obj: object): void {
-  for (const v of Object.values(obj)) {
-    if (v instanceof tf.Tensor) v.dispose();
-    else if (v && typeof v === 'object') disposeAll(v);
-  }
-}
-
 /** P-Net: fully convolutional, stride 2, 12x12 cells. Output [n, h', w', 5]: face logit diff, dx1, dy1, dx2, dy2. */
-export class PNet {
-  private readonly conv1: ConvPrelu;
-  private readonly conv2: ConvPrelu;
-  private readonly conv3: ConvPrelu;
-  private readonly head: Head<tf.Tensor4D>;
-
-  constructor(model: TFLiteModel) {
-    const w = constantTensors(model);
-    this.conv1 = convPrelu(w, 'pnet', 'conv1', 'PReLU1', true);
-    this.conv2 = convPrelu(w, 'pnet', 'conv2', 'PReLU2');
-    this.conv3 = convPrelu(w, 'pnet', 'conv3', 'PReLU3');
-    const h = mergedHead(w, 'pnet', 'conv4-1', ['conv4-2'], true);
-    this.head = { weights: tf.tensor4d(h.values, [1, 1, h.inputs, 5]), bias: tf.tensor1d(h.bias) };
-  }
-
-  /** `x`: [n, h, w, 3] RGB 0..255, h and w >= 12. */
-  forward(x: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => {
-      let y = applyConv(x, this.conv1);
-      y = tf.maxPool(y, 2, 2, 'same');
-      y = applyConv(y, this.conv2);
-      y = applyConv(y, this.conv3);
-      return tf.fused.conv2d({ x: y, filter: this.head.weights, strides: 1, pad: 'valid', bias: this.head.bias });
-    });
-  }
-
-  dispose(): void {
-    disposeAll(this);
-  }
+export function pnetLayers(model: TFLiteModel): CnnLayer[] {
+  const w = constantTensors(model);
+  const h = mergedHead(w, 'pnet', 'conv4-1', ['conv4-2'], true);
+  return [
+    convLayer(w, 'pnet', 'conv1', 'PReLU1', true),
+    { op: 'pool', size: 2, pad: 'same' },
+    convLayer(w, 'pnet', 'conv2', 'PReLU2'),
+    convLayer(w, 'pnet', 'conv3', 'PReLU3'),
+    { op: 'conv', filter: h.values, shape: [1, 1, h.inputs, 5], bias: h.bias },
+  ];
 }
 
 /** How R-Net and O-Net differ: their layers' names, the flattened map the FC layer reads, the heads. */
@@ -185,61 +135,142 @@ interface RefineSpec {
 const REFINE_POOLS: [number, 'same' | 'valid'][] = [[3, 'same'], [3, 'valid'], [2, 'same']];
 
 /** R-Net and O-Net: convs with PReLU and max pools, an FC layer with PReLU, merged heads. */
-class RefineNet {
-  private readonly convs: ConvPrelu[];
-  private readonly fc: DensePrelu;
-  private readonly head: Head<tf.Tensor2D>;
+function refineLayers(model: TFLiteModel, spec: RefineSpec): CnnLayer[] {
+  const w = constantTensors(model);
+  const { net } = spec;
+  const layers: CnnLayer[] = [];
+  spec.convs.forEach(([conv, prelu], i) => {
+    layers.push(convLayer(w, net, conv, prelu, i === 0));
+    if (i < spec.convs.length - 1) layers.push({ op: 'pool', size: REFINE_POOLS[i][0], pad: REFINE_POOLS[i][1] });
+  });
+  const fc = get(w, `${net}/${spec.fc[0]}/weights/read/transpose`, net);
+  const [h, wd, c] = spec.flat;
+  layers.push({
+    op: 'dense', weights: uprightDense(fc.values, fc.shape, h, wd, c), shape: [h * wd * c, fc.shape[0]],
+    bias: get(w, `${net}/${spec.fc[0]}/${spec.fc[0]}/MatMul_bias`, net).values,
+    alpha: get(w, `${net}/${spec.fc[1]}/alpha/read`, net).values,
+  });
+  const [prob, ...others] = spec.heads;
+  const m = mergedHead(w, net, prob, others, false);
+  layers.push({ op: 'dense', weights: m.values, shape: [m.inputs, m.values.length / m.inputs], bias: m.bias });
+  return layers;
+}
 
-  constructor(model: TFLiteModel, spec: RefineSpec) {
-    const w = constantTensors(model);
-    const { net } = spec;
-    this.convs = spec.convs.map(([conv, prelu], i) => convPrelu(w, net, conv, prelu, i === 0));
-    const fc = get(w, `${net}/${spec.fc[0]}/weights/read/transpose`, net);
-    const [h, wd, c] = spec.flat;
-    this.fc = {
-      weights: tf.tensor2d(uprightDense(fc.values, fc.shape, h, wd, c), [h * wd * c, fc.shape[0]]),
-      bias: tf.tensor1d(get(w, `${net}/${spec.fc[0]}/${spec.fc[0]}/MatMul_bias`, net).values),
-      alpha: tf.tensor1d(get(w, `${net}/${spec.fc[1]}/alpha/read`, net).values),
-    };
-    const [prob, ...others] = spec.heads;
-    const m = mergedHead(w, net, prob, others, false);
-    this.head = { weights: tf.tensor2d(m.values, [m.inputs, m.values.length / m.inputs]), bias: tf.tensor1d(m.bias) };
+/** R-Net on 24x24 crops. Output [n, 5]: face logit diff, dx1, dy1, dx2, dy2. */
+export function rnetLayers(model: TFLiteModel): CnnLayer[] {
+  return refineLayers(model, {
+    net: 'rnet', convs: [['conv1', 'prelu1'], ['conv2', 'prelu2'], ['conv3', 'prelu3']], fc: ['conv4', 'prelu4'],
+    flat: [3, 3, 64], heads: ['conv5-1', 'conv5-2'],
+  });
+}
+
+/** O-Net on 48x48 crops. Output [n, 15]: face logit diff, dx1, dy1, dx2, dy2, x1..x5, y1..y5 (relative to the box). */
+export function onetLayers(model: TFLiteModel): CnnLayer[] {
+  return refineLayers(model, {
+    net: 'onet', convs: [['conv1', 'prelu1'], ['conv2', 'prelu2'], ['conv3', 'prelu3'], ['conv4', 'prelu4']], fc: ['conv5', 'prelu5'],
+    flat: [3, 3, 128], heads: ['conv6-1', 'conv6-2', 'conv6-3'],
+  });
+}
+
+/** One of the three nets, on [n, h, w, 3] RGB 0..255: P-Net gives [n, h', w', 5], R-Net and O-Net [n, outputs]. */
+export interface MtcnnNet {
+  forward(x: tf.Tensor4D): tf.Tensor;
+  dispose(): void;
+}
+
+type TfLayer =
+  | { op: 'conv'; filter: tf.Tensor4D; bias: tf.Tensor1D; alpha?: tf.Tensor1D }
+  | { op: 'pool'; size: number; pad: 'same' | 'valid' }
+  | { op: 'dense'; weights: tf.Tensor2D; bias: tf.Tensor1D; alpha?: tf.Tensor1D };
+
+/** The net as tfjs ops, on whatever backend is current (weights live there). */
+export class TfNet implements MtcnnNet {
+  private readonly layers: TfLayer[];
+
+  constructor(layers: CnnLayer[]) {
+    this.layers = layers.map((l): TfLayer => {
+      const alpha = l.op !== 'pool' && l.alpha ? tf.tensor1d(l.alpha) : undefined;
+      if (l.op === 'conv') return { op: 'conv', filter: tf.tensor4d(l.filter, l.shape), bias: tf.tensor1d(l.bias), alpha };
+      if (l.op === 'dense') return { op: 'dense', weights: tf.tensor2d(l.weights, l.shape), bias: tf.tensor1d(l.bias), alpha };
+      return l;
+    });
   }
 
-  /** `x`: [n, size, size, 3] RGB 0..255 crops. */
-  forward(x: tf.Tensor4D): tf.Tensor2D {
+  forward(x: tf.Tensor4D): tf.Tensor {
     return tf.tidy(() => {
-      let y = x;
-      this.convs.forEach((l, i) => {
-        y = applyConv(y, l);
-        if (i < this.convs.length - 1) y = tf.maxPool(y, REFINE_POOLS[i][0], 2, REFINE_POOLS[i][1]);
-      });
-      const f = applyDense(tf.reshape(y, [x.shape[0], -1]), this.fc);
-      return tf.fused.matMul({ a: f, b: this.head.weights, bias: this.head.bias }) as tf.Tensor2D;
+      let y: tf.Tensor = x;
+      for (const l of this.layers) {
+        const activation = l.op !== 'pool' && l.alpha ? 'prelu' : 'linear';
+        if (l.op === 'pool') y = tf.maxPool(y as tf.Tensor4D, l.size, 2, l.pad);
+        else if (l.op === 'conv') {
+          y = tf.fused.conv2d({ x: y as tf.Tensor4D, filter: l.filter, strides: 1, pad: 'valid', bias: l.bias, activation, preluActivationWeights: l.alpha });
+        } else {
+          y = tf.fused.matMul({ a: tf.reshape(y, [x.shape[0], -1]), b: l.weights, bias: l.bias, activation, preluActivationWeights: l.alpha });
+        }
+      }
+      return y;
     });
   }
 
   dispose(): void {
-    disposeAll(this);
+    for (const l of this.layers) if (l.op !== 'pool') tf.dispose(Object.values(l).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
   }
 }
 
-/** R-Net on 24x24 crops. Output [n, 5]: face logit diff, dx1, dy1, dx2, dy2. */
-export class RNet extends RefineNet {
-  constructor(model: TFLiteModel) {
-    super(model, {
-      net: 'rnet', convs: [['conv1', 'prelu1'], ['conv2', 'prelu2'], ['conv3', 'prelu3']], fc: ['conv4', 'prelu4'],
-      flat: [3, 3, 64], heads: ['conv5-1', 'conv5-2'],
-    });
-  }
+/**
+ * Activation bytes per run at most for a fully convolutional net (P-Net on a big photo's first
+ * pyramid levels): larger inputs go through in bands of rows, so memory stays bounded.
+ */
+const MAX_BAND_BYTES = 48 << 20;
+
+/** Rows of output a fully convolutional net's band gives: output row r reads input rows [r * stride, r * stride + field). */
+export interface RowBands {
+  stride: number;
+  field: number;
 }
 
-/** O-Net on 48x48 crops. Output [n, 15]: face logit diff, dx1, dy1, dx2, dy2, x1..x5, y1..y5 (relative to the box). */
-export class ONet extends RefineNet {
-  constructor(model: TFLiteModel) {
-    super(model, {
-      net: 'onet', convs: [['conv1', 'prelu1'], ['conv2', 'prelu2'], ['conv3', 'prelu3'], ['conv4', 'prelu4']], fc: ['conv5', 'prelu5'],
-      flat: [3, 3, 128], heads: ['conv6-1', 'conv6-2', 'conv6-3'],
-    });
+/** P-Net's geometry: 12x12 windows every 2 pixels. */
+export const PNET_BANDS: RowBands = { stride: 2, field: 12 };
+
+/** The net on generated WebAssembly SIMD kernels (CPU backends): tensors in, tensors out, no weight tensors held. */
+export class SimdNet implements MtcnnNet {
+  private constructor(private readonly cnn: SimdCnn, private readonly bands?: RowBands, private readonly maxBandBytes = MAX_BAND_BYTES) {}
+
+  /** `bands` for a fully convolutional net whose output rows may be computed in bands (exactly: same sums in the same order). */
+  static async compile(layers: CnnLayer[], bands?: RowBands, maxBandBytes?: number): Promise<SimdNet> {
+    return new SimdNet(await SimdCnn.compile(layers, 3), bands, maxBandBytes);
   }
+
+  /** Milliseconds spent in the kernels since compile. */
+  get elapsedMs(): number {
+    return this.cnn.elapsedMs;
+  }
+
+  forward(x: tf.Tensor4D): tf.Tensor {
+    const [n, h, w] = x.shape;
+    const data = x.dataSync() as Float32Array;
+    const shapes = this.cnn.shapes(n, h, w);
+    const elements = Math.max(...shapes.map((s) => s[0] * s[1] * s[2] * s[3]));
+    if (!this.bands || elements * 4 <= this.maxBandBytes) {
+      const out = this.cnn.run(data, n, h, w);
+      return tf.tensor(out.data, out.shape);
+    }
+    const { stride, field } = this.bands;
+    const out = shapes[shapes.length - 1];
+    const [, oh, ow, oc] = out;
+    const result = new Float32Array(n * oh * ow * oc);
+    // output rows per band, from the activation elements per input row
+    const perRow = Math.max(1, Math.floor((this.maxBandBytes / 4 / (elements / (n * h)) - field) / stride) + 1);
+    for (let k = 0; k < n; k++) {
+      for (let r0 = 0; r0 < oh; r0 += perRow) {
+        const top = r0 * stride;
+        const bottom = Math.min(h, (Math.min(r0 + perRow, oh) - 1) * stride + field);
+        const band = this.cnn.run(data.subarray((k * h + top) * w * 3, (k * h + bottom) * w * 3), 1, bottom - top, w);
+        result.set(band.data.subarray(0, Math.min(perRow, oh - r0) * ow * oc), ((k * oh + r0) * ow) * oc);
+      }
+    }
+    return tf.tensor(result, out);
+  }
+
+  dispose(): void {}
 }

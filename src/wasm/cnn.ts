@@ -1,0 +1,142 @@
+import { convKernel, convPlan, type ConvPlan } from './conv.js';
+import { Code, V128, moduleBytes } from './emit.js';
+import { type PoolPadding, poolKernel, poolSize } from './pool.js';
+
+/**
+ * A small CNN (convs, max pools, dense layers, each with optional PReLU) run on WebAssembly SIMD
+ * kernels generated for its shapes: MTCNN's nets on the CPU backends, where tfjs' general
+ * kernels leave most of a core's SIMD throughput unused on these narrow layers.
+ */
+
+export type CnnLayer =
+  /** VALID stride-1 convolution, HWIO filter; PReLU when `alpha` is given. */
+  | { op: 'conv'; filter: Float32Array; shape: [number, number, number, number]; bias: Float32Array; alpha?: Float32Array }
+  /** Stride-2 max pool. */
+  | { op: 'pool'; size: number; pad: PoolPadding }
+  /** Fully connected on the flattened (h, w, c) map, weights [inputs, outputs]; PReLU when `alpha` is given. */
+  | { op: 'dense'; weights: Float32Array; shape: [number, number]; bias: Float32Array; alpha?: Float32Array };
+
+type Step =
+  | { op: 'conv' | 'dense'; plan: ConvPlan; kernels: Record<number, string> }
+  | { op: 'pool'; size: number; pad: PoolPadding; fn: string };
+
+/**
+ * Output tiles are 1 to 4 pixels wide. A row of width w takes ceil(w / t) tiles, the last one
+ * overlapping the one before, so each row picks the width that wastes least; the relative speed
+ * per pixel of each width (fewer accumulators, more overhead per pixel) was measured on MTCNN's layers.
+ */
+const TILE_SPEED: Record<number, number> = { 4: 1, 3: 0.95, 2: 0.8, 1: 0.45 };
+
+function tileFor(width: number): number {
+  let best = 1, cost = Infinity;
+  for (const t of [4, 3, 2, 1]) {
+    const c = (Math.ceil(width / t) * t) / TILE_SPEED[t];
+    if (t <= width && c < cost) [best, cost] = [t, c];
+  }
+  return best;
+}
+const SLACK = 16;
+const PAGE = 65536;
+const align = (n: number) => Math.ceil(n / 64) * 64;
+
+/** Whether this engine runs WebAssembly SIMD (every current browser and Node does). */
+export function simdSupported(): boolean {
+  const c = new Code([]);
+  c.v128Zero().v128Zero().f32x4Add().set(c.local(V128));
+  return typeof WebAssembly === 'object' && WebAssembly.validate(moduleBytes([{ name: 'f', code: c }]));
+}
+
+export class SimdCnn {
+  private constructor(
+    private readonly steps: Step[],
+    private readonly memory: WebAssembly.Memory,
+    private readonly fns: Record<string, (...a: number[]) => void>,
+    private readonly activationsAt: number,
+    private readonly inputChannels: number,
+  ) {}
+
+  static async compile(layers: CnnLayer[], inputChannels: number): Promise<SimdCnn> {
+    const steps: Step[] = [];
+    const functions: { name: string; code: Code }[] = [];
+    let at = 0;
+    let channels = inputChannels;
+    const params: { plan: ConvPlan; at: number; layer: CnnLayer & { op: 'conv' | 'dense' } }[] = [];
+    layers.forEach((l, i) => {
+      if (l.op === 'pool') {
+        const fn = `pool${i}`;
+        functions.push({ name: fn, code: poolKernel(l.size, channels, l.pad) });
+        steps.push({ op: 'pool', size: l.size, pad: l.pad, fn });
+        return;
+      }
+      const [kh, kw, cin, cout] = l.op === 'conv' ? l.shape : [1, 1, l.shape[0], l.shape[1]];
+      if (l.op === 'conv' && cin !== channels) throw new Error(`layer ${i}: conv expects ${cin} channels, gets ${channels}`);
+      const plan = convPlan({ kh, kw, cin, cout, prelu: !!l.alpha });
+      const kernels: Record<number, string> = {};
+      for (const t of [1, 2, 3, 4]) {
+        kernels[t] = `conv${i}x${t}`;
+        functions.push({ name: kernels[t], code: convKernel(plan, at, t) });
+      }
+      steps.push({ op: l.op, plan, kernels });
+      params.push({ plan, at, layer: l });
+      at = align(at + plan.bytes);
+      channels = cout;
+    });
+    const memory = new WebAssembly.Memory({ initial: Math.ceil((at + SLACK) / PAGE) + 1 });
+    const module = await WebAssembly.compile(moduleBytes(functions));
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    const f32 = new Float32Array(memory.buffer);
+    for (const p of params) {
+      const filter = p.layer.op === 'conv' ? p.layer.filter : p.layer.weights;
+      p.plan.pack(f32.subarray(p.at / 4), filter, p.layer.bias, p.layer.alpha);
+    }
+    return new SimdCnn(steps, memory, instance.exports as Record<string, (...a: number[]) => void>, at, inputChannels);
+  }
+
+  /** Milliseconds spent in `run` since compile (for profiles). */
+  elapsedMs = 0;
+
+  /** The shape after each layer, input first: [n, h, w, c] (a dense layer's output is [n, 1, 1, c]). */
+  shapes(n: number, h: number, w: number): number[][] {
+    let shape = [n, h, w, this.inputChannels];
+    const shapes = [shape];
+    for (const s of this.steps) {
+      const [, sh, sw, sc] = shape;
+      if (s.op === 'pool') shape = [n, poolSize(sh, s.size, s.pad), poolSize(sw, s.size, s.pad), sc];
+      else if (s.op === 'conv') shape = [n, sh - s.plan.kh + 1, sw - s.plan.kw + 1, s.plan.cout];
+      else {
+        if (sh * sw * sc !== s.plan.cin) throw new Error(`dense layer expects ${s.plan.cin} inputs, gets ${sh}x${sw}x${sc}`);
+        shape = [n, 1, 1, s.plan.cout];
+      }
+      if (shape[1] < 1 || shape[2] < 1) throw new Error(`input ${h}x${w} is too small for this net`);
+      shapes.push(shape);
+    }
+    return shapes;
+  }
+
+  /**
+   * Run on n images of h x w x inputChannels (NHWC). Returns a fresh array of the last layer's
+   * output: [n, h', w', c] after a conv or pool, [n, c] after a dense layer.
+   */
+  run(x: Float32Array, n: number, h: number, w: number): { data: Float32Array; shape: number[] } {
+    const t0 = performance.now();
+    if (x.length !== n * h * w * this.inputChannels) throw new Error(`input has ${x.length} values, not ${n}x${h}x${w}x${this.inputChannels}`);
+    const shapes = this.shapes(n, h, w);
+    const bytes = align(Math.max(...shapes.map((s) => s[0] * s[1] * s[2] * s[3] * 4)) + SLACK);
+    const a = this.activationsAt, b = a + bytes;
+    const need = b + bytes - this.memory.buffer.byteLength;
+    if (need > 0) this.memory.grow(Math.ceil(need / PAGE));
+    new Float32Array(this.memory.buffer, a, x.length).set(x);
+    let from = a, to = b;
+    this.steps.forEach((s, i) => {
+      const [, sh, sw] = shapes[i];
+      if (s.op === 'pool') this.fns[s.fn](from, to, n, sh, sw);
+      else if (s.op === 'conv') this.fns[s.kernels[tileFor(sw - s.plan.kw + 1)]](from, to, n, sh, sw);
+      else this.fns[s.kernels[tileFor(n)]](from, to, 1, 1, n);
+      [from, to] = [to, from];
+    });
+    const out = shapes[shapes.length - 1];
+    const data = new Float32Array(this.memory.buffer, from, out[0] * out[1] * out[2] * out[3]).slice();
+    this.elapsedMs += performance.now() - t0;
+    return { data, shape: this.steps[this.steps.length - 1].op === 'dense' ? [n, out[3]] : out };
+  }
+}

@@ -1,0 +1,174 @@
+import { Code, I32, V128 } from './emit.js';
+
+/**
+ * Generated WebAssembly SIMD kernels for small CNNs (MTCNN's nets): a VALID stride-1 convolution
+ * with bias and optional PReLU, and a stride-2 max pool. Shapes other than the image size are
+ * baked in, and the inner loop over (ky, kx, input channel) is unrolled with constant offsets,
+ * which is what lets these beat a general im2col/GEMM on 3..64-channel layers.
+ *
+ * Layout: NHWC float32, exactly C channels per pixel. A tile is `mr` output pixels of one row
+ * by a block of output channels (4 per vector); its partial last vector (when C % 4 != 0) is
+ * stored whole and spills into the next pixel's first channels, which are written after it: the
+ * last partial block is computed first and stores go in pixel order. Buffers need 16 bytes of slack.
+ */
+
+export interface ConvLayout {
+  kh: number;
+  kw: number;
+  cin: number;
+  cout: number;
+  prelu: boolean;
+}
+
+/** Vectors (of 4 channels) per block and pixels per tile: 4 x 2 accumulators fit x64's 16 vector registers with room to spare. */
+const V = 2;
+const MR = 4;
+
+export interface ConvPlan extends ConvLayout {
+  /** Byte size of the packed parameters (bias, alpha, weights per block). */
+  bytes: number;
+  /** Pack HWIO weights, bias and PReLU alphas into `out` (a Float32Array over the memory, at this plan's address). */
+  pack(out: Float32Array, filter: Float32Array, bias: Float32Array, alpha?: Float32Array): void;
+}
+
+interface Block { vectors: number; firstChannel: number; floatOffset: number }
+
+function blocks(l: ConvLayout): { tail?: Block; full: Block[]; floats: number } {
+  const k = l.kh * l.kw * l.cin;
+  const fullCount = Math.floor(l.cout / (4 * V));
+  const rest = l.cout - fullCount * 4 * V;
+  let at = 0;
+  const size = (vectors: number) => vectors * 4 * (2 + k);
+  let tail: Block | undefined;
+  if (rest) {
+    tail = { vectors: Math.ceil(rest / 4), firstChannel: fullCount * 4 * V, floatOffset: 0 };
+    at += size(tail.vectors);
+  }
+  const full: Block[] = [];
+  for (let b = 0; b < fullCount; b++) {
+    full.push({ vectors: V, firstChannel: b * 4 * V, floatOffset: at });
+    at += size(V);
+  }
+  return { tail, full, floats: at };
+}
+
+export function convPlan(l: ConvLayout): ConvPlan {
+  const { tail, full, floats } = blocks(l);
+  const k = l.kh * l.kw * l.cin;
+  return {
+    ...l,
+    bytes: floats * 4,
+    pack(out, filter, bias, alpha) {
+      for (const b of tail ? [tail, ...full] : full) {
+        const lanes = b.vectors * 4;
+        const o = b.floatOffset;
+        out.fill(0, o, o + lanes * (2 + k));
+        for (let c = 0; c < lanes && b.firstChannel + c < l.cout; c++) {
+          const ch = b.firstChannel + c;
+          out[o + c] = bias[ch];
+          out[o + lanes + c] = alpha ? alpha[ch] : 0;
+          for (let i = 0; i < k; i++) out[o + 2 * lanes + i * lanes + c] = filter[i * l.cout + ch];
+        }
+      }
+    },
+  };
+}
+
+/**
+ * conv(inPtr, outPtr, n, h, w): n images of h x w x cin at inPtr -> n of (h-kh+1) x (w-kw+1) x cout
+ * at outPtr, with the plan's parameters at byte `paramsAt`. Needs w - kw + 1 >= `mr` (use mr = 1 for narrow maps).
+ */
+export function convKernel(plan: ConvPlan, paramsAt: number, mr = MR, fma = false): Code {
+  const { kh, kw, cin, cout, prelu } = plan;
+  const { tail, full } = blocks(plan);
+  const k = kh * kw * cin;
+  const c = new Code([I32, I32, I32, I32, I32]);
+  const [inPtr, outPtr, n, h, w] = [0, 1, 2, 3, 4];
+  const img = c.local(I32), oy = c.local(I32), ox = c.local(I32), xs = c.local(I32);
+  const oh = c.local(I32), ow = c.local(I32), lastX = c.local(I32), inImg = c.local(I32), outImg = c.local(I32);
+  const outp = c.local(I32), blk = c.local(I32), outc = c.local(I32), blkEnd = c.local(I32);
+  const rows = Array.from({ length: kh }, () => c.local(I32));
+  const acc = Array.from({ length: mr * V }, () => c.local(V128));
+  const wv = Array.from({ length: V }, () => c.local(V128));
+  const p = c.local(I32), q = c.local(I32), pEnd = c.local(I32);
+  const s = c.local(V128), zero = c.local(V128), t = c.local(V128);
+
+  /** One block for the tile: parameters at `base` + `paramOff` bytes, output at `obase` + `outOff`. */
+  const block = (vectors: number, base: number | null, paramOff: number, obase: number, outOff: number) => {
+    const lanes = vectors * 4;
+    const pbase = () => (base === null ? c.i32(0) : c.get(base));
+    for (let j = 0; j < vectors; j++) {
+      pbase().v128Load(paramOff + 16 * j).set(t);
+      for (let m = 0; m < mr; m++) c.get(t).set(acc[m * V + j]);
+    }
+    for (let ky = 0; ky < kh; ky++) {
+      // One runtime loop over a kernel row's (kx, input channel) pairs, which lie contiguous in
+      // both the input row and the packed weights: p walks the input, q the weights.
+      c.get(rows[ky]).set(p);
+      pbase().i32(paramOff + 4 * (2 * lanes + ky * kw * cin * lanes)).add().set(q);
+      c.get(p).i32(kw * cin * 4).add().set(pEnd);
+      c.loop(() => {
+        for (let j = 0; j < vectors; j++) c.get(q).v128Load(16 * j).set(wv[j]);
+        for (let m = 0; m < mr; m++) {
+          c.get(p).f32Splat(m * cin * 4).set(s);
+          for (let j = 0; j < vectors; j++) {
+            const a = acc[m * V + j];
+            if (fma) c.get(s).get(wv[j]).get(a).f32x4Madd().set(a);
+            else c.get(a).get(s).get(wv[j]).f32x4Mul().f32x4Add().set(a);
+          }
+        }
+        c.inc(q, lanes * 4).inc(p, 4).get(p).get(pEnd).ltS().brIf(0);
+      });
+    }
+    for (let j = 0; j < vectors; j++) {
+      if (prelu) pbase().v128Load(paramOff + 4 * lanes + 16 * j).set(wv[j]);
+      for (let m = 0; m < mr; m++) {
+        const a = acc[m * V + j];
+        if (prelu) {
+          // max(a, 0) + alpha * min(a, 0)
+          c.get(zero).get(a).f32x4Pmax();
+          c.get(a).get(zero).f32x4Pmin().get(wv[j]).f32x4Mul().f32x4Add().set(a);
+        }
+      }
+    }
+    for (let m = 0; m < mr; m++) {
+      for (let j = 0; j < vectors; j++) c.get(obase).get(acc[m * V + j]).v128Store(outOff + 4 * (m * cout) + 16 * j);
+    }
+  };
+
+  c.v128Zero().set(zero);
+  c.get(h).i32(kh - 1).sub().set(oh);
+  c.get(w).i32(kw - 1).sub().set(ow);
+  c.get(ow).i32(mr).sub().set(lastX);
+  c.get(inPtr).set(inImg);
+  c.get(outPtr).set(outImg);
+  const fullBytes = full.length ? (full[1]?.floatOffset ?? full[0].floatOffset + V * 4 * (2 + k)) * 4 - full[0].floatOffset * 4 : 0;
+  c.for(img, 0, { local: n }, 1, () => {
+    c.for(oy, 0, { local: oh }, 1, () => {
+      c.i32(0).set(ox);
+      c.loop(() => {
+        // xs = min(ox, ow - mr): the row's last tile steps back so that it ends on the row's last pixel.
+        c.get(ox).get(lastX).get(ox).get(lastX).ltS().select().set(xs);
+        for (let ky = 0; ky < kh; ky++) {
+          c.get(oy).i32(ky).add().get(w).mul().get(xs).add().i32(cin * 4).mul().get(inImg).add().set(rows[ky]);
+        }
+        c.get(oy).get(ow).mul().get(xs).add().i32(cout * 4).mul().get(outImg).add().set(outp);
+        if (tail) block(tail.vectors, null, paramsAt + tail.floatOffset * 4, outp, tail.firstChannel * 4);
+        if (full.length) {
+          c.get(outp).set(outc);
+          c.i32(paramsAt + full[0].floatOffset * 4).set(blk);
+          c.i32(paramsAt + full[0].floatOffset * 4 + full.length * fullBytes).set(blkEnd);
+          c.loop(() => {
+            block(V, blk, 0, outc, 0);
+            c.inc(blk, fullBytes).inc(outc, 4 * V * 4);
+            c.get(blk).get(blkEnd).ltS().brIf(0);
+          });
+        }
+        c.inc(ox, mr).get(ox).get(ow).ltS().brIf(0);
+      });
+    });
+    c.get(inImg).get(h).get(w).mul().i32(cin * 4).mul().add().set(inImg);
+    c.get(outImg).get(oh).get(ow).mul().i32(cout * 4).mul().add().set(outImg);
+  });
+  return c;
+}
