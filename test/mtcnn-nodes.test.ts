@@ -7,7 +7,8 @@ import { compilePipeline } from '../src/graph/compile.js';
 import { loadPipelineText } from '../src/graph/load.js';
 import type { CandidatesValue, DetectionsValue } from '../src/graph/values.js';
 import { createNodeIO, decodeImageNode } from '../src/io/nodejs-io.js';
-import { defaultMtcnnEngine, detectFaces, disposeMtcnn, loadMtcnn } from '../src/models/mtcnn/index.js';
+import { defaultCnnEngine } from '../src/models/cnn-engine.js';
+import { detectFaces, disposeMtcnn, loadMtcnn } from '../src/models/mtcnn/index.js';
 import { heldModelTensors } from '../src/models/held-tensors.js';
 import { initBackend } from '../src/runtime/backend.js';
 import { Executor } from '../src/runtime/executor.js';
@@ -47,7 +48,7 @@ describe('MTCNN stage nodes', () => {
     const item = res.items[0];
     expect(item.error).toBeUndefined();
     // disposeMtcnn dropped the nets, so the run loaded them: as tensors for tfjs ops, into the kernels' own memory for SIMD
-    if (defaultMtcnnEngine() === 'tfjs') expect(heldModelTensors()).toBeGreaterThan(heldAtStart);
+    if (defaultCnnEngine() === 'tfjs') expect(heldModelTensors()).toBeGreaterThan(heldAtStart);
     else expect(heldModelTensors()).toBe(heldAtStart);
     const detections = item.outputs.onet.detections as DetectionsValue;
     const direct = await detectFaces(await loadMtcnn(io), decodeImageNode(bytes, 'sample5.jpg'));

@@ -1,4 +1,4 @@
-import { convKernel, convPlan, type ConvPlan } from './conv.js';
+import { convKernel, convPlan, outSize, type ConvPlan } from './conv.js';
 import { Code, V128, moduleBytes } from './emit.js';
 import { type PoolPadding, poolKernel, poolSize } from './pool.js';
 
@@ -27,7 +27,7 @@ type Step =
  */
 const TILE_SPEED: Record<number, number> = { 4: 1, 3: 0.95, 2: 0.8, 1: 0.45 };
 
-function tileFor(width: number): number {
+export function tileFor(width: number): number {
   let best = 1, cost = Infinity;
   for (const t of [4, 3, 2, 1]) {
     const c = (Math.ceil(width / t) * t) / TILE_SPEED[t];
@@ -102,7 +102,7 @@ export class SimdCnn {
     for (const s of this.steps) {
       const [, sh, sw, sc] = shape;
       if (s.op === 'pool') shape = [n, poolSize(sh, s.size, s.pad), poolSize(sw, s.size, s.pad), sc];
-      else if (s.op === 'conv') shape = [n, sh - s.plan.kh + 1, sw - s.plan.kw + 1, s.plan.cout];
+      else if (s.op === 'conv') shape = [n, outSize(sh, s.plan.kh, s.plan.stride), outSize(sw, s.plan.kw, s.plan.stride), s.plan.cout];
       else {
         if (sh * sw * sc !== s.plan.cin) throw new Error(`dense layer expects ${s.plan.cin} inputs, gets ${sh}x${sw}x${sc}`);
         shape = [n, 1, 1, s.plan.cout];
@@ -130,7 +130,7 @@ export class SimdCnn {
     this.steps.forEach((s, i) => {
       const [, sh, sw] = shapes[i];
       if (s.op === 'pool') this.fns[s.fn](from, to, n, sh, sw);
-      else if (s.op === 'conv') this.fns[s.kernels[tileFor(sw - s.plan.kw + 1)]](from, to, n, sh, sw);
+      else if (s.op === 'conv') this.fns[s.kernels[tileFor(shapes[i + 1][2])]](from, to, n, sh, sw);
       else this.fns[s.kernels[tileFor(n)]](from, to, 1, 1, n);
       [from, to] = [to, from];
     });

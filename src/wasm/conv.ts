@@ -18,11 +18,18 @@ export interface ConvLayout {
   cin: number;
   cout: number;
   prelu: boolean;
+  /** Stride in both directions (1 when left out). */
+  stride?: number;
 }
 
 /** Vectors (of 4 channels) per block and pixels per tile: 4 x 2 accumulators fit x64's 16 vector registers with room to spare. */
 const V = 2;
 const MR = 4;
+
+/** Output size of a VALID window of `k` every `stride` pixels over `n`. */
+export function outSize(n: number, k: number, stride = 1): number {
+  return Math.floor((n - k) / stride) + 1;
+}
 
 export interface ConvPlan extends ConvLayout {
   /** Byte size of the packed parameters (bias, alpha, weights per block). */
@@ -75,11 +82,13 @@ export function convPlan(l: ConvLayout): ConvPlan {
 }
 
 /**
- * conv(inPtr, outPtr, n, h, w): n images of h x w x cin at inPtr -> n of (h-kh+1) x (w-kw+1) x cout
- * at outPtr, with the plan's parameters at byte `paramsAt`. Needs w - kw + 1 >= `mr` (use mr = 1 for narrow maps).
+ * conv(inPtr, outPtr, n, h, w): n images of h x w x cin at inPtr -> n of oh x ow x cout at outPtr
+ * (o = (i - k) / stride + 1, rounded down), with the plan's parameters at byte `paramsAt`.
+ * Needs ow >= `mr` (use mr = 1 for narrow maps).
  */
 export function convKernel(plan: ConvPlan, paramsAt: number, mr = MR, fma = false): Code {
   const { kh, kw, cin, cout, prelu } = plan;
+  const stride = plan.stride ?? 1;
   const { tail, full } = blocks(plan);
   const k = kh * kw * cin;
   const c = new Code([I32, I32, I32, I32, I32]);
@@ -107,10 +116,11 @@ export function convKernel(plan: ConvPlan, paramsAt: number, mr = MR, fma = fals
       c.get(rows[ky]).set(p);
       pbase().i32(paramOff + 4 * (2 * lanes + ky * kw * cin * lanes)).add().set(q);
       c.get(p).i32(kw * cin * 4).add().set(pEnd);
+      // (unrolling this loop made V8 spill the accumulators: 2x slower)
       c.loop(() => {
         for (let j = 0; j < vectors; j++) c.get(q).v128Load(16 * j).set(wv[j]);
         for (let m = 0; m < mr; m++) {
-          c.get(p).f32Splat(m * cin * 4).set(s);
+          c.get(p).f32Splat(m * stride * cin * 4).set(s);
           for (let j = 0; j < vectors; j++) {
             const a = acc[m * V + j];
             if (fma) c.get(s).get(wv[j]).get(a).f32x4Madd().set(a);
@@ -137,8 +147,8 @@ export function convKernel(plan: ConvPlan, paramsAt: number, mr = MR, fma = fals
   };
 
   c.v128Zero().set(zero);
-  c.get(h).i32(kh - 1).sub().set(oh);
-  c.get(w).i32(kw - 1).sub().set(ow);
+  c.get(h).i32(kh).sub().i32(stride).divS().i32(1).add().set(oh);
+  c.get(w).i32(kw).sub().i32(stride).divS().i32(1).add().set(ow);
   c.get(ow).i32(mr).sub().set(lastX);
   c.get(inPtr).set(inImg);
   c.get(outPtr).set(outImg);
@@ -150,7 +160,7 @@ export function convKernel(plan: ConvPlan, paramsAt: number, mr = MR, fma = fals
         // xs = min(ox, ow - mr): the row's last tile steps back so that it ends on the row's last pixel.
         c.get(ox).get(lastX).get(ox).get(lastX).ltS().select().set(xs);
         for (let ky = 0; ky < kh; ky++) {
-          c.get(oy).i32(ky).add().get(w).mul().get(xs).add().i32(cin * 4).mul().get(inImg).add().set(rows[ky]);
+          c.get(oy).i32(stride).mul().i32(ky).add().get(w).mul().get(xs).i32(stride).mul().add().i32(cin * 4).mul().get(inImg).add().set(rows[ky]);
         }
         c.get(oy).get(ow).mul().get(xs).add().i32(cout * 4).mul().get(outImg).add().set(outp);
         if (tail) block(tail.vectors, null, paramsAt + tail.floatOffset * 4, outp, tail.firstChannel * 4);

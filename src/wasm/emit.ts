@@ -71,6 +71,7 @@ export class Code {
   add() { return this.op(0x6a); }
   sub() { return this.op(0x6b); }
   mul() { return this.op(0x6c); }
+  divS() { return this.op(0x6d); }
   shl() { return this.op(0x74); }
   shrS() { return this.op(0x75); }
   ltS() { return this.op(0x48); }

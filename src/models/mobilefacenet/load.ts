@@ -4,11 +4,14 @@ import { readTFLite } from '../tflite/reader.js';
 import { MODEL_ASSETS, readPinnedAsset } from '../weights.js';
 import { buildMobileFaceNetGraph } from './graph.js';
 import { MobileFaceNet } from './net.js';
+import { SimdMobileFaceNet } from './simd-net.js';
+import { defaultCnnEngine } from '../cnn-engine.js';
 
 const mobileFaceNet = new PerBackendModel(
   async (io) => {
     const graph = buildMobileFaceNetGraph(readTFLite(await readPinnedAsset(io, MODEL_ASSETS.mobilefacenet), 'MobileFaceNet.tflite'));
-    return () => new MobileFaceNet(graph);
+    const simd = defaultCnnEngine() === 'simd' ? await SimdMobileFaceNet.compile(graph) : undefined;
+    return () => new MobileFaceNet(graph, simd);
   },
   (net) => net.dispose(),
 );

@@ -2,22 +2,13 @@ import type { HostIO } from '../../graph/node-definition.js';
 import { PerBackendModel } from '../held-tensors.js';
 import { readTFLite } from '../tflite/reader.js';
 import { MODEL_ASSETS, readPinnedAsset } from '../weights.js';
-import * as tf from '@tensorflow/tfjs';
-import { simdSupported } from '../../wasm/cnn.js';
+import { defaultCnnEngine } from '../cnn-engine.js';
 import { type MtcnnNet, PNET_BANDS, SimdNet, TfNet, onetLayers, pnetLayers, rnetLayers } from './nets.js';
 
 export interface MtcnnNets {
   pnet: MtcnnNet;
   rnet: MtcnnNet;
   onet: MtcnnNet;
-}
-
-/** Which implementation runs the nets: generated WebAssembly SIMD kernels, or tfjs ops on the current backend. */
-export type MtcnnEngine = 'simd' | 'tfjs';
-
-/** SIMD kernels where the backend computes on this CPU anyway (wasm, cpu) and the engine has WebAssembly SIMD; tfjs ops on a GPU. */
-export function defaultMtcnnEngine(backend = tf.getBackend()): MtcnnEngine {
-  return (backend === 'wasm' || backend === 'cpu') && simdSupported() ? 'simd' : 'tfjs';
 }
 
 /**
@@ -30,7 +21,7 @@ const mtcnn = new PerBackendModel<MtcnnNets>(
       (['pnet', 'rnet', 'onet'] as const).map(async (k) => readTFLite(await readPinnedAsset(io, MODEL_ASSETS[k]), `${k}.tflite`)),
     );
     const layers = { pnet: pnetLayers(p), rnet: rnetLayers(r), onet: onetLayers(o) };
-    if (defaultMtcnnEngine() === 'simd') {
+    if (defaultCnnEngine() === 'simd') {
       const [pnet, rnet, onet] = await Promise.all([SimdNet.compile(layers.pnet, PNET_BANDS), SimdNet.compile(layers.rnet), SimdNet.compile(layers.onet)]);
       return () => ({ pnet, rnet, onet });
     }
