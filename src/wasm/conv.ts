@@ -1,4 +1,5 @@
 import { Code, I32, V128 } from './emit.js';
+import { forEachTile, prelu } from './tiles.js';
 
 /**
  * Generated WebAssembly SIMD kernels for small CNNs (MTCNN's nets): a VALID stride-1 convolution
@@ -86,24 +87,20 @@ export function convPlan(l: ConvLayout): ConvPlan {
  * (o = (i - k) / stride + 1, rounded down), with the plan's parameters at byte `paramsAt`.
  * Needs ow >= `mr` (use mr = 1 for narrow maps).
  */
-export function convKernel(plan: ConvPlan, paramsAt: number, mr = MR, fma = false): Code {
-  const { kh, kw, cin, cout, prelu } = plan;
+export function convKernel(plan: ConvPlan, paramsAt: number, mr = MR): Code {
+  const { kh, kw, cin, cout } = plan;
   const stride = plan.stride ?? 1;
   const { tail, full } = blocks(plan);
   const k = kh * kw * cin;
   const c = new Code([I32, I32, I32, I32, I32]);
-  const [inPtr, outPtr, n, h, w] = [0, 1, 2, 3, 4];
-  const img = c.local(I32), oy = c.local(I32), ox = c.local(I32), xs = c.local(I32);
-  const oh = c.local(I32), ow = c.local(I32), lastX = c.local(I32), inImg = c.local(I32), outImg = c.local(I32);
-  const outp = c.local(I32), blk = c.local(I32), outc = c.local(I32), blkEnd = c.local(I32);
-  const rows = Array.from({ length: kh }, () => c.local(I32));
+  const blk = c.local(I32), outc = c.local(I32), blkEnd = c.local(I32);
   const acc = Array.from({ length: mr * V }, () => c.local(V128));
   const wv = Array.from({ length: V }, () => c.local(V128));
   const p = c.local(I32), q = c.local(I32), pEnd = c.local(I32);
   const s = c.local(V128), zero = c.local(V128), t = c.local(V128);
 
-  /** One block for the tile: parameters at `base` + `paramOff` bytes, output at `obase` + `outOff`. */
-  const block = (vectors: number, base: number | null, paramOff: number, obase: number, outOff: number) => {
+  /** One block of the tile: parameters at `base` + `paramOff` bytes, output at `obase` + `outOff`. */
+  const block = (rows: number[], vectors: number, base: number | null, paramOff: number, obase: number, outOff: number) => {
     const lanes = vectors * 4;
     const pbase = () => (base === null ? c.i32(0) : c.get(base));
     for (let j = 0; j < vectors; j++) {
@@ -113,32 +110,26 @@ export function convKernel(plan: ConvPlan, paramsAt: number, mr = MR, fma = fals
     for (let ky = 0; ky < kh; ky++) {
       // One runtime loop over a kernel row's (kx, input channel) pairs, which lie contiguous in
       // both the input row and the packed weights: p walks the input, q the weights.
+      // (Unrolling it made V8 spill the accumulators: 2x slower.)
       c.get(rows[ky]).set(p);
       pbase().i32(paramOff + 4 * (2 * lanes + ky * kw * cin * lanes)).add().set(q);
       c.get(p).i32(kw * cin * 4).add().set(pEnd);
-      // (unrolling this loop made V8 spill the accumulators: 2x slower)
       c.loop(() => {
         for (let j = 0; j < vectors; j++) c.get(q).v128Load(16 * j).set(wv[j]);
         for (let m = 0; m < mr; m++) {
           c.get(p).f32Splat(m * stride * cin * 4).set(s);
           for (let j = 0; j < vectors; j++) {
             const a = acc[m * V + j];
-            if (fma) c.get(s).get(wv[j]).get(a).f32x4Madd().set(a);
-            else c.get(a).get(s).get(wv[j]).f32x4Mul().f32x4Add().set(a);
+            c.get(a).get(s).get(wv[j]).f32x4Mul().f32x4Add().set(a);
           }
         }
         c.inc(q, lanes * 4).inc(p, 4).get(p).get(pEnd).ltS().brIf(0);
       });
     }
-    for (let j = 0; j < vectors; j++) {
-      if (prelu) pbase().v128Load(paramOff + 4 * lanes + 16 * j).set(wv[j]);
-      for (let m = 0; m < mr; m++) {
-        const a = acc[m * V + j];
-        if (prelu) {
-          // max(a, 0) + alpha * min(a, 0)
-          c.get(zero).get(a).f32x4Pmax();
-          c.get(a).get(zero).f32x4Pmin().get(wv[j]).f32x4Mul().f32x4Add().set(a);
-        }
+    if (plan.prelu) {
+      for (let j = 0; j < vectors; j++) {
+        pbase().v128Load(paramOff + 4 * lanes + 16 * j).set(wv[j]);
+        for (let m = 0; m < mr; m++) prelu(c, acc[m * V + j], wv[j], zero);
       }
     }
     for (let m = 0; m < mr; m++) {
@@ -147,38 +138,19 @@ export function convKernel(plan: ConvPlan, paramsAt: number, mr = MR, fma = fals
   };
 
   c.v128Zero().set(zero);
-  c.get(h).i32(kh).sub().i32(stride).divS().i32(1).add().set(oh);
-  c.get(w).i32(kw).sub().i32(stride).divS().i32(1).add().set(ow);
-  c.get(ow).i32(mr).sub().set(lastX);
-  c.get(inPtr).set(inImg);
-  c.get(outPtr).set(outImg);
-  const fullBytes = full.length ? (full[1]?.floatOffset ?? full[0].floatOffset + V * 4 * (2 + k)) * 4 - full[0].floatOffset * 4 : 0;
-  c.for(img, 0, { local: n }, 1, () => {
-    c.for(oy, 0, { local: oh }, 1, () => {
-      c.i32(0).set(ox);
+  const fullBytes = V * 4 * (2 + k) * 4;
+  forEachTile(c, { kh, kw, stride, inPixel: cin * 4, outPixel: cout * 4, mr }, (rows, out) => {
+    if (tail) block(rows, tail.vectors, null, paramsAt + tail.floatOffset * 4, out, tail.firstChannel * 4);
+    if (full.length) {
+      c.get(out).set(outc);
+      c.i32(paramsAt + full[0].floatOffset * 4).set(blk);
+      c.i32(paramsAt + full[0].floatOffset * 4 + full.length * fullBytes).set(blkEnd);
       c.loop(() => {
-        // xs = min(ox, ow - mr): the row's last tile steps back so that it ends on the row's last pixel.
-        c.get(ox).get(lastX).get(ox).get(lastX).ltS().select().set(xs);
-        for (let ky = 0; ky < kh; ky++) {
-          c.get(oy).i32(stride).mul().i32(ky).add().get(w).mul().get(xs).i32(stride).mul().add().i32(cin * 4).mul().get(inImg).add().set(rows[ky]);
-        }
-        c.get(oy).get(ow).mul().get(xs).add().i32(cout * 4).mul().get(outImg).add().set(outp);
-        if (tail) block(tail.vectors, null, paramsAt + tail.floatOffset * 4, outp, tail.firstChannel * 4);
-        if (full.length) {
-          c.get(outp).set(outc);
-          c.i32(paramsAt + full[0].floatOffset * 4).set(blk);
-          c.i32(paramsAt + full[0].floatOffset * 4 + full.length * fullBytes).set(blkEnd);
-          c.loop(() => {
-            block(V, blk, 0, outc, 0);
-            c.inc(blk, fullBytes).inc(outc, 4 * V * 4);
-            c.get(blk).get(blkEnd).ltS().brIf(0);
-          });
-        }
-        c.inc(ox, mr).get(ox).get(ow).ltS().brIf(0);
+        block(rows, V, blk, 0, outc, 0);
+        c.inc(blk, fullBytes).inc(outc, 4 * V * 4);
+        c.get(blk).get(blkEnd).ltS().brIf(0);
       });
-    });
-    c.get(inImg).get(h).get(w).mul().i32(cin * 4).mul().add().set(inImg);
-    c.get(outImg).get(oh).get(ow).mul().i32(cout * 4).mul().add().set(outImg);
+    }
   });
   return c;
 }

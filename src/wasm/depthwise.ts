@@ -1,4 +1,5 @@
 import { Code, I32, V128 } from './emit.js';
+import { forEachTile, prelu } from './tiles.js';
 
 /**
  * Generated depthwise convolution (one k x k filter per channel, VALID, stride 1 or 2) with bias
@@ -37,58 +38,34 @@ export function depthwisePlan(l: DepthwiseLayout): DepthwisePlan {
 
 /** dw(inPtr, outPtr, n, h, w): n maps of h x w x channels -> n of oh x ow x channels, o = (i - k) / stride + 1. Needs ow >= mr. */
 export function depthwiseKernel(plan: DepthwisePlan, paramsAt: number, mr: number): Code {
-  const { k, channels, stride, prelu } = plan;
+  const { k, channels, stride } = plan;
   const c = new Code([I32, I32, I32, I32, I32]);
-  const [inPtr, outPtr, n, h, w] = [0, 1, 2, 3, 4];
-  const img = c.local(I32), oy = c.local(I32), ox = c.local(I32), xs = c.local(I32), cv = c.local(I32);
-  const oh = c.local(I32), ow = c.local(I32), lastX = c.local(I32), inImg = c.local(I32), outImg = c.local(I32), outp = c.local(I32);
-  const rows = Array.from({ length: k }, () => c.local(I32));
+  const cv = c.local(I32);
   const at = Array.from({ length: k }, () => c.local(I32));
   const acc = Array.from({ length: mr }, () => c.local(V128));
   const wv = c.local(V128), zero = c.local(V128);
   const pixel = channels * 4;
 
   c.v128Zero().set(zero);
-  c.get(h).i32(k).sub().i32(stride).divS().i32(1).add().set(oh);
-  c.get(w).i32(k).sub().i32(stride).divS().i32(1).add().set(ow);
-  c.get(ow).i32(mr).sub().set(lastX);
-  c.get(inPtr).set(inImg);
-  c.get(outPtr).set(outImg);
-  c.for(img, 0, { local: n }, 1, () => {
-    c.for(oy, 0, { local: oh }, 1, () => {
-      c.i32(0).set(ox);
-      c.loop(() => {
-        c.get(ox).get(lastX).get(ox).get(lastX).ltS().select().set(xs);
-        for (let ky = 0; ky < k; ky++) {
-          c.get(oy).i32(stride).mul().i32(ky).add().get(w).mul().get(xs).i32(stride).mul().add().i32(pixel).mul().get(inImg).add().set(rows[ky]);
-        }
-        c.get(oy).get(ow).mul().get(xs).add().i32(pixel).mul().get(outImg).add().set(outp);
-        c.for(cv, 0, { const: pixel }, 16, () => {
-          c.get(cv).v128Load(paramsAt).set(wv);
-          for (let m = 0; m < mr; m++) c.get(wv).set(acc[m]);
-          for (let ky = 0; ky < k; ky++) c.get(rows[ky]).get(cv).add().set(at[ky]);
-          for (let ky = 0; ky < k; ky++) {
-            for (let kx = 0; kx < k; kx++) {
-              c.get(cv).v128Load(paramsAt + (2 + ky * k + kx) * pixel).set(wv);
-              for (let m = 0; m < mr; m++) {
-                c.get(acc[m]).get(at[ky]).v128Load((m * stride + kx) * pixel).get(wv).f32x4Mul().f32x4Add().set(acc[m]);
-              }
-            }
-          }
-          if (prelu) c.get(cv).v128Load(paramsAt + pixel).set(wv);
+  forEachTile(c, { kh: k, kw: k, stride, inPixel: pixel, outPixel: pixel, mr }, (rows, out) => {
+    c.for(cv, 0, { const: pixel }, 16, () => {
+      c.get(cv).v128Load(paramsAt).set(wv);
+      for (let m = 0; m < mr; m++) c.get(wv).set(acc[m]);
+      for (let ky = 0; ky < k; ky++) c.get(rows[ky]).get(cv).add().set(at[ky]);
+      for (let ky = 0; ky < k; ky++) {
+        for (let kx = 0; kx < k; kx++) {
+          c.get(cv).v128Load(paramsAt + (2 + ky * k + kx) * pixel).set(wv);
           for (let m = 0; m < mr; m++) {
-            if (prelu) {
-              c.get(zero).get(acc[m]).f32x4Pmax();
-              c.get(acc[m]).get(zero).f32x4Pmin().get(wv).f32x4Mul().f32x4Add().set(acc[m]);
-            }
-            c.get(outp).get(cv).add().get(acc[m]).v128Store(m * pixel);
+            c.get(acc[m]).get(at[ky]).v128Load((m * stride + kx) * pixel).get(wv).f32x4Mul().f32x4Add().set(acc[m]);
           }
-        });
-        c.inc(ox, mr).get(ox).get(ow).ltS().brIf(0);
-      });
+        }
+      }
+      if (plan.prelu) c.get(cv).v128Load(paramsAt + pixel).set(wv);
+      for (let m = 0; m < mr; m++) {
+        if (plan.prelu) prelu(c, acc[m], wv, zero);
+        c.get(out).get(cv).add().get(acc[m]).v128Store(m * pixel);
+      }
     });
-    c.get(inImg).get(h).get(w).mul().i32(pixel).mul().add().set(inImg);
-    c.get(outImg).get(oh).get(ow).mul().i32(pixel).mul().add().set(outImg);
   });
   return c;
 }

@@ -34,7 +34,6 @@ const SIMD = 0xfd;
 const simdOps = {
   load: 0x00, load32Splat: 0x09, store: 0x0b, f32x4Splat: 0x13,
   f32x4Add: 0xe4, f32x4Sub: 0xe5, f32x4Mul: 0xe6, f32x4Pmin: 0xea, f32x4Pmax: 0xeb,
-  f32x4RelaxedMadd: 0x105,
 } as const;
 
 /** One function body: locals are declared with `local(type)`, instructions are appended in order. */
@@ -108,8 +107,6 @@ export class Code {
   f32x4Mul() { return this.simd(simdOps.f32x4Mul); }
   f32x4Pmin() { return this.simd(simdOps.f32x4Pmin); }
   f32x4Pmax() { return this.simd(simdOps.f32x4Pmax); }
-  /** a * b + c, fused where the machine has FMA (relaxed SIMD). */
-  f32x4Madd() { return this.simd(simdOps.f32x4RelaxedMadd); }
   /** v128 zero. */
   v128Zero() { this.simd(0x0c); for (let i = 0; i < 16; i++) this.bytes.push(0); return this; }
 
