@@ -12,7 +12,12 @@ if (process.argv[2] === '--version' || process.argv[2] === '-V') {
 }
 
 const fromSource = existsSync(new URL('../src/cli/main.ts', import.meta.url));
-if (fromSource) (await import('tsx/esm/api')).register();
+if (fromSource) {
+  // the npm packages first, without tsx's hooks (src/runtime/packages.mjs says why)
+  const { importPackages, CLI_PACKAGES } = await import('../src/runtime/packages.mjs');
+  await importPackages(CLI_PACKAGES);
+  (await import('tsx/esm/api')).register();
+}
 const cli = fromSource ? '../src/cli/' : '../dist/lib/src/cli/';
 const ext = fromSource ? 'ts' : 'js';
 // SIGINT/SIGTERM end a run at once (outputs appear only by rename, see src/cli/outputs.ts);

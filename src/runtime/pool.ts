@@ -13,7 +13,28 @@ import { getMaxImagePixels } from '../io/nodejs-io.js';
 import { UserError } from '../graph/errors.js';
 
 /** From the sources (tsx, vitest) the entry that loads tsx in the worker; from the built library its JavaScript. */
-const WORKER_ENTRY = import.meta.url.endsWith('.ts') ? './thread-worker.mjs' : './thread-worker.js';
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+const WORKER_ENTRY = FROM_SOURCES ? './thread-worker.mjs' : './thread-worker.js';
+
+/** Node flags that preload a module, alone or with `=`. */
+const PRELOAD_FLAGS = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader']);
+const TSX = /^tsx(\/|$)|[\\/]node_modules[\\/]tsx[\\/]/;
+
+/**
+ * Node flags without tsx's preload (`tsx script`, `node --import tsx`). Workers inherit this
+ * thread's flags; from the sources the preload would load the npm packages through tsx's require
+ * hook with source maps on, while thread-worker.mjs loads them first and registers tsx itself.
+ */
+export function withoutTsxPreload(execArgv: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const [flag, inline] = execArgv[i].split(/=(.*)/s);
+    const value = inline ?? execArgv[i + 1];
+    if (!PRELOAD_FLAGS.has(flag) || !TSX.test(value ?? '')) kept.push(execArgv[i]);
+    else if (inline === undefined) i++;
+  }
+  return kept;
+}
 
 /**
  * A pool of worker_threads, each with its own tfjs (wasm in Node is single-threaded, so
@@ -34,7 +55,7 @@ export class WorkerPool implements ItemPool {
     const pool = new WorkerPool(Math.max(1, size));
     for (let i = 0; i < pool.size; i++) {
       // each worker reads files under this process's file access policy and pixel cap
-      const worker = new Worker(new URL(WORKER_ENTRY, import.meta.url), { workerData: { fileAccess: serializablePolicy(), maxPixels: getMaxImagePixels() } });
+      const worker = new Worker(new URL(WORKER_ENTRY, import.meta.url), { execArgv: FROM_SOURCES ? withoutTsxPreload(process.execArgv) : undefined, workerData: { fileAccess: serializablePolicy(), maxPixels: getMaxImagePixels() } });
       pool.workers.push(worker);
       pool.runners.push(Comlink.wrap<ItemRunner>(nodeEndpoint(worker)));
     }
