@@ -3,6 +3,13 @@
 // at once and no build can go stale; in the installed package (npm pack ships dist/lib and no
 // src/) the built JavaScript, with no tsx at run time (docs/library.md).
 import { existsSync, readFileSync } from 'node:fs';
+import v8 from 'node:v8';
+
+// WebAssembly goes straight to V8's optimizing compiler, without the baseline tier (Liftoff): a
+// generated SIMD kernel (src/wasm) runs one long loop per call and V8 swaps in optimized code only
+// from a function's next call, so each kernel's first call in each thread ran on baseline code
+// (about 0.3 s more per thread on the first images). Process-wide: the worker threads get it too.
+v8.setFlagsFromString('--no-liftoff');
 
 // `faceflow --version` (or -V): the package's version, at once (nothing else is loaded)
 if (process.argv[2] === '--version' || process.argv[2] === '-V') {
