@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { RunItem } from '../graph/node-definition.js';
@@ -20,11 +20,7 @@ const WORKER_ENTRY = FROM_SOURCES ? './thread-worker.mjs' : './thread-worker.js'
 const PRELOAD_FLAGS = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader']);
 const TSX = /^tsx(\/|$)|[\\/]node_modules[\\/]tsx[\\/]/;
 
-/**
- * Node flags without tsx's preload (`tsx script`, `node --import tsx`). Workers inherit this
- * thread's flags; from the sources the preload would load the npm packages through tsx's require
- * hook with source maps on, while thread-worker.mjs loads them first and registers tsx itself.
- */
+/** Node flags without tsx's preload (`tsx script`, `node --import tsx`). */
 export function withoutTsxPreload(execArgv: readonly string[]): string[] {
   const kept: string[] = [];
   for (let i = 0; i < execArgv.length; i++) {
@@ -34,6 +30,25 @@ export function withoutTsxPreload(execArgv: readonly string[]): string[] {
     else if (inline === undefined) i++;
   }
   return kept;
+}
+
+/**
+ * A worker thread on WORKER_ENTRY. From the sources it starts without tsx's preload, which workers
+ * inherit with this thread's flags: the preload would load the npm packages through tsx's require
+ * hook with source maps on, while thread-worker.mjs loads them first and registers tsx itself.
+ * Flags that a worker cannot be given explicitly (V8's, such as --max-old-space-size) make it
+ * inherit them all, preload included, as before.
+ */
+function startWorker(options: WorkerOptions): Worker {
+  const url = new URL(WORKER_ENTRY, import.meta.url);
+  const flags = withoutTsxPreload(process.execArgv);
+  if (!FROM_SOURCES || flags.length === process.execArgv.length) return new Worker(url, options);
+  try {
+    return new Worker(url, { ...options, execArgv: flags });
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw e;
+    return new Worker(url, options);
+  }
 }
 
 /**
@@ -55,7 +70,7 @@ export class WorkerPool implements ItemPool {
     const pool = new WorkerPool(Math.max(1, size));
     for (let i = 0; i < pool.size; i++) {
       // each worker reads files under this process's file access policy and pixel cap
-      const worker = new Worker(new URL(WORKER_ENTRY, import.meta.url), { execArgv: FROM_SOURCES ? withoutTsxPreload(process.execArgv) : undefined, workerData: { fileAccess: serializablePolicy(), maxPixels: getMaxImagePixels() } });
+      const worker = startWorker({ workerData: { fileAccess: serializablePolicy(), maxPixels: getMaxImagePixels() } });
       pool.workers.push(worker);
       pool.runners.push(Comlink.wrap<ItemRunner>(nodeEndpoint(worker)));
     }

@@ -18,4 +18,12 @@ describe('worker threads started from the sources', () => {
     const out = JSON.parse(execFileSync(process.execPath, [probe], { encoding: 'utf8' }));
     expect(out).toEqual({ same: true, sourceMaps: true });
   });
+
+  it.each([
+    ['no other flag (the preload is left out)', []],
+    ['a V8 flag, which a worker cannot be given (it inherits all flags)', ['--max-old-space-size=1024']],
+  ])('start under `node --import tsx` with %s', (_, flags) => {
+    const script = fileURLToPath(new URL('../fixtures/packages-first/start-pool.ts', import.meta.url));
+    expect(execFileSync(process.execPath, [...flags, '--import', 'tsx', script], { encoding: 'utf8' })).toBe('cpu');
+  });
 });
