@@ -1,6 +1,12 @@
 /**
  * `npm run bench -- <name> [args]`: each benchmark prints a table and writes JSON under bench/results/.
  */
+import v8 from 'node:v8';
+
+// As bin/faceflow.mjs does (see there): WebAssembly straight to V8's optimizing tier, so the
+// benches time what the CLI runs. Process-wide, peers included.
+v8.setFlagsFromString('--no-liftoff');
+
 type Bench = (args: string[]) => Promise<unknown>;
 
 const BENCHMARKS: Record<string, Bench> = {
