@@ -164,15 +164,21 @@ function stepKernels(s: ConvStep, channels: number, at: number) {
   return { bytes: plan.bytes, code: (t: number) => convKernel(plan, at, t), pack: (f32: Float32Array) => plan.pack(f32, s.filter.values, s.bias, s.alpha) };
 }
 
-/** Copy n maps into the middle of zeroed, larger maps. */
+/** Copy n maps into the middle of larger maps, zeroing the border around them. */
 function padInto(arena: Arena, from: number, to: number, n: number, [h, w, c]: Shape, [ph, pw]: Shape, p: Pads): void {
   const all = arena.f32(0, arena.memory.buffer.byteLength / 4);
   const dst = to / 4, src = from / 4;
-  all.fill(0, dst, dst + n * ph * pw * c);
+  const row = pw * c;
   for (let i = 0; i < n; i++) {
+    const image = dst + i * ph * row;
+    all.fill(0, image, image + p.top * row);
+    all.fill(0, image + (p.top + h) * row, image + ph * row);
     for (let y = 0; y < h; y++) {
-      const s = src + ((i * h + y) * w) * c;
-      all.copyWithin(dst + ((i * ph + y + p.top) * pw + p.left) * c, s, s + w * c);
+      const at = image + (y + p.top) * row;
+      const s = src + (i * h + y) * w * c;
+      all.fill(0, at, at + p.left * c);
+      all.copyWithin(at + p.left * c, s, s + w * c);
+      all.fill(0, at + (p.left + w) * c, at + row);
     }
   }
 }
