@@ -27,7 +27,7 @@ describe('MobileFaceNet on SIMD kernels', () => {
     const graph = buildMobileFaceNetGraph(readTFLite(await readPinnedAsset(createNodeIO(), MODEL_ASSETS.mobilefacenet), 'MobileFaceNet.tflite'));
     const ops = new MobileFaceNet(graph);
     const simd = new MobileFaceNet(graph, await SimdMobileFaceNet.compile(graph));
-    const n = 11; // chunks of 8 and 3
+    const n = 11; // passes of 2 faces and a last one of 1
     const x = tf.tensor4d(Float32Array.from({ length: n * 112 * 112 * 3 }, () => rng.uniform() * 255), [n, 112, 112, 3]);
     const before = tf.memory().numTensors;
     const a = ops.forward(x), b = simd.forward(x);

