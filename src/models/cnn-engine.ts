@@ -6,7 +6,7 @@ export type CnnEngine = 'simd' | 'tfjs';
 
 /**
  * SIMD kernels where the backend computes on this CPU anyway (wasm, cpu) and the engine has
- * WebAssembly SIMD: on these nets' narrow layers they run 1.4-1.7x faster than tfjs-wasm's
+ * WebAssembly SIMD: on these nets' narrow layers they run 1.6-1.9x faster than tfjs-wasm's
  * (docs/speed.md). On a GPU backend, tfjs ops.
  */
 export function defaultCnnEngine(backend = tf.getBackend()): CnnEngine {
