@@ -46,11 +46,43 @@ export function simdSupported(): boolean {
   return typeof WebAssembly === 'object' && WebAssembly.validate(moduleBytes([{ name: 'f', code: c }]));
 }
 
+/**
+ * Work per kernel call: a band of output rows of one image. V8 starts a WebAssembly function on
+ * its baseline compiler and swaps in optimized code only for its next call, so one long call per
+ * layer would run a single image (the lab's run) several times slower.
+ */
+const PIECE_ROWS = 8;
+
+export type Kernel = (...a: number[]) => void;
+
+/**
+ * A windowed layer (conv, depthwise conv: `k` rows, `stride`) as one call per band of output rows
+ * of each image, in order, so that each band's spilled stores are overwritten by the next.
+ */
+export function windowsInPieces(kernel: Kernel, k: number, stride: number, from: number, to: number, [n, h, w, c]: number[], [, oh, ow, oc]: number[]): void {
+  for (let i = 0; i < n; i++) {
+    const src = from + i * h * w * c * 4, dst = to + i * oh * ow * oc * 4;
+    for (let r = 0; r < oh; r += PIECE_ROWS) {
+      const rows = Math.min(PIECE_ROWS, oh - r);
+      kernel(src + r * stride * w * c * 4, dst + r * ow * oc * 4, 1, (rows - 1) * stride + k, w);
+    }
+  }
+}
+
+/** A 1x1 layer over `count` pixels (or dense rows) of `cin` channels as calls of PIECE_ROWS x 32 pixels at most. */
+export function pixelsInPieces(kernels: Record<number, string>, fns: Record<string, Kernel>, cin: number, cout: number, from: number, to: number, count: number): void {
+  const piece = PIECE_ROWS * 32;
+  for (let k = 0; k < count; k += piece) {
+    const m = Math.min(piece, count - k);
+    fns[kernels[tileFor(m)]](from + k * cin * 4, to + k * cout * 4, 1, 1, m);
+  }
+}
+
 export class SimdCnn {
   private constructor(
     private readonly steps: Step[],
     private readonly memory: WebAssembly.Memory,
-    private readonly fns: Record<string, (...a: number[]) => void>,
+    private readonly fns: Record<string, Kernel>,
     private readonly activationsAt: number,
     private readonly inputChannels: number,
   ) {}
@@ -89,7 +121,7 @@ export class SimdCnn {
       const filter = p.layer.op === 'conv' ? p.layer.filter : p.layer.weights;
       p.plan.pack(f32.subarray(p.at / 4), filter, p.layer.bias, p.layer.alpha);
     }
-    return new SimdCnn(steps, memory, instance.exports as Record<string, (...a: number[]) => void>, at, inputChannels);
+    return new SimdCnn(steps, memory, instance.exports as Record<string, Kernel>, at, inputChannels);
   }
 
   /** Milliseconds spent in `run` since compile (for profiles). */
@@ -128,10 +160,10 @@ export class SimdCnn {
     new Float32Array(this.memory.buffer, a, x.length).set(x);
     let from = a, to = b;
     this.steps.forEach((s, i) => {
-      const [, sh, sw] = shapes[i];
+      const [, sh, sw, sc] = shapes[i];
       if (s.op === 'pool') this.fns[s.fn](from, to, n, sh, sw);
-      else if (s.op === 'conv') this.fns[s.kernels[tileFor(shapes[i + 1][2])]](from, to, n, sh, sw);
-      else this.fns[s.kernels[tileFor(n)]](from, to, 1, 1, n);
+      else if (s.op === 'conv') windowsInPieces(this.fns[s.kernels[tileFor(shapes[i + 1][2])]], s.plan.kh, s.plan.stride ?? 1, from, to, shapes[i], shapes[i + 1]);
+      else pixelsInPieces(s.kernels, this.fns, sh * sw * sc, s.plan.cout, from, to, n);
       [from, to] = [to, from];
     });
     const out = shapes[shapes.length - 1];

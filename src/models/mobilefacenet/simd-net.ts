@@ -1,7 +1,7 @@
 import { convKernel, convPlan, outSize } from '../../wasm/conv.js';
 import { addKernel, depthwiseKernel, depthwisePlan } from '../../wasm/depthwise.js';
 import { type Code, moduleBytes } from '../../wasm/emit.js';
-import { tileFor } from '../../wasm/cnn.js';
+import { type Kernel, pixelsInPieces, tileFor, windowsInPieces } from '../../wasm/cnn.js';
 import type { ConvStep, MobileFaceNetGraph } from './graph.js';
 
 /**
@@ -33,7 +33,7 @@ function samePads(h: number, w: number, k: number, stride: number): Pads {
 }
 
 type Op =
-  | { op: 'conv'; input: number; output: number; inShape: Shape; pads?: Pads; padded: Shape; outShape: Shape; pointwise: boolean; kernels: string[] }
+  | { op: 'conv'; input: number; output: number; inShape: Shape; pads?: Pads; padded: Shape; outShape: Shape; pointwise: boolean; k: number; stride: number; kernels: Record<number, string> }
   | { op: 'add'; a: number; b: number; output: number; size: number };
 
 export class SimdMobileFaceNet {
@@ -44,7 +44,7 @@ export class SimdMobileFaceNet {
     private readonly lastUse: Map<number, number>,
     private readonly input: number,
     private readonly memory: WebAssembly.Memory,
-    private readonly fns: Record<string, (...a: number[]) => void>,
+    private readonly fns: Record<string, Kernel>,
     private readonly arenaAt: number,
     /** Reshaped tensors -> the tensor they view. */
     private readonly alias: Map<number, number>,
@@ -76,12 +76,15 @@ export class SimdMobileFaceNet {
       const padded: Shape = pads ? [h + pads.top + pads.bottom, w + pads.left + pads.right, c] : inShape;
       const outShape: Shape = [outSize(padded[0], k, s.stride), outSize(padded[1], k, s.stride), s.depthwise ? c : cout];
       shapes.set(s.output, outShape);
-      const kernels = TILES.map((t) => `s${i}x${t}`);
+      const kernels: Record<number, string> = {};
       const { code, bytes, pack } = stepKernels(s, c, at);
-      TILES.forEach((t, j) => functions.push({ name: kernels[j], code: code(t) }));
+      for (const t of TILES) {
+        kernels[t] = `s${i}x${t}`;
+        functions.push({ name: kernels[t], code: code(t) });
+      }
       packs.push({ at, pack });
       at = align(at + bytes);
-      ops.push({ op: 'conv', input: id(s.input), output: s.output, inShape, pads, padded, outShape, pointwise: k === 1 && s.stride === 1, kernels });
+      ops.push({ op: 'conv', input: id(s.input), output: s.output, inShape, pads, padded, outShape, pointwise: k === 1 && s.stride === 1, k, stride: s.stride, kernels });
     });
     const lastUse = new Map<number, number>();
     ops.forEach((o, i) => (o.op === 'add' ? [o.a, o.b] : [o.input]).forEach((t) => lastUse.set(t, i)));
@@ -89,7 +92,7 @@ export class SimdMobileFaceNet {
     const instance = await WebAssembly.instantiate(await WebAssembly.compile(moduleBytes(functions)), { env: { memory } });
     const f32 = new Float32Array(memory.buffer);
     for (const p of packs) p.pack(f32.subarray(p.at / 4));
-    const fns = instance.exports as Record<string, (...a: number[]) => void>;
+    const fns = instance.exports as Record<string, Kernel>;
     return new SimdMobileFaceNet(ops, shapes, lastUse, graph.input, memory, fns, align(at), alias);
   }
 
@@ -139,9 +142,9 @@ export class SimdMobileFaceNet {
           padInto(arena, from, scratch, n, o.inShape, o.padded, o.pads);
           from = scratch;
         }
-        const [oh, ow] = o.outShape;
-        if (o.pointwise) this.fns[o.kernels[tileFor(n * oh * ow) - 1]](from, outAt, 1, 1, n * oh * ow);
-        else this.fns[o.kernels[tileFor(ow) - 1]](from, outAt, n, o.padded[0], o.padded[1]);
+        const [oh, ow, oc] = o.outShape;
+        if (o.pointwise) pixelsInPieces(o.kernels, this.fns, o.inShape[2], oc, from, outAt, n * oh * ow);
+        else windowsInPieces(this.fns[o.kernels[tileFor(ow)]], o.k, o.stride, from, outAt, [n, ...o.padded], [n, ...o.outShape]);
         if (scratch) arena.free(scratch, n * o.padded[0] * o.padded[1] * o.padded[2] * 4 + SLACK);
       }
       where.set(o.output, outAt);
