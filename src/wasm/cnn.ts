@@ -35,6 +35,7 @@ export function tileFor(width: number): number {
   }
   return best;
 }
+
 const SLACK = 16;
 const PAGE = 65536;
 const align = (n: number) => Math.ceil(n / 64) * 64;
@@ -69,7 +70,7 @@ export function windowsInPieces(kernel: Kernel, k: number, stride: number, from:
   }
 }
 
-/** A 1x1 layer over `count` pixels (or dense rows) of `cin` channels as calls of PIECE_ROWS x 32 pixels at most. */
+/** A 1x1 layer (or a dense one) over `count` pixels (rows) of `cin` channels, as calls of 256 pixels at most, in order. */
 export function pixelsInPieces(kernels: Record<number, string>, fns: Record<string, Kernel>, cin: number, cout: number, from: number, to: number, count: number): void {
   const piece = PIECE_ROWS * 32;
   for (let k = 0; k < count; k += piece) {
