@@ -7,8 +7,8 @@ import type { ConvStep, MobileFaceNetGraph } from './graph.js';
 /**
  * MobileFaceNet's layer program on generated WebAssembly SIMD kernels (the CPU backends' engine):
  * convolutions (3x3 stride 2, 1x1), depthwise convolutions (3x3, the 7x7 global one), residual
- * adds. 'same' padding is a copy into a zeroed, larger buffer. Faces go through in chunks, so
- * activation memory stays bounded whatever the batch; each face gets what it gets alone.
+ * adds. 'same' padding is a copy into a larger buffer with a zeroed border. Faces go through in
+ * chunks, so activation memory stays bounded whatever the batch; each face gets what it gets alone.
  */
 
 /**
@@ -130,7 +130,9 @@ export class SimdMobileFaceNet {
     const x = arena.f32(inAt, rgb.length);
     for (let i = 0; i < rgb.length; i++) x[i] = (rgb[i] - 127.5) / 128;
     where.set(this.input, inAt);
-    this.ops.forEach((o, i) => {
+    // up to the last op that makes a wanted tensor (a fine-tuned student's front stops half-way)
+    const last = Math.max(-1, ...this.ops.map((o, i) => (keep.has(o.output) ? i : -1)));
+    this.ops.slice(0, last + 1).forEach((o, i) => {
       const outAt = arena.alloc(bytesOf(o.output));
       if (o.op === 'add') this.fns.add(where.get(o.a)!, where.get(o.b)!, outAt, n * o.size);
       else {
