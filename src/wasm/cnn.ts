@@ -17,7 +17,7 @@ export type CnnLayer =
   | { op: 'dense'; weights: Float32Array; shape: [number, number]; bias: Float32Array; alpha?: Float32Array };
 
 type Step =
-  | { op: 'conv' | 'dense'; plan: ConvPlan; kernels: Record<number, string> }
+  | { op: 'conv' | 'dense'; plan: ConvPlan; kernels: Record<number, string>; params: number }
   | { op: 'pool'; size: number; pad: PoolPadding; fn: string };
 
 /**
@@ -57,25 +57,50 @@ const PIECE_ROWS = 8;
 export type Kernel = (...a: number[]) => void;
 
 /**
+ * A module's generated functions, one per layout (shapes, stride, PReLU) and tile width: every
+ * layer of a layout calls the same function with its own parameters.
+ */
+export class KernelSet {
+  readonly functions: { name: string; code: Code }[] = [];
+  private readonly names = new Map<string, string>();
+
+  /** The function `make()` makes, made once per `layout`. */
+  one(layout: string, make: () => Code): string {
+    let name = this.names.get(layout);
+    if (!name) {
+      name = `k${this.functions.length}`;
+      this.functions.push({ name, code: make() });
+      this.names.set(layout, name);
+    }
+    return name;
+  }
+
+  /** The functions `make(t)` makes for tile widths 1-4, by width. */
+  tiles(layout: string, make: (tile: number) => Code): Record<number, string> {
+    return Object.fromEntries([1, 2, 3, 4].map((t) => [t, this.one(`${layout} x${t}`, () => make(t))]));
+  }
+}
+
+/**
  * A windowed layer (conv, depthwise conv: `k` rows, `stride`) as one call per band of output rows
  * of each image, in order, so that each band's spilled stores are overwritten by the next.
  */
-export function windowsInPieces(kernel: Kernel, k: number, stride: number, from: number, to: number, [n, h, w, c]: number[], [, oh, ow, oc]: number[]): void {
+export function windowsInPieces(kernel: Kernel, k: number, stride: number, from: number, to: number, [n, h, w, c]: number[], [, oh, ow, oc]: number[], params: number): void {
   for (let i = 0; i < n; i++) {
     const src = from + i * h * w * c * 4, dst = to + i * oh * ow * oc * 4;
     for (let r = 0; r < oh; r += PIECE_ROWS) {
       const rows = Math.min(PIECE_ROWS, oh - r);
-      kernel(src + r * stride * w * c * 4, dst + r * ow * oc * 4, 1, (rows - 1) * stride + k, w);
+      kernel(src + r * stride * w * c * 4, dst + r * ow * oc * 4, 1, (rows - 1) * stride + k, w, params);
     }
   }
 }
 
 /** A 1x1 layer (or a dense one) over `count` pixels (rows) of `cin` channels, as calls of 256 pixels at most, in order. */
-export function pixelsInPieces(kernels: Record<number, string>, fns: Record<string, Kernel>, cin: number, cout: number, from: number, to: number, count: number): void {
+export function pixelsInPieces(kernels: Record<number, string>, fns: Record<string, Kernel>, cin: number, cout: number, from: number, to: number, count: number, params: number): void {
   const piece = PIECE_ROWS * 32;
   for (let k = 0; k < count; k += piece) {
     const m = Math.min(piece, count - k);
-    fns[kernels[tileFor(m)]](from + k * cin * 4, to + k * cout * 4, 1, 1, m);
+    fns[kernels[tileFor(m)]](from + k * cin * 4, to + k * cout * 4, 1, 1, m, params);
   }
 }
 
@@ -90,32 +115,27 @@ export class SimdCnn {
 
   static async compile(layers: CnnLayer[], inputChannels: number): Promise<SimdCnn> {
     const steps: Step[] = [];
-    const functions: { name: string; code: Code }[] = [];
+    const set = new KernelSet();
     let at = 0;
     let channels = inputChannels;
     const params: { plan: ConvPlan; at: number; layer: CnnLayer & { op: 'conv' | 'dense' } }[] = [];
     layers.forEach((l, i) => {
       if (l.op === 'pool') {
-        const fn = `pool${i}`;
-        functions.push({ name: fn, code: poolKernel(l.size, channels, l.pad) });
+        const fn = set.one(`pool ${l.size} ${l.pad} ${channels}`, () => poolKernel(l.size, channels, l.pad));
         steps.push({ op: 'pool', size: l.size, pad: l.pad, fn });
         return;
       }
       const [kh, kw, cin, cout] = l.op === 'conv' ? l.shape : [1, 1, l.shape[0], l.shape[1]];
       if (l.op === 'conv' && cin !== channels) throw new Error(`layer ${i}: conv expects ${cin} channels, gets ${channels}`);
       const plan = convPlan({ kh, kw, cin, cout, prelu: !!l.alpha });
-      const kernels: Record<number, string> = {};
-      for (const t of [1, 2, 3, 4]) {
-        kernels[t] = `conv${i}x${t}`;
-        functions.push({ name: kernels[t], code: convKernel(plan, at, t) });
-      }
-      steps.push({ op: l.op, plan, kernels });
+      const kernels = set.tiles(`conv ${kh} ${kw} ${cin} ${cout} ${plan.prelu}`, (t) => convKernel(plan, t));
+      steps.push({ op: l.op, plan, kernels, params: at });
       params.push({ plan, at, layer: l });
       at = align(at + plan.bytes);
       channels = cout;
     });
     const memory = new WebAssembly.Memory({ initial: Math.ceil((at + SLACK) / PAGE) + 1 });
-    const module = await WebAssembly.compile(moduleBytes(functions));
+    const module = await WebAssembly.compile(moduleBytes(set.functions));
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const f32 = new Float32Array(memory.buffer);
     for (const p of params) {
@@ -163,8 +183,8 @@ export class SimdCnn {
     this.steps.forEach((s, i) => {
       const [, sh, sw, sc] = shapes[i];
       if (s.op === 'pool') this.fns[s.fn](from, to, n, sh, sw);
-      else if (s.op === 'conv') windowsInPieces(this.fns[s.kernels[tileFor(shapes[i + 1][2])]], s.plan.kh, s.plan.stride ?? 1, from, to, shapes[i], shapes[i + 1]);
-      else pixelsInPieces(s.kernels, this.fns, sh * sw * sc, s.plan.cout, from, to, n);
+      else if (s.op === 'conv') windowsInPieces(this.fns[s.kernels[tileFor(shapes[i + 1][2])]], s.plan.kh, s.plan.stride ?? 1, from, to, shapes[i], shapes[i + 1], s.params);
+      else pixelsInPieces(s.kernels, this.fns, sh * sw * sc, s.plan.cout, from, to, n, s.params);
       [from, to] = [to, from];
     });
     const out = shapes[shapes.length - 1];

@@ -83,16 +83,17 @@ export function convPlan(l: ConvLayout): ConvPlan {
 }
 
 /**
- * conv(inPtr, outPtr, n, h, w): n images of h x w x cin at inPtr -> n of oh x ow x cout at outPtr
- * (o = (i - k) / stride + 1, rounded down), with the plan's parameters at byte `paramsAt`.
- * Needs ow >= `mr` (use mr = 1 for narrow maps).
+ * conv(inPtr, outPtr, n, h, w, params): n images of h x w x cin at inPtr -> n of oh x ow x cout at
+ * outPtr (o = (i - k) / stride + 1, rounded down), with parameters packed by the plan at byte
+ * `params`: layers of one layout share the kernel. Needs ow >= `mr` (use mr = 1 for narrow maps).
  */
-export function convKernel(plan: ConvPlan, paramsAt: number, mr = MR): Code {
+export function convKernel(plan: ConvPlan, mr = MR): Code {
   const { kh, kw, cin, cout } = plan;
   const stride = plan.stride ?? 1;
   const { tail, full } = blocks(plan);
   const k = kh * kw * cin;
-  const c = new Code([I32, I32, I32, I32, I32]);
+  const c = new Code([I32, I32, I32, I32, I32, I32]);
+  const params = 5;
   const blk = c.local(I32), outc = c.local(I32), blkEnd = c.local(I32);
   const acc = Array.from({ length: mr * V }, () => c.local(V128));
   const wv = Array.from({ length: V }, () => c.local(V128));
@@ -100,9 +101,9 @@ export function convKernel(plan: ConvPlan, paramsAt: number, mr = MR): Code {
   const s = c.local(V128), zero = c.local(V128), t = c.local(V128);
 
   /** One block of the tile: parameters at `base` + `paramOff` bytes, output at `obase` + `outOff`. */
-  const block = (rows: number[], vectors: number, base: number | null, paramOff: number, obase: number, outOff: number) => {
+  const block = (rows: number[], vectors: number, base: number, paramOff: number, obase: number, outOff: number) => {
     const lanes = vectors * 4;
-    const pbase = () => (base === null ? c.i32(0) : c.get(base));
+    const pbase = () => c.get(base);
     for (let j = 0; j < vectors; j++) {
       pbase().v128Load(paramOff + 16 * j).set(t);
       for (let m = 0; m < mr; m++) c.get(t).set(acc[m * V + j]);
@@ -140,11 +141,11 @@ export function convKernel(plan: ConvPlan, paramsAt: number, mr = MR): Code {
   c.v128Zero().set(zero);
   const fullBytes = V * 4 * (2 + k) * 4;
   forEachTile(c, { kh, kw, stride, inPixel: cin * 4, outPixel: cout * 4, mr }, (rows, out) => {
-    if (tail) block(rows, tail.vectors, null, paramsAt + tail.floatOffset * 4, out, tail.firstChannel * 4);
+    if (tail) block(rows, tail.vectors, params, tail.floatOffset * 4, out, tail.firstChannel * 4);
     if (full.length) {
       c.get(out).set(outc);
-      c.i32(paramsAt + full[0].floatOffset * 4).set(blk);
-      c.i32(paramsAt + full[0].floatOffset * 4 + full.length * fullBytes).set(blkEnd);
+      c.get(params).i32(full[0].floatOffset * 4).add().set(blk);
+      c.get(blk).i32(full.length * fullBytes).add().set(blkEnd);
       c.loop(() => {
         block(rows, V, blk, 0, outc, 0);
         c.inc(blk, fullBytes).inc(outc, 4 * V * 4);

@@ -36,11 +36,15 @@ export function depthwisePlan(l: DepthwiseLayout): DepthwisePlan {
   };
 }
 
-/** dw(inPtr, outPtr, n, h, w): n maps of h x w x channels -> n of oh x ow x channels, o = (i - k) / stride + 1. Needs ow >= mr. */
-export function depthwiseKernel(plan: DepthwisePlan, paramsAt: number, mr: number): Code {
+/**
+ * dw(inPtr, outPtr, n, h, w, params): n maps of h x w x channels -> n of oh x ow x channels,
+ * o = (i - k) / stride + 1, with parameters packed by the plan at byte `params`. Needs ow >= mr.
+ */
+export function depthwiseKernel(plan: DepthwisePlan, mr: number): Code {
   const { k, channels, stride } = plan;
-  const c = new Code([I32, I32, I32, I32, I32]);
-  const cv = c.local(I32);
+  const c = new Code([I32, I32, I32, I32, I32, I32]);
+  const params = 5;
+  const cv = c.local(I32), pc = c.local(I32);
   const at = Array.from({ length: k }, () => c.local(I32));
   const acc = Array.from({ length: mr }, () => c.local(V128));
   const wv = c.local(V128), zero = c.local(V128);
@@ -49,18 +53,18 @@ export function depthwiseKernel(plan: DepthwisePlan, paramsAt: number, mr: numbe
   c.v128Zero().set(zero);
   forEachTile(c, { kh: k, kw: k, stride, inPixel: pixel, outPixel: pixel, mr }, (rows, out) => {
     c.for(cv, 0, { const: pixel }, 16, () => {
-      c.get(cv).v128Load(paramsAt).set(wv);
+      c.get(params).get(cv).add().tee(pc).v128Load().set(wv);
       for (let m = 0; m < mr; m++) c.get(wv).set(acc[m]);
       for (let ky = 0; ky < k; ky++) c.get(rows[ky]).get(cv).add().set(at[ky]);
       for (let ky = 0; ky < k; ky++) {
         for (let kx = 0; kx < k; kx++) {
-          c.get(cv).v128Load(paramsAt + (2 + ky * k + kx) * pixel).set(wv);
+          c.get(pc).v128Load((2 + ky * k + kx) * pixel).set(wv);
           for (let m = 0; m < mr; m++) {
             c.get(acc[m]).get(at[ky]).v128Load((m * stride + kx) * pixel).get(wv).f32x4Mul().f32x4Add().set(acc[m]);
           }
         }
       }
-      if (plan.prelu) c.get(cv).v128Load(paramsAt + pixel).set(wv);
+      if (plan.prelu) c.get(pc).v128Load(pixel).set(wv);
       for (let m = 0; m < mr; m++) {
         if (plan.prelu) prelu(c, acc[m], wv, zero);
         c.get(out).get(cv).add().get(acc[m]).v128Store(m * pixel);

@@ -1,7 +1,7 @@
 import { convKernel, convPlan, outSize } from '../../wasm/conv.js';
 import { addKernel, depthwiseKernel, depthwisePlan } from '../../wasm/depthwise.js';
-import { type Code, moduleBytes } from '../../wasm/emit.js';
-import { type Kernel, pixelsInPieces, tileFor, windowsInPieces } from '../../wasm/cnn.js';
+import { moduleBytes } from '../../wasm/emit.js';
+import { type Kernel, KernelSet, pixelsInPieces, tileFor, windowsInPieces } from '../../wasm/cnn.js';
 import type { ConvStep, MobileFaceNetGraph } from './graph.js';
 
 /**
@@ -18,7 +18,6 @@ import type { ConvStep, MobileFaceNetGraph } from './graph.js';
 const CHUNK = 2;
 const SLACK = 16;
 const PAGE = 65536;
-const TILES = [1, 2, 3, 4];
 const align = (n: number) => Math.ceil(n / 64) * 64;
 
 type Shape = [number, number, number];
@@ -33,7 +32,7 @@ function samePads(h: number, w: number, k: number, stride: number): Pads {
 }
 
 type Op =
-  | { op: 'conv'; input: number; output: number; inShape: Shape; pads?: Pads; padded: Shape; outShape: Shape; pointwise: boolean; k: number; stride: number; kernels: Record<number, string> }
+  | { op: 'conv'; input: number; output: number; inShape: Shape; pads?: Pads; padded: Shape; outShape: Shape; pointwise: boolean; k: number; stride: number; kernels: Record<number, string>; params: number }
   | { op: 'add'; a: number; b: number; output: number; size: number };
 
 export class SimdMobileFaceNet {
@@ -45,6 +44,8 @@ export class SimdMobileFaceNet {
     private readonly input: number,
     private readonly memory: WebAssembly.Memory,
     private readonly fns: Record<string, Kernel>,
+    /** The residual add's function. */
+    private readonly add: string,
     private readonly arenaAt: number,
     /** Reshaped tensors -> the tensor they view. */
     private readonly alias: Map<number, number>,
@@ -53,7 +54,8 @@ export class SimdMobileFaceNet {
   static async compile(graph: MobileFaceNetGraph): Promise<SimdMobileFaceNet> {
     const shapes = new Map<number, Shape>([[graph.input, [graph.inputSize, graph.inputSize, 3]]]);
     const ops: Op[] = [];
-    const functions: { name: string; code: Code }[] = [{ name: 'add', code: addKernel() }];
+    const set = new KernelSet();
+    const add = set.one('add', addKernel);
     const packs: { at: number; pack: (f32: Float32Array) => void }[] = [];
     const alias = new Map<number, number>();
     const id = (t: number) => alias.get(t) ?? t;
@@ -76,24 +78,20 @@ export class SimdMobileFaceNet {
       const padded: Shape = pads ? [h + pads.top + pads.bottom, w + pads.left + pads.right, c] : inShape;
       const outShape: Shape = [outSize(padded[0], k, s.stride), outSize(padded[1], k, s.stride), s.depthwise ? c : cout];
       shapes.set(s.output, outShape);
-      const kernels: Record<number, string> = {};
-      const { code, bytes, pack } = stepKernels(s, c, at);
-      for (const t of TILES) {
-        kernels[t] = `s${i}x${t}`;
-        functions.push({ name: kernels[t], code: code(t) });
-      }
+      const { layout, code, bytes, pack } = stepKernels(s, c);
+      const kernels = set.tiles(layout, code);
       packs.push({ at, pack });
+      ops.push({ op: 'conv', input: id(s.input), output: s.output, inShape, pads, padded, outShape, pointwise: k === 1 && s.stride === 1, k, stride: s.stride, kernels, params: at });
       at = align(at + bytes);
-      ops.push({ op: 'conv', input: id(s.input), output: s.output, inShape, pads, padded, outShape, pointwise: k === 1 && s.stride === 1, k, stride: s.stride, kernels });
     });
     const lastUse = new Map<number, number>();
     ops.forEach((o, i) => (o.op === 'add' ? [o.a, o.b] : [o.input]).forEach((t) => lastUse.set(t, i)));
     const memory = new WebAssembly.Memory({ initial: Math.ceil(at / PAGE) + 1 });
-    const instance = await WebAssembly.instantiate(await WebAssembly.compile(moduleBytes(functions)), { env: { memory } });
+    const instance = await WebAssembly.instantiate(await WebAssembly.compile(moduleBytes(set.functions)), { env: { memory } });
     const f32 = new Float32Array(memory.buffer);
     for (const p of packs) p.pack(f32.subarray(p.at / 4));
     const fns = instance.exports as Record<string, Kernel>;
-    return new SimdMobileFaceNet(ops, shapes, lastUse, graph.input, memory, fns, align(at), alias);
+    return new SimdMobileFaceNet(ops, shapes, lastUse, graph.input, memory, fns, add, align(at), alias);
   }
 
   /** Shape [h, w, c] per face of a graph tensor. */
@@ -134,7 +132,7 @@ export class SimdMobileFaceNet {
     const last = Math.max(-1, ...this.ops.map((o, i) => (keep.has(o.output) ? i : -1)));
     this.ops.slice(0, last + 1).forEach((o, i) => {
       const outAt = arena.alloc(bytesOf(o.output));
-      if (o.op === 'add') this.fns.add(where.get(o.a)!, where.get(o.b)!, outAt, n * o.size);
+      if (o.op === 'add') this.fns[this.add](where.get(o.a)!, where.get(o.b)!, outAt, n * o.size);
       else {
         let from = where.get(o.input)!;
         let scratch = 0;
@@ -145,8 +143,8 @@ export class SimdMobileFaceNet {
           from = scratch;
         }
         const [oh, ow, oc] = o.outShape;
-        if (o.pointwise) pixelsInPieces(o.kernels, this.fns, o.inShape[2], oc, from, outAt, n * oh * ow);
-        else windowsInPieces(this.fns[o.kernels[tileFor(ow)]], o.k, o.stride, from, outAt, [n, ...o.padded], [n, ...o.outShape]);
+        if (o.pointwise) pixelsInPieces(o.kernels, this.fns, o.inShape[2], oc, from, outAt, n * oh * ow, o.params);
+        else windowsInPieces(this.fns[o.kernels[tileFor(ow)]], o.k, o.stride, from, outAt, [n, ...o.padded], [n, ...o.outShape], o.params);
         if (scratch) arena.free(scratch, n * o.padded[0] * o.padded[1] * o.padded[2] * 4 + SLACK);
       }
       where.set(o.output, outAt);
@@ -161,15 +159,16 @@ export class SimdMobileFaceNet {
   }
 }
 
-/** Parameters and kernels of one conv step: a depthwise layer, or a regular conv (3x3 stride 2, 1x1). */
-function stepKernels(s: ConvStep, channels: number, at: number) {
+/** Layout, kernels and parameters of one conv step: a depthwise layer, or a regular conv (3x3 stride 2, 1x1). */
+function stepKernels(s: ConvStep, channels: number) {
   const [k, , , cout] = s.filter.shape;
+  const pack = (plan: { pack(out: Float32Array, f: Float32Array, b: Float32Array, a?: Float32Array): void }) => (f32: Float32Array) => plan.pack(f32, s.filter.values, s.bias, s.alpha);
   if (s.depthwise) {
     const plan = depthwisePlan({ k, channels, stride: s.stride, prelu: !!s.alpha });
-    return { bytes: plan.bytes, code: (t: number) => depthwiseKernel(plan, at, t), pack: (f32: Float32Array) => plan.pack(f32, s.filter.values, s.bias, s.alpha) };
+    return { layout: `dw ${k} ${channels} ${s.stride} ${plan.prelu}`, bytes: plan.bytes, code: (t: number) => depthwiseKernel(plan, t), pack: pack(plan) };
   }
   const plan = convPlan({ kh: k, kw: k, cin: channels, cout, prelu: !!s.alpha, stride: s.stride });
-  return { bytes: plan.bytes, code: (t: number) => convKernel(plan, at, t), pack: (f32: Float32Array) => plan.pack(f32, s.filter.values, s.bias, s.alpha) };
+  return { layout: `conv ${k} ${channels} ${cout} ${s.stride} ${plan.prelu}`, bytes: plan.bytes, code: (t: number) => convKernel(plan, t), pack: pack(plan) };
 }
 
 /** Copy n maps into the middle of larger maps, zeroing the border around them. */
