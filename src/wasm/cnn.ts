@@ -36,9 +36,10 @@ export function tileFor(width: number): number {
   return best;
 }
 
-const SLACK = 16;
+/** Bytes past a buffer's end that its last vector store may spill into. */
+export const SLACK = 16;
 const PAGE = 65536;
-const align = (n: number) => Math.ceil(n / 64) * 64;
+export const align = (n: number) => Math.ceil(n / 64) * 64;
 
 /** Whether this engine runs WebAssembly SIMD (every current browser and Node does). */
 export function simdSupported(): boolean {
@@ -57,12 +58,15 @@ const PIECE_ROWS = 8;
 export type Kernel = (...a: number[]) => void;
 
 /**
- * A module's generated functions, one per layout (shapes, stride, PReLU) and tile width: every
- * layer of a layout calls the same function with its own parameters.
+ * A module being built: its generated functions, one per layout (shapes, stride, PReLU) and tile
+ * width, which every layer of that layout calls with the address of its own parameters, and those
+ * parameters, packed into the module's memory when it is instantiated.
  */
 export class KernelSet {
   readonly functions: { name: string; code: Code }[] = [];
   private readonly names = new Map<string, string>();
+  private readonly packs: { at: number; pack: (f32: Float32Array) => void }[] = [];
+  private paramBytes = 0;
 
   /** The function `make()` makes, made once per `layout`. */
   one(layout: string, make: () => Code): string {
@@ -79,6 +83,29 @@ export class KernelSet {
   tiles(layout: string, make: (tile: number) => Code): Record<number, string> {
     return Object.fromEntries([1, 2, 3, 4].map((t) => [t, this.one(`${layout} x${t}`, () => make(t))]));
   }
+
+  /** Room for `bytes` of a layer's parameters, which `pack` writes (from their start) at instantiation: their byte address. */
+  params(bytes: number, pack: (f32: Float32Array) => void): number {
+    const at = this.paramBytes;
+    this.packs.push({ at, pack });
+    this.paramBytes = align(at + bytes);
+    return at;
+  }
+
+  /** Compile and instantiate over a fresh memory holding the packed parameters; activations may start at byte `free`. */
+  async instantiate(): Promise<{ memory: WebAssembly.Memory; fns: Record<string, Kernel>; free: number }> {
+    const memory = new WebAssembly.Memory({ initial: Math.ceil((this.paramBytes + SLACK) / PAGE) + 1 });
+    const instance = await WebAssembly.instantiate(await WebAssembly.compile(moduleBytes(this.functions)), { env: { memory } });
+    const f32 = new Float32Array(memory.buffer);
+    for (const p of this.packs) p.pack(f32.subarray(p.at / 4));
+    return { memory, fns: instance.exports as Record<string, Kernel>, free: this.paramBytes };
+  }
+}
+
+/** Grow `memory` so that it holds `bytes` at least. */
+export function reserve(memory: WebAssembly.Memory, bytes: number): void {
+  const need = bytes - memory.buffer.byteLength;
+  if (need > 0) memory.grow(Math.ceil(need / PAGE));
 }
 
 /**
@@ -116,9 +143,7 @@ export class SimdCnn {
   static async compile(layers: CnnLayer[], inputChannels: number): Promise<SimdCnn> {
     const steps: Step[] = [];
     const set = new KernelSet();
-    let at = 0;
     let channels = inputChannels;
-    const params: { plan: ConvPlan; at: number; layer: CnnLayer & { op: 'conv' | 'dense' } }[] = [];
     layers.forEach((l, i) => {
       if (l.op === 'pool') {
         const fn = set.one(`pool ${l.size} ${l.pad} ${channels}`, () => poolKernel(l.size, channels, l.pad));
@@ -129,20 +154,13 @@ export class SimdCnn {
       if (l.op === 'conv' && cin !== channels) throw new Error(`layer ${i}: conv expects ${cin} channels, gets ${channels}`);
       const plan = convPlan({ kh, kw, cin, cout, prelu: !!l.alpha });
       const kernels = set.tiles(`conv ${kh} ${kw} ${cin} ${cout} ${plan.prelu}`, (t) => convKernel(plan, t));
-      steps.push({ op: l.op, plan, kernels, params: at });
-      params.push({ plan, at, layer: l });
-      at = align(at + plan.bytes);
+      const filter = l.op === 'conv' ? l.filter : l.weights;
+      const params = set.params(plan.bytes, (f32) => plan.pack(f32, filter, l.bias, l.alpha));
+      steps.push({ op: l.op, plan, kernels, params });
       channels = cout;
     });
-    const memory = new WebAssembly.Memory({ initial: Math.ceil((at + SLACK) / PAGE) + 1 });
-    const module = await WebAssembly.compile(moduleBytes(set.functions));
-    const instance = await WebAssembly.instantiate(module, { env: { memory } });
-    const f32 = new Float32Array(memory.buffer);
-    for (const p of params) {
-      const filter = p.layer.op === 'conv' ? p.layer.filter : p.layer.weights;
-      p.plan.pack(f32.subarray(p.at / 4), filter, p.layer.bias, p.layer.alpha);
-    }
-    return new SimdCnn(steps, memory, instance.exports as Record<string, Kernel>, at, inputChannels);
+    const { memory, fns, free } = await set.instantiate();
+    return new SimdCnn(steps, memory, fns, free, inputChannels);
   }
 
   /** Milliseconds spent in `run` since compile (for profiles). */
@@ -176,8 +194,7 @@ export class SimdCnn {
     const shapes = this.shapes(n, h, w);
     const bytes = align(Math.max(...shapes.map((s) => s[0] * s[1] * s[2] * s[3] * 4)) + SLACK);
     const a = this.activationsAt, b = a + bytes;
-    const need = b + bytes - this.memory.buffer.byteLength;
-    if (need > 0) this.memory.grow(Math.ceil(need / PAGE));
+    reserve(this.memory, b + bytes);
     new Float32Array(this.memory.buffer, a, x.length).set(x);
     let from = a, to = b;
     this.steps.forEach((s, i) => {

@@ -2,10 +2,9 @@ import { Code, I32, V128 } from './emit.js';
 import { forEachTile, prelu } from './tiles.js';
 
 /**
- * Generated WebAssembly SIMD kernels for small CNNs (MTCNN's nets): a VALID stride-1 convolution
- * with bias and optional PReLU, and a stride-2 max pool. Shapes other than the image size are
- * baked in, and the inner loop over (ky, kx, input channel) is unrolled with constant offsets,
- * which is what lets these beat a general im2col/GEMM on 3..64-channel layers.
+ * A generated WebAssembly SIMD convolution (VALID, any stride) with bias and optional PReLU, for
+ * the narrow layers of MTCNN and MobileFaceNet. Channel counts, kernel size and stride are baked
+ * in as constants; the image size and the parameters' address are arguments.
  *
  * Layout: NHWC float32, exactly C channels per pixel. A tile is `mr` output pixels of one row
  * by a block of output channels (4 per vector); its partial last vector (when C % 4 != 0) is

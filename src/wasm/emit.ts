@@ -1,6 +1,6 @@
 /**
  * A small WebAssembly binary writer: just what the generated SIMD kernels need (i32 arithmetic,
- * blocks and loops, v128 loads, stores and f32x4 arithmetic over one imported memory). Kernels are
+ * loops, v128 loads, stores and f32x4 arithmetic over one imported memory). Kernels are
  * generated at load time with their shapes baked in as constants, so nothing is compiled at
  * install and no binary is committed. Encoding: https://webassembly.github.io/spec/core/binary/
  */
@@ -32,8 +32,8 @@ function sleb(n: number, out: number[]): void {
 
 const SIMD = 0xfd;
 const simdOps = {
-  load: 0x00, load32Splat: 0x09, store: 0x0b, f32x4Splat: 0x13,
-  f32x4Add: 0xe4, f32x4Sub: 0xe5, f32x4Mul: 0xe6, f32x4Pmin: 0xea, f32x4Pmax: 0xeb,
+  load: 0x00, load32Splat: 0x09, store: 0x0b,
+  f32x4Add: 0xe4, f32x4Mul: 0xe6, f32x4Pmin: 0xea, f32x4Pmax: 0xeb,
 } as const;
 
 /** One function body: locals are declared with `local(type)`, instructions are appended in order. */
@@ -78,12 +78,9 @@ export class Code {
   /** `local += n` */
   inc(i: number, n: number) { return this.get(i).i32(n).add().set(i); }
 
-  /** block ... end, with `body` emitted inside; `br 1` in a loop body inside leaves it. */
-  block(body: () => void) { this.op(0x02, 0x40); body(); return this.op(0x0b); }
   /** loop ... end: `br_if 0` in the body continues it. */
   loop(body: () => void) { this.op(0x03, 0x40); body(); return this.op(0x0b); }
   brIf(depth: number) { this.op(0x0d); uleb(depth, this.bytes); return this; }
-  if(body: () => void) { this.op(0x04, 0x40); body(); return this.op(0x0b); }
   select() { return this.op(0x1b); }
 
   /** for (v = from; v < to; v += step) body(), with from < to known; `to` a local or constant. */
@@ -100,9 +97,6 @@ export class Code {
   v128Load(offset = 0) { return this.simd(simdOps.load, { offset, align: 4 }); }
   v128Store(offset = 0) { return this.simd(simdOps.store, { offset, align: 4 }); }
   f32Splat(offset = 0) { return this.simd(simdOps.load32Splat, { offset, align: 2 }); }
-  f32Load(offset = 0) { this.op(0x2a); uleb(2, this.bytes); uleb(offset, this.bytes); return this; }
-  f32Store(offset = 0) { this.op(0x38); uleb(2, this.bytes); uleb(offset, this.bytes); return this; }
-  f32x4Splat() { return this.simd(simdOps.f32x4Splat); }
   f32x4Add() { return this.simd(simdOps.f32x4Add); }
   f32x4Mul() { return this.simd(simdOps.f32x4Mul); }
   f32x4Pmin() { return this.simd(simdOps.f32x4Pmin); }
@@ -132,7 +126,6 @@ function section(id: number, content: number[]): number[] {
   uleb(content.length, out);
   return out.concat(content);
 }
-
 
 function name(s: string, out: number[]): void {
   const b = new TextEncoder().encode(s);

@@ -1,7 +1,6 @@
 import { convKernel, convPlan, outSize } from '../../wasm/conv.js';
 import { addKernel, depthwiseKernel, depthwisePlan } from '../../wasm/depthwise.js';
-import { moduleBytes } from '../../wasm/emit.js';
-import { type Kernel, KernelSet, pixelsInPieces, tileFor, windowsInPieces } from '../../wasm/cnn.js';
+import { type Kernel, KernelSet, SLACK, align, pixelsInPieces, reserve, tileFor, windowsInPieces } from '../../wasm/cnn.js';
 import type { ConvStep, MobileFaceNetGraph } from './graph.js';
 
 /**
@@ -16,9 +15,6 @@ import type { ConvStep, MobileFaceNetGraph } from './graph.js';
  * passes stay in the caches: 2 faces per pass ran 9% faster per face than 8 here.
  */
 const CHUNK = 2;
-const SLACK = 16;
-const PAGE = 65536;
-const align = (n: number) => Math.ceil(n / 64) * 64;
 
 type Shape = [number, number, number];
 
@@ -56,10 +52,8 @@ export class SimdMobileFaceNet {
     const ops: Op[] = [];
     const set = new KernelSet();
     const add = set.one('add', addKernel);
-    const packs: { at: number; pack: (f32: Float32Array) => void }[] = [];
     const alias = new Map<number, number>();
     const id = (t: number) => alias.get(t) ?? t;
-    let at = 0;
     graph.steps.forEach((s, i) => {
       if (s.kind === 'reshape') {
         alias.set(s.output, id(s.input));
@@ -80,18 +74,13 @@ export class SimdMobileFaceNet {
       shapes.set(s.output, outShape);
       const { layout, code, bytes, pack } = stepKernels(s, c);
       const kernels = set.tiles(layout, code);
-      packs.push({ at, pack });
-      ops.push({ op: 'conv', input: id(s.input), output: s.output, inShape, pads, padded, outShape, pointwise: k === 1 && s.stride === 1, k, stride: s.stride, kernels, params: at });
-      at = align(at + bytes);
+      const params = set.params(bytes, pack);
+      ops.push({ op: 'conv', input: id(s.input), output: s.output, inShape, pads, padded, outShape, pointwise: k === 1 && s.stride === 1, k, stride: s.stride, kernels, params });
     });
     const lastUse = new Map<number, number>();
     ops.forEach((o, i) => (o.op === 'add' ? [o.a, o.b] : [o.input]).forEach((t) => lastUse.set(t, i)));
-    const memory = new WebAssembly.Memory({ initial: Math.ceil(at / PAGE) + 1 });
-    const instance = await WebAssembly.instantiate(await WebAssembly.compile(moduleBytes(set.functions)), { env: { memory } });
-    const f32 = new Float32Array(memory.buffer);
-    for (const p of packs) p.pack(f32.subarray(p.at / 4));
-    const fns = instance.exports as Record<string, Kernel>;
-    return new SimdMobileFaceNet(ops, shapes, lastUse, graph.input, memory, fns, add, align(at), alias);
+    const { memory, fns, free } = await set.instantiate();
+    return new SimdMobileFaceNet(ops, shapes, lastUse, graph.input, memory, fns, add, free, alias);
   }
 
   /** Shape [h, w, c] per face of a graph tensor. */
@@ -205,8 +194,7 @@ class Arena {
     if (reuse !== undefined) return reuse;
     const at = this.top;
     this.top += size;
-    const need = this.top - this.memory.buffer.byteLength;
-    if (need > 0) this.memory.grow(Math.ceil(need / PAGE));
+    reserve(this.memory, this.top);
     return at;
   }
 
