@@ -13,11 +13,9 @@ import { embedItems } from '../src/eval/embed-items.js';
 import { createNodeIO } from '../src/io/nodejs-io.js';
 import { loadMobileFaceNet } from '../src/models/mobilefacenet/index.js';
 import {
-  detectFaces, detectFacesBatch, loadMtcnn, onetLayers, pnetLayers, pyramidLevels, rnetLayers, SimdNet, TfNet,
+  detectFaces, detectFacesBatch, loadMtcnn, pyramidLevels, readMtcnnLayers, SimdNet, TfNet,
   type FaceDetection, type MtcnnNets,
 } from '../src/models/mtcnn/index.js';
-import { readTFLite } from '../src/models/tflite/reader.js';
-import { MODEL_ASSETS, readPinnedAsset } from '../src/models/weights.js';
 import { type CnnLayer, SimdCnn } from '../src/wasm/cnn.js';
 import { initBackend } from '../src/runtime/backend.js';
 import { compileOrExplain, readPreset } from '../src/runtime/preset.js';
@@ -222,13 +220,6 @@ type NetName = keyof MtcnnNets;
 const NETS: NetName[] = ['pnet', 'rnet', 'onet'];
 const NET_LABEL: Record<NetName, string> = { pnet: 'P-Net', rnet: 'R-Net', onet: 'O-Net' };
 
-/** The three nets' layer descriptions, read from the pinned weights as loadMtcnn reads them. */
-async function mtcnnLayers(): Promise<Record<NetName, CnnLayer[]>> {
-  const io = createNodeIO();
-  const [p, r, o] = await Promise.all(NETS.map(async (k) => readTFLite(await readPinnedAsset(io, MODEL_ASSETS[k]), `${k}.tflite`)));
-  return { pnet: pnetLayers(p), rnet: rnetLayers(r), onet: onetLayers(o) };
-}
-
 /** Multiply-adds x 2 of each layer of a net on [n, h, w, 3] (0 for a pool), from the SIMD engine's shapes. */
 function layerFlops(layers: CnnLayer[], cnn: SimdCnn, n: number, h: number, w: number): number[] {
   const shapes = cnn.shapes(n, h, w);
@@ -394,7 +385,7 @@ export async function benchSpeed(args: string[]): Promise<unknown> {
   await initBackend('wasm');
   const machineBefore = await machineSpeed();
   const nets = await loadMtcnn(createNodeIO());
-  const layers = await mtcnnLayers();
+  const layers = await readMtcnnLayers(createNodeIO());
   const tfjsNets: MtcnnNets = { pnet: new TfNet(layers.pnet), rnet: new TfNet(layers.rnet), onet: new TfNet(layers.onet) };
   const decoded = files.map(readImage);
   const mtcnn = await compareMtcnn(nets, tfjsNets, files, decoded, Math.max(1, Number(values.blocks)));
